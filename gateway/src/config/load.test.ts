@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const issuesOf = (fn: () => unknown): readonly string[] => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('has a default for every key', () => {
+    const c = loadConfig({ cwd: dir });
+    expect(c.server.port).toBe(4000);
+    expect(c.pool.timeoutMs).toBe(30_000);
+    expect(c.subgraphs).toEqual([]);
+  });
+
+  it('layers defaults < file < env < CLI and freezes the result', () => {
+    const path = file('a.yaml', 'server:\n  port: 5000\n  maxBodyBytes: 2048\npool:\n  timeoutMs: 100\n');
+    const c = loadConfig({
+      argv: ['--config', path, '--port', '7000'],
+      env: { GATEWAY_POOL_TIMEOUT_MS: '250', GATEWAY_SERVER_PORT: '6000', REDIS_URL: 'redis://r:6379' },
+      cwd: dir,
+    });
+    expect(c.server.port).toBe(7000); // CLI beats env beats file
+    expect(c.pool.timeoutMs).toBe(250); // env beats file
+    expect(c.server.maxBodyBytes).toBe(2048); // file beats default
+    expect(c.redis.url).toBe('redis://r:6379');
+    expect(Object.isFrozen(c.server)).toBe(true);
+  });
+
+  it('resolves file paths against the config file, and CLI paths against the working directory', () => {
+    const path = file('b.yaml', 'subgraphs:\n  - name: products\n    replicas: [http://127.0.0.1:1/graphql]\n    schemaFile: p.graphql\n');
+    const c = loadConfig({ argv: ['--config', path, '--supergraph', 'sg.graphql'], cwd: '/srv' });
+    expect(c.subgraphs[0]!.schemaFile).toBe(join(dir, 'p.graphql'));
+    expect(c.supergraph.file).toBe('/srv/sg.graphql');
+  });
+
+  it("reads 'false' from the environment as false", () => {
+    expect(loadConfig({ env: { GATEWAY_SERVER_IDE: 'false' }, cwd: dir }).server.ide).toBe(false);
+  });
+
+  it('names the key of every bad value', () => {
+    const path = file('c.yaml', 'server:\n  port: -1\npool:\n  timeoutMs: soon\n  bogus: 1\nsubgraphs:\n  - name: x\n    replicas: []\n');
+    const issues = issuesOf(() => loadConfig({ argv: ['--config', path], cwd: dir }));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^server\.port: /),
+        expect.stringMatching(/^pool\.timeoutMs: expected number/),
+        expect.stringMatching(/^pool: unknown key\(s\) bogus/),
+        expect.stringMatching(/^subgraphs\.0\.replicas: /),
+      ]),
+    );
+  });
+
+  it('rejects unknown CLI flags, a missing --config file and broken YAML with a clear line', () => {
+    expect(issuesOf(() => loadConfig({ argv: ['--prot', '1'], cwd: dir }))[0]).toMatch(/--prot: unknown option/);
+    expect(issuesOf(() => loadConfig({ argv: ['--config', join(dir, 'nope.yaml')], cwd: dir }))[0]).toMatch(/ENOENT/);
+    const bad = file('d.yaml', 'server: [unclosed');
+    expect(issuesOf(() => loadConfig({ argv: ['--config', bad], cwd: dir }))[0]).toMatch(/not valid YAML/);
+  });
+});

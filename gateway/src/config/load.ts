@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { CONFIG_SECTIONS, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
+
+/** Raised when the configuration is unusable; `issues` has one line per problem, naming the key. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** CLI arguments after the program name (`--config`, `--supergraph`, `--port`). */
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** Values that sit between the defaults and the file (used by tests and the launcher). */
+  base?: Record<string, unknown>;
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(into: Tree, from: Tree): Tree {
+  const out: Tree = { ...into };
+  for (const [k, v] of Object.entries(from)) out[k] = isTree(v) && isTree(out[k]) ? merge(out[k] as Tree, v) : v;
+  return out;
+}
+
+function setPath(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    if (!isTree(node[key])) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+const camel = (s: string) => s.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The explicit env table: well-known variables, then GATEWAY_<SECTION>_<KEY> for any scalar key. */
+function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
+  const tree: Tree = {};
+  if (env.REDIS_URL) setPath(tree, ['redis', 'url'], env.REDIS_URL);
+  if (env.NODE_ENV === 'development') tree.development = true;
+  const sections = CONFIG_SECTIONS;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('GATEWAY_') || value === undefined) continue;
+    const rest = name.slice('GATEWAY_'.length);
+    const section = sections.find((s) => rest.toLowerCase().startsWith(`${s.toLowerCase()}_`));
+    if (!section) continue;
+    setPath(tree, [section, camel(rest.slice(section.length + 1))], value);
+  }
+  return tree;
+}
+
+function fromArgv(argv: readonly string[]): { tree: Tree; configFile?: string; issues: string[] } {
+  const tree: Tree = {};
+  const issues: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--config':
+        configFile = value();
+        break;
+      case '--supergraph':
+        setPath(tree, ['supergraph', 'file'], value());
+        break;
+      case '--port':
+        setPath(tree, ['server', 'port'], value());
+        break;
+      case '--host':
+        setPath(tree, ['server', 'host'], value());
+        break;
+      default:
+        issues.push(`${flag}: unknown option (expected --supergraph, --config, --port or --host)`);
+    }
+  }
+  return { tree, configFile, issues };
+}
+
+export function formatIssue(issue: ZodIssue): string {
+  const key = issue.path.length ? issue.path.join('.') : '(root)';
+  const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message.toLowerCase();
+  return `${key}: ${message}`;
+}
+
+/**
+ * Loads the configuration: built-in defaults < `base` < YAML file (`--config`, else ./gateway.config.yaml
+ * when present) < environment < CLI flags. Validates once and returns a frozen object, or throws ConfigError.
+ * Relative file paths in the config are resolved against the config file's folder.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const cli = fromArgv(options.argv ?? []);
+  if (cli.issues.length) throw new ConfigError(cli.issues);
+
+  let fileTree: Tree = {};
+  let fileDir = cwd;
+  const explicit = cli.configFile ?? env.GATEWAY_CONFIG;
+  const path = resolve(cwd, explicit ?? 'gateway.config.yaml');
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (explicit) throw new ConfigError([`config file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
+  }
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (error) {
+      throw new ConfigError([`config file ${path}: not valid YAML (${(error as Error).message.split('\n')[0]})`]);
+    }
+    if (parsed != null && !isTree(parsed)) throw new ConfigError([`config file ${path}: expected a mapping at the top`]);
+    fileTree = (parsed as Tree | null) ?? {};
+    fileDir = dirname(path);
+  }
+
+  // File paths from the file are relative to the file; those from the CLI or env to the working directory.
+  const absolutize = (tree: Tree, dir: string): Tree => {
+    const out = merge({}, tree);
+    const sg = out.supergraph;
+    if (isTree(sg) && typeof sg.file === 'string') sg.file = resolve(dir, sg.file);
+    if (Array.isArray(out.subgraphs)) {
+      out.subgraphs = out.subgraphs.map((s: unknown) =>
+        isTree(s) && typeof s.schemaFile === 'string' ? { ...s, schemaFile: resolve(dir, s.schemaFile) } : s,
+      );
+    }
+    return out;
+  };
+
+  let tree: Tree = absolutize(options.base ?? {}, cwd);
+  tree = merge(tree, absolutize(fileTree, fileDir));
+  tree = merge(tree, absolutize(fromEnv(env), cwd));
+  tree = merge(tree, absolutize(cli.tree, cwd));
+
+  const result = GatewayConfigSchema.safeParse(tree);
+  if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue));
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The process's own argv and environment: the one place outside tests where process.env is read. */
+export function loadConfigFromProcess(): GatewayConfig {
+  return loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+}
+
+/**
+ * The launcher's pid when this gateway was started by `npm start` (TOLLGATE_PARENT_PID): the gateway
+ * stops when that process is gone, so a killed launcher leaves no orphans.
+ */
+export function launcherPidFromProcess(): number | undefined {
+  const pid = Number(process.env.TOLLGATE_PARENT_PID);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}

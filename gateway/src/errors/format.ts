@@ -1,0 +1,40 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode, isErrorCode } from './codes.ts';
+
+export interface FormatErrorOptions {
+  /** Show stack traces and internal messages (NODE_ENV=development). @default false */
+  development?: boolean;
+  /** Where masked errors are reported, with the original error. */
+  log?: (message: string, error: unknown) => void;
+}
+
+/**
+ * Apollo Server `formatError`: lets through errors that carry a code from our catalog, or any code a
+ * subgraph set on its own error (marked by `serviceName`); everything else becomes
+ * INTERNAL_SERVER_ERROR / "Unexpected error." and is logged. Never throws.
+ */
+export function createFormatError(options: FormatErrorOptions = {}) {
+  return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    try {
+      const extensions = formatted.extensions ?? {};
+      const code = extensions.code;
+      const fromSubgraph = typeof extensions.serviceName === 'string';
+      const passes =
+        code !== ErrorCode.INTERNAL_SERVER_ERROR && (isErrorCode(code) || (fromSubgraph && typeof code === 'string'));
+      if (passes || options.development) {
+        if (options.development) return formatted;
+        const { stacktrace: _stack, ...rest } = extensions;
+        return { ...formatted, extensions: rest };
+      }
+      options.log?.('masked unexpected error', error);
+      return {
+        message: 'Unexpected error.',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      };
+    } catch {
+      return { message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    }
+  };
+}

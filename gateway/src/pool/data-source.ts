@@ -1,0 +1,106 @@
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { Kind, OperationTypeNode } from 'graphql';
+import { ErrorCode } from '../errors/index.ts';
+import { PoolError } from './errors.ts';
+import type { ReplicaPool } from './replica-pool.ts';
+
+/** Adds headers to one subgraph request (principal signing, trace propagation) given its exact body. */
+export type RequestDecorator<TContext> = (
+  headers: Record<string, string>,
+  body: string,
+  context: TContext | undefined,
+) => void;
+
+export interface ReplicaDataSourceOptions<TContext> {
+  pool: ReplicaPool;
+  /** Called for every request after the body is serialized. */
+  decorate?: RequestDecorator<TContext>;
+}
+
+function isMutation(options: GraphQLDataSourceProcessOptions): boolean {
+  const doc = options.kind === 'incoming operation' ? options.document : undefined;
+  if (doc) {
+    return doc.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === OperationTypeNode.MUTATION);
+  }
+  return /^\s*mutation\b/.test(options.request.query ?? '');
+}
+
+/**
+ * Where a failed fetch's errors belong: each entity of an entity fetch (`_entities.i`, which the gateway
+ * maps to the entity's path in the response), or each root field of a root fetch, so every null the
+ * failure leaves behind has its error (GraphQL spec §7.1.2).
+ */
+function errorPaths(options: GraphQLDataSourceProcessOptions): (string | number)[][] {
+  const reps = options.request.variables?.representations;
+  if (Array.isArray(reps)) return reps.map((_, i) => ['_entities', i]);
+  const doc = options.kind === 'incoming operation' ? options.document : undefined;
+  const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (op?.kind !== Kind.OPERATION_DEFINITION) return [];
+  return op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [[(s.alias ?? s.name).value]] : []));
+}
+
+function unavailable(options: GraphQLDataSourceProcessOptions, service: string, message: string, reason: string): GatewayGraphQLResponse {
+  const extensions = { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: service, reason };
+  const paths = errorPaths(options);
+  if (!paths.length) return { errors: [{ message, extensions }] };
+  return { errors: paths.map((path) => ({ message, path, extensions })) };
+}
+
+/**
+ * A GraphQLDataSource that sends each subgraph fetch through the replica pool. It implements `process`
+ * directly instead of subclassing RemoteGraphQLDataSource: that class builds node-fetch Headers and a
+ * Request per fetch and only lets us swap the fetcher, which is where half of Apollo Gateway's CPU goes
+ * (PERF-NOTES.md §1). Transport failures come back as SUBGRAPH_UNAVAILABLE errors, so the gateway returns
+ * partial data with the error at the fetch's path.
+ */
+export class ReplicaDataSource<TContext extends Record<string, unknown> = Record<string, unknown>>
+  implements GraphQLDataSource<TContext>
+{
+  readonly #pool: ReplicaPool;
+  readonly #decorate: RequestDecorator<TContext> | undefined;
+
+  constructor(options: ReplicaDataSourceOptions<TContext>) {
+    this.#pool = options.pool;
+    this.#decorate = options.decorate;
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions<TContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const name = this.#pool.name;
+    if (!request.query) throw new Error('Missing query');
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+    };
+    const context = options.kind === 'incoming operation' ? (options.context as TContext) : undefined;
+    this.#decorate?.(headers, body, context);
+
+    let result: Awaited<ReturnType<ReplicaPool['send']>>;
+    try {
+      result = await this.#pool.send(body, headers, { idempotent: !isMutation(options) });
+    } catch (error) {
+      if (error instanceof PoolError) return unavailable(options, name, `Subgraph ${name} is unavailable: ${error.message}`, error.code);
+      throw error;
+    }
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(result.body);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed === 'object' && parsed !== null && ('data' in parsed || 'errors' in parsed)) {
+      // GraphQL-over-HTTP subgraphs answer 4xx with a GraphQL body: the body says what went wrong.
+      return parsed as GatewayGraphQLResponse;
+    }
+    const code = result.status >= 500 ? 'POOL_UPSTREAM_ERROR' : 'POOL_BAD_RESPONSE';
+    return unavailable(options, name, `Subgraph ${name} answered ${result.status} without a GraphQL body`, code);
+  }
+}

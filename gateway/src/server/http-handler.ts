@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { ErrorCode } from '../errors/index.ts';
+import { ideAsset, idePage } from './ide.ts';
+
+export interface HttpHandlerOptions<TContext extends BaseContext> {
+  server: ApolloServer<TContext>;
+  context: (req: IncomingMessage) => Promise<TContext>;
+  maxBodyBytes: number;
+  ide: boolean;
+  /** Extra GET routes: path → handler returning status and JSON body. */
+  routes: Readonly<Record<string, () => Promise<{ status: number; body: unknown }>>>;
+}
+
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function badRequest(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+}
+
+async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of response.headers) headers[k] = v;
+  if (response.body.kind === 'complete') {
+    headers['content-length'] = String(Buffer.byteLength(response.body.string));
+    res.writeHead(response.status ?? 200, headers);
+    res.end(response.body.string);
+    return;
+  }
+  res.writeHead(response.status ?? 200, headers);
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/**
+ * The gateway's HTTP front: a plain node:http handler (no express: PERF-NOTES.md lever H) that serves
+ * health and admin routes, the IDE, and hands GraphQL requests to Apollo Server.
+ */
+export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
+  const { server, maxBodyBytes } = options;
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const rawUrl = req.url ?? '/';
+      const q = rawUrl.indexOf('?');
+      const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+      const search = q === -1 ? '' : rawUrl.slice(q);
+      const method = req.method ?? 'GET';
+
+      const route = options.routes[path];
+      if (route) {
+        if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+        const out = await route();
+        return sendJson(res, out.status, out.body);
+      }
+      if (path.startsWith('/graphql/ide/') && options.ide) {
+        const asset = ideAsset(path.slice('/graphql/ide/'.length));
+        if (!asset) return sendJson(res, 404, { error: 'not found' });
+        res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
+        return void res.end(asset.body);
+      }
+      if (path !== '/graphql') return sendJson(res, 404, { error: `no route ${path}; GraphQL is served at /graphql` });
+
+      if (method === 'GET' && options.ide && !search && (req.headers.accept ?? '').includes('text/html')) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return void res.end(idePage('/graphql'));
+      }
+
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
+      let body: unknown;
+      if (method === 'POST') {
+        let text: string;
+        try {
+          text = await readBody(req, maxBodyBytes);
+        } catch (error) {
+          if (error instanceof BodyError) return badRequest(res, error.status, error.message);
+          throw error;
+        }
+        const type = headers.get('content-type') ?? '';
+        if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+          try {
+            body = text.length ? JSON.parse(text) : undefined;
+          } catch (error) {
+            return badRequest(res, 400, `Malformed JSON body: ${(error as Error).message}`);
+          }
+          if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+            return badRequest(res, 400, 'The body must be a JSON object with a "query" string');
+          }
+        } else {
+          body = text;
+        }
+      }
+      const response = await server.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: method.toUpperCase(), headers, search, body },
+        context: () => options.context(req),
+      });
+      await writeGraphQLResponse(res, response);
+    } catch (error) {
+      if (!res.headersSent) {
+        sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+      } else {
+        res.destroy(error as Error);
+      }
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSupergraph } from '../src/index.ts';
+import { gql, PRODUCTS_SDL, productsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+
+interface Run {
+  child: ChildProcess;
+  ready: Promise<string>;
+  exit: Promise<{ code: number | null; stderr: string }>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEWAY_CONFIG: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      const m = /gateway ready at (\S+)/.exec(stdout);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
+  });
+  ready.catch(() => {});
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  return { child, ready, exit };
+}
+
+describe('npx tollgate', () => {
+  let products: TestSubgraph;
+  beforeAll(async () => {
+    products = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+  });
+  afterAll(() => products.stop());
+
+  it('fronts any subgraphs named in a supergraph file, starts in well under 5 s, and exits 0 on SIGTERM', async () => {
+    const file = join(dir, 'supergraph.graphql');
+    writeFileSync(file, composeSupergraph([{ name: 'products', url: products.url, sdl: PRODUCTS_SDL }]));
+    const started = Date.now();
+    const r = run(['--supergraph', file, '--port', '0', '--host', '127.0.0.1']);
+    const url = await r.ready;
+    const startup = Date.now() - started;
+    expect(startup).toBeLessThan(5_000);
+    const { status, body } = await gql(url, '{ topProducts(first: 2) { upc } }');
+    expect(status).toBe(200);
+    expect(body.data).toEqual({ topProducts: [{ upc: '1' }, { upc: '2' }] });
+    r.child.kill('SIGTERM');
+    expect((await r.exit).code).toBe(0);
+  });
+
+  it('refuses to start on a subgraph SDL that does not compose, naming the error', async () => {
+    const a = join(dir, 'a.graphql');
+    const b = join(dir, 'b.graphql');
+    writeFileSync(a, PRODUCTS_SDL);
+    writeFileSync(b, PRODUCTS_SDL.replace('price: Int!', 'price: String!').replace('type Query { topProducts(first: Int = 5): [Product!]! }', ''));
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, `subgraphs:\n  - name: a\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${a}\n  - name: b\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${b}\n`);
+    const { code, stderr } = await run(['--config', config, '--port', '0']).exit;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/composition failed/);
+    expect(stderr).toMatch(/Product\.price/);
+  });
+
+  it('refuses a bad config value with one line naming the key', async () => {
+    const config = join(dir, 'badkey.yaml');
+    writeFileSync(config, 'server:\n  port: not-a-port\n');
+    const { code, stderr } = await run(['--config', config]).exit;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/server\.port: expected number/);
+  });
+
+  it('says what is missing when given no supergraph', async () => {
+    const { code, stderr } = await run(['--port', '0']).exit;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/--supergraph/);
+  });
+});

@@ -1,0 +1,194 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type Gateway, loadConfig, SupergraphError } from '../src/index.ts';
+import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-gw-'));
+const sdlFile = (name: string, sdl: string) => {
+  const path = join(dir, `${name}.graphql`);
+  writeFileSync(path, sdl);
+  return path;
+};
+
+describe('gateway over replica pools', () => {
+  let p1: TestSubgraph;
+  let p2: TestSubgraph;
+  let r1: TestSubgraph;
+  let gateway: Gateway;
+  let url: string;
+  // A replica URL nothing listens on: the gateway must start and say which replica is down.
+  const dead = 'http://127.0.0.1:9/graphql';
+
+  beforeAll(async () => {
+    [p1, p2, r1] = await Promise.all([
+      startTestSubgraph(PRODUCTS_SDL, productsResolvers),
+      startTestSubgraph(PRODUCTS_SDL, productsResolvers),
+      startTestSubgraph(REVIEWS_SDL, reviewsResolvers),
+    ]);
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        ratelimit: { enabled: false },
+        subgraphs: [
+          { name: 'products', replicas: [p1.url, p2.url], schemaFile: sdlFile('products', PRODUCTS_SDL) },
+          // no schemaFile: the gateway asks a live replica for _service { sdl }
+          { name: 'reviews', replicas: [dead, r1.url] },
+        ],
+      },
+    });
+    gateway = await createGateway({ config });
+    url = await gateway.listen();
+  });
+  afterAll(async () => {
+    await gateway?.close(100);
+    await Promise.all([p1, p2, r1].map((s) => s?.stop()));
+  });
+
+  it('plans across subgraphs and spreads fetches over both replicas', async () => {
+    p1.received.length = 0;
+    p2.received.length = 0;
+    for (let i = 0; i < 6; i++) {
+      const { status, body } = await gql(url, '{ topProducts(first: 2) { upc name reviews { body } } }');
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      expect(body.data).toEqual({
+        topProducts: [
+          { upc: '1', name: 'Product 1', reviews: [{ body: 'Review of 1' }] },
+          { upc: '2', name: 'Product 2', reviews: [{ body: 'Review of 2' }] },
+        ],
+      });
+    }
+    expect(p1.received.length).toBe(3);
+    expect(p2.received.length).toBe(3);
+  });
+
+  it('skips a replica that refuses connections, and readiness names it', async () => {
+    const before = r1.received.length;
+    const { body } = await gql(url, '{ topProducts(first: 1) { reviews { id } } }');
+    expect(body.data).toEqual({ topProducts: [{ reviews: [{ id: 'r1' }] }] });
+    expect(r1.received.length).toBe(before + 1);
+    const res = await fetch(url.replace('/graphql', '/health/ready'));
+    const report = (await res.json()) as { status: string; down: string[] };
+    expect(res.status).toBe(200);
+    expect(report.status).toBe('ready');
+    expect(report.down).toEqual([`reviews ${dead}`]);
+  });
+
+  it('answers malformed bodies with 400 BAD_REQUEST and keeps serving', async () => {
+    const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0]!.message).toMatch(/Malformed JSON body/);
+
+    const notObject = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
+    expect(notObject.status).toBe(400);
+
+    const big = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ topProducts { upc } } #${'x'.repeat(1_100_000)}` }),
+    });
+    expect(big.status).toBe(413);
+
+    const ok = await gql(url, '{ topProducts(first: 1) { upc } }');
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers parse and validation errors with 400 and their codes', async () => {
+    const parseFail = await gql(url, '{ topProducts(first: 1) { upc }');
+    expect(parseFail.status).toBe(400);
+    expect(parseFail.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    const invalid = await gql(url, '{ topProducts { nope } }');
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const noQuery = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(noQuery.status).toBe(400);
+  });
+
+  it('serves liveness, a 404 for unknown paths, and the IDE from local files', async () => {
+    const base = url.replace('/graphql', '');
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/graphql/ide/graphiql.min.js');
+    expect(html).not.toMatch(/https?:\/\/(unpkg|cdn|esm\.sh)/);
+    for (const asset of ['graphiql.min.js', 'graphiql.min.css', 'react.production.min.js', 'react-dom.production.min.js']) {
+      const res = await fetch(`${base}/graphql/ide/${asset}`);
+      expect(res.status, asset).toBe(200);
+      expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+    }
+  });
+});
+
+describe('a subgraph with no live replica', () => {
+  it('gives partial data with SUBGRAPH_UNAVAILABLE at the path, and 503 when nothing could be fetched', async () => {
+    const p = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        ratelimit: { enabled: false },
+        subgraphs: [
+          { name: 'products', replicas: [p.url], schemaFile: sdlFile('products', PRODUCTS_SDL) },
+          { name: 'reviews', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('reviews', REVIEWS_SDL) },
+        ],
+      },
+    });
+    const gateway = await createGateway({ config });
+    const url = await gateway.listen();
+    try {
+      const partial = await gql(url, '{ topProducts(first: 1) { upc reviews { id } } }');
+      expect(partial.status).toBe(200);
+      expect(partial.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'reviews' });
+      expect(partial.body.errors?.[0]?.path).toEqual(['topProducts', 0]);
+      const ready = await fetch(url.replace('/graphql', '/health/ready'));
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { down: string[] }).down).toEqual(['reviews http://127.0.0.1:9/graphql']);
+    } finally {
+      await gateway.close(100);
+      await p.stop();
+    }
+    // every replica of the only subgraph a query needs is down: nothing could be fetched → 503
+    const config2 = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        ratelimit: { enabled: false },
+        subgraphs: [{ name: 'products', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('products', PRODUCTS_SDL) }],
+      },
+    });
+    const g2 = await createGateway({ config: config2 });
+    const url2 = await g2.listen();
+    try {
+      const down = await gql(url2, '{ topProducts { upc } }');
+      expect(down.status).toBe(503);
+      expect(down.body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    } finally {
+      await g2.close(100);
+    }
+  });
+});
+
+describe('composition', () => {
+  it('stops start-up with the composition error named', async () => {
+    const clash = `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+      type Product @key(fields: "upc") { upc: String! name: Int! }
+    `;
+    const config = loadConfig({
+      base: {
+        subgraphs: [
+          { name: 'products', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('products', PRODUCTS_SDL) },
+          { name: 'other', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('other', clash) },
+        ],
+      },
+    });
+    const error = await createGateway({ config }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SupergraphError);
+    expect((error as SupergraphError).code).toBe('SUPERGRAPH_COMPOSITION_FAILED');
+    expect((error as SupergraphError).message).toMatch(/Product\.name/);
+  });
+});

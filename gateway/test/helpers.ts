@@ -1,0 +1,68 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { parse } from 'graphql';
+
+type Resolvers = GraphQLResolverMap<unknown>;
+
+
+export interface TestSubgraph {
+  url: string;
+  sdl: string;
+  /** Operations this replica received, in order. */
+  received: string[];
+  stop(): Promise<void>;
+}
+
+/** A small in-process Federation 2 subgraph on port 0 that records what it receives. */
+export async function startTestSubgraph(sdl: string, resolvers: Resolvers): Promise<TestSubgraph> {
+  const received: string[] = [];
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          if (request.query && !request.query.includes('__typename }')) received.push(request.query);
+        },
+      },
+    ],
+  });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url, sdl, received, stop: () => server.stop() };
+}
+
+export const PRODUCTS_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+  type Product @key(fields: "upc") { upc: String! name: String! price: Int! }
+  type Query { topProducts(first: Int = 5): [Product!]! }
+`;
+export const REVIEWS_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+  type Product @key(fields: "upc") { upc: String! reviews: [Review!] }
+  type Review { id: ID! body: String! }
+`;
+
+const products = Array.from({ length: 10 }, (_, i) => ({ upc: String(i + 1), name: `Product ${i + 1}`, price: (i + 1) * 100 }));
+
+export const productsResolvers: Resolvers = {
+  Query: { topProducts: (_: unknown, args: { first: number }) => products.slice(0, args.first) },
+  Product: { __resolveReference: (ref: { upc: string }) => products.find((p) => p.upc === ref.upc) },
+};
+export const reviewsResolvers: Resolvers = {
+  Product: {
+    __resolveReference: (ref: { upc: string }) => ref,
+    reviews: (p: { upc: string }) => [{ id: `r${p.upc}`, body: `Review of ${p.upc}` }],
+  },
+};
+
+export async function gql(url: string, query: string, init: { headers?: Record<string, string>; variables?: unknown } = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...init.headers },
+    body: JSON.stringify({ query, variables: init.variables }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] } };
+}

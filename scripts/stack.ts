@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb, listServices, migrate, type SeedSize, seed } from '@tollgate/kit';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const GATEWAY_BIN = join(ROOT, 'gateway', 'bin', 'tollgate.js');
+
+export interface StackOptions {
+  /** Gateway port. @default 4000 */
+  port?: number;
+  /** Host the gateway binds to. @default '0.0.0.0' */
+  host?: string;
+  /** A real PostgreSQL; without it an embedded PGlite server is started. */
+  databaseUrl?: string;
+  /** Where the embedded database keeps its files; 'memory' for none. @default '<repo>/.tollgate/pgdata' */
+  dataDir?: string;
+  redisUrl?: string;
+  /** Replicas per subgraph. @default 2 */
+  replicas?: number;
+  /** @default 'small' */
+  seedSize?: SeedSize;
+  /** Folder for the generated gateway config. @default '<repo>/.tollgate' */
+  stateDir?: string;
+  /** Only these services (all under services/ by default). */
+  services?: readonly string[];
+  /** Where progress lines go. @default nowhere */
+  log?: (line: string) => void;
+  /** Extra environment for every child. */
+  env?: Record<string, string>;
+  /** Gateway configuration laid over gateway.config.yaml (tests use it, e.g. for larger budgets). */
+  gatewayConfig?: Record<string, unknown>;
+}
+
+export interface ReplicaProcess {
+  service: string;
+  url: string;
+  child: ChildProcess;
+}
+
+export interface Stack {
+  /** The gateway's GraphQL URL. */
+  url: string;
+  databaseUrl: string;
+  embeddedDatabase: boolean;
+  replicas: readonly ReplicaProcess[];
+  gateway: ChildProcess;
+  /** Stops every process this stack started: gateway first, then replicas, then the database. */
+  stop(): Promise<void>;
+}
+
+interface Started {
+  child: ChildProcess;
+  /** The first stdout line matching `match`. */
+  line: string;
+}
+
+function startChild(name: string, args: string[], env: Record<string, string | undefined>, match: RegExp, timeoutMs = 60_000): Promise<Started> {
+  // TOLLGATE_PARENT_PID lets a child notice that this launcher died without stopping it (even SIGKILL)
+  // and stop itself, so the stack never leaves orphans behind.
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, TOLLGATE_PARENT_PID: String(process.pid) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4_000);
+  });
+  return new Promise<Started>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not become ready within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      buffer += d.toString();
+      for (const line of buffer.split('\n')) {
+        if (match.test(line)) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          child.stdout!.resume();
+          child.off('exit', onExit);
+          resolve({ child, line });
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${code} before it was ready\n${stderr.trim()}`));
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts the whole stack: a database (embedded unless `databaseUrl`), migrations and seed of every
+ * service, N replica processes per service, and the gateway in front of them.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const stateDir = options.stateDir ?? join(ROOT, '.tollgate');
+  mkdirSync(stateDir, { recursive: true });
+  const started: ChildProcess[] = [];
+  const stopAll = async () => {
+    for (const child of [...started].reverse()) await stopChild(child);
+  };
+  try {
+    let databaseUrl = options.databaseUrl;
+    const embeddedDatabase = !databaseUrl;
+    if (!databaseUrl) {
+      const dataDir = options.dataDir ?? join(stateDir, 'pgdata');
+      log(`starting embedded PostgreSQL (${dataDir === 'memory' ? 'in memory' : dataDir})`);
+      const pg = await startChild(
+        'embedded PostgreSQL',
+        ['--import', 'tsx', join(ROOT, 'scripts', 'embedded-postgres.ts')],
+        { TOLLGATE_PG_DATA_DIR: dataDir === 'memory' ? '' : dataDir, PORT: '0' },
+        /"ready":true/,
+      );
+      started.push(pg.child);
+      databaseUrl = (JSON.parse(pg.line) as { url: string }).url;
+    }
+
+    const services = listServices().filter((s) => !options.services || options.services.includes(s.name));
+    const db = createDb(databaseUrl, { max: 1 });
+    try {
+      for (const service of services) {
+        await migrate(db, service);
+        await seed(db, service, options.seedSize ?? 'small');
+      }
+    } finally {
+      await db.close();
+    }
+    log(`migrated and seeded ${services.map((s) => s.name).join(', ')}`);
+
+    const replicaCount = options.replicas ?? 2;
+    const childEnv = { DATABASE_URL: databaseUrl, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}), ...options.env };
+    const replicas = await Promise.all(
+      services.flatMap((service) =>
+        Array.from({ length: replicaCount }, async (_, i) => {
+          const r = await startChild(`${service.name} replica ${i + 1}`, ['--import', 'tsx', service.main], { ...childEnv, PORT: '0' }, /"ready":true/);
+          started.push(r.child);
+          return { service: service.name, url: (JSON.parse(r.line) as { url: string }).url, child: r.child };
+        }),
+      ),
+    );
+    log(`started ${replicas.length} replicas`);
+
+    // The user's gateway.config.yaml, if any, with the stack's subgraphs and port laid over it.
+    const userConfigPath = join(ROOT, 'gateway.config.yaml');
+    const userConfig = existsSync(userConfigPath) ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
+    const server = { ...(userConfig.server as object | undefined), port: options.port ?? 4000, host: options.host ?? '0.0.0.0' };
+    const subgraphs = services.map((s) => ({
+      name: s.name,
+      schemaFile: join(s.dir, 'schema.graphql'),
+      replicas: replicas.filter((r) => r.service === s.name).map((r) => r.url),
+    }));
+    const configFile = join(stateDir, 'stack.gateway.yaml');
+    writeFileSync(
+      configFile,
+      `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml({ ...userConfig, ...options.gatewayConfig, server, subgraphs })}`,
+    );
+
+    const gateway = await startChild(
+      'gateway',
+      [GATEWAY_BIN, '--config', configFile],
+      { ...childEnv, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) },
+      /gateway ready at /,
+    );
+    started.push(gateway.child);
+    gateway.child.stdout!.pipe(process.stdout);
+    gateway.child.stderr!.pipe(process.stderr);
+    const url = /gateway ready at (\S+)/.exec(gateway.line)![1]!;
+
+    return {
+      url,
+      databaseUrl,
+      embeddedDatabase,
+      replicas,
+      gateway: gateway.child,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+// Finds the sample subgraphs on disk, for the launcher and the scaffolder.
+export { listServices, type ServiceInfo } from './list-services.ts';

@@ -1,0 +1,31 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ServiceInfo {
+  /** Folder name; also the service's PostgreSQL schema. */
+  name: string;
+  /** Service root: what `migrate` and `seed` take as `dir`. */
+  dir: string;
+  /** The process entry point: `node --import tsx <main>`. */
+  main: string;
+}
+
+// services/kit/src/registry → services/
+const SERVICES_DIR = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Every subgraph under `services/`, sorted by name: a folder counts when it has a
+ * `schema.graphql` and a `src/main.ts`, so a freshly scaffolded service shows up without a list
+ * to edit.
+ */
+export function listServices(servicesDir: string = SERVICES_DIR): ServiceInfo[] {
+  return readdirSync(servicesDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => {
+      const dir = join(servicesDir, entry.name);
+      return { name: entry.name, dir, main: join(dir, 'src', 'main.ts') };
+    })
+    .filter((s) => existsSync(join(s.dir, 'schema.graphql')) && existsSync(s.main))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,229 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { Db } from '../db/index.ts';
+import { createLoaders, type LoaderDefinitions } from '../loaders/index.ts';
+import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
+import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
+
+export interface SubgraphOptions<L extends LoaderDefinitions> {
+  /** The service's database handle; the subgraph uses it but does not close it. */
+  db: Db;
+  /** Loader definitions; every request gets a fresh set built from them. */
+  loaders?: L;
+}
+
+export interface ListenOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+}
+
+export interface Subgraph {
+  readonly name: string;
+  /** GraphQL requests this replica has served (also reported by `GET /health`). */
+  readonly requests: number;
+  /** Starts serving; resolves to `http://HOST:PORT/graphql`. */
+  listen(opts?: ListenOptions): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, then closes keep-alive sockets. */
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 1024 * 1024;
+const HEALTH_TIMEOUT_MS = 1000;
+// Longer than the 60 s idle timeout of common load balancers and of the gateway's pool, so the
+// client side always closes an idle connection first and never writes into a closing socket.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+// Apollo's default logger writes to stdout, which belongs to the ready line.
+const logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => console.error(...args),
+  error: (...args: unknown[]) => console.error(...args),
+};
+
+/**
+ * A Federation 2 subgraph on a plain `node:http` server. It does not listen until `listen()`, so
+ * tests and the launcher decide ports and lifetimes.
+ */
+export function createSubgraph<L extends LoaderDefinitions>(
+  definition: ServiceDefinition<L>,
+  opts: SubgraphOptions<L>,
+): Subgraph {
+  return new HttpSubgraph(definition, opts);
+}
+
+class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
+  readonly name: string;
+  #db: Db;
+  #loaders: L;
+  #http: Server;
+  #apollo: ApolloServer<SubgraphContext<L>>;
+  #requests = 0;
+  #state: 'new' | 'listening' | 'closed' = 'new';
+  #closed: Promise<void> | undefined;
+
+  constructor(definition: ServiceDefinition<L>, opts: SubgraphOptions<L>) {
+    this.name = definition.name;
+    this.#db = opts.db;
+    this.#loaders = opts.loaders ?? ({} as L);
+    this.#http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+      this.#route(req, res).catch((err: unknown) => fail(res, err));
+    });
+    // Node requires headersTimeout > keepAliveTimeout or it drops slow-but-valid requests.
+    this.#http.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+    this.#apollo = new ApolloServer<SubgraphContext<L>>({
+      schema: buildSubgraphSchema([
+        // Our resolver map is stricter than @apollo/subgraph's; the shapes are the same.
+        { typeDefs: definition.typeDefs, resolvers: definition.resolvers as never },
+      ]),
+      // Everything NODE_ENV would otherwise decide is pinned, so dev and production behave alike.
+      introspection: true,
+      includeStacktraceInErrorResponses: false,
+      stopOnTerminationSignals: false,
+      logger,
+      plugins: [
+        // Nothing phones home: no usage or schema reporting, no CDN-hosted landing page.
+        ApolloServerPluginLandingPageDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
+        ApolloServerPluginSchemaReportingDisabled(),
+        ApolloServerPluginDrainHttpServer({ httpServer: this.#http }),
+      ],
+    });
+  }
+
+  get requests(): number {
+    return this.#requests;
+  }
+
+  async listen({ port = 0, host = '127.0.0.1' }: ListenOptions = {}): Promise<string> {
+    if (this.#state !== 'new') throw new Error(`subgraph ${this.name} is already ${this.#state}`);
+    this.#state = 'listening';
+    try {
+      await this.#apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        this.#http.once('error', reject);
+        this.#http.listen(port, host, () => {
+          this.#http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      // stop() also closes the HTTP server through the drain plugin, whatever got started.
+      await this.#apollo.stop().catch(() => {});
+      this.#state = 'closed';
+      throw err;
+    }
+    const address = this.#http.address() as AddressInfo;
+    return `http://${urlHost(address.address)}:${address.port}/graphql`;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const started = this.#state === 'listening';
+      this.#state = 'closed';
+      // Apollo's drain plugin closes the HTTP server first (stop accepting, finish in-flight,
+      // end idle keep-alive sockets), then Apollo itself stops.
+      if (started) await this.#apollo.stop();
+    })();
+    return this.#closed;
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/graphql') return this.#graphql(req, res, url.search);
+    if (url.pathname === '/health') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /health');
+      }
+      return this.#health(res);
+    }
+    sendGraphQLError(res, 404, 'NOT_FOUND', `No route for ${url.pathname}`);
+  }
+
+  async #graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    let body: unknown;
+    try {
+      body = await readJsonBody(req, BODY_LIMIT);
+    } catch (err) {
+      if (err instanceof HttpError) return sendGraphQLError(res, err.status, err.code, err.message);
+      throw err;
+    }
+    this.#requests++;
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await this.#apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
+      context: async () => ({
+        db: this.#db,
+        loaders: createLoaders(this.#loaders, this.#db),
+        // TODO(#3): replace with the principal from the gateway's signed header; an unsigned
+        // header is only acceptable while subgraphs listen on loopback.
+        userId: userIdFrom(req.headers['x-user-id']),
+      }),
+    });
+    await writeResponse(res, response);
+  }
+
+  async #health(res: ServerResponse): Promise<void> {
+    const body = { status: 'ok', service: this.name, requests: this.#requests };
+    const headers = { 'cache-control': 'no-store' };
+    try {
+      await withTimeout(this.#db.query('SELECT 1'), HEALTH_TIMEOUT_MS);
+      sendJson(res, 200, body, headers);
+    } catch (err) {
+      sendJson(res, 503, { ...body, status: 'unavailable', error: (err as Error).message }, headers);
+    }
+  }
+}
+
+async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  // Incremental delivery (@defer) streams multipart chunks as Apollo produces them.
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function fail(res: ServerResponse, err: unknown): void {
+  console.error(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+}
+
+function userIdFrom(header: string | string[] | undefined): string | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  return value ? value : undefined;
+}
+
+function urlHost(address: string): string {
+  // A wildcard bind is reachable on loopback; that is the URL local callers can use.
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

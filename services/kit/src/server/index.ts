@@ -1,0 +1,18 @@
+// The subgraph server every service runs: Apollo + Federation 2 on node:http, health, per-request
+// context, and the process entry point used by each service's main.ts.
+export {
+  createSubgraph,
+  type ListenOptions,
+  type Subgraph,
+  type SubgraphOptions,
+} from './create-subgraph.ts';
+export { BadUserInputError } from './errors.ts';
+export { type RunnableService, runSubgraph, type SubgraphEnv } from './run-subgraph.ts';
+export {
+  type FieldResolver,
+  loadTypeDefs,
+  type ReferenceResolver,
+  type Resolvers,
+  type ServiceDefinition,
+  type SubgraphContext,
+} from './service-definition.ts';

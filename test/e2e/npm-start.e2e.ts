@@ -1,0 +1,76 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { gql, SAMPLE_QUERY } from '../fixtures/sample-query.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function descendants(pid: number): number[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of table) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// What a newcomer does on a machine without PostgreSQL or Redis: `npm start`, query, Ctrl-C.
+describe('npm start on embedded defaults', () => {
+  it('prints one ready line, serves the sample query, and stops every process on SIGTERM', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, PORT: '0', TOLLGATE_DATA_DIR: 'memory' };
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    const startAt = Date.now();
+    const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    npm.stderr.on('data', (d: Buffer) => (stderr += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      npm.stdout.on('data', (d: Buffer) => {
+        stdout += d;
+        const m = /Tollgate ready at (\S+)/.exec(stdout);
+        if (m) resolve(m[1]!);
+      });
+      npm.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${stderr}`)));
+    });
+    const readyAt = Date.now();
+    expect(stdout.match(/ready/gi)?.length).toBe(1);
+    expect(stdout).toMatch(/4 subgraphs × 2 replicas, embedded PostgreSQL/);
+
+    const { status, body } = await gql(url, SAMPLE_QUERY, { first: 5 });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect((body.data!.topProducts as unknown[]).length).toBe(5);
+
+    const pids = descendants(npm.pid!);
+    expect(pids.length).toBeGreaterThanOrEqual(10); // launcher, database, 8 replicas, gateway
+    const exited = new Promise<[number | null, string | null]>((resolve) => npm.once('exit', (c, s) => resolve([c, s])));
+    const stopAt = Date.now();
+    npm.kill('SIGTERM');
+    // npm itself re-raises the signal after forwarding it; the launcher under it exits 0.
+    const [code, signal] = await exited;
+    expect(code === 0 || signal === 'SIGTERM', `code ${code} signal ${signal}`).toBe(true);
+    const deadline = Date.now() + 15_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    console.log(`stack started in ${readyAt - startAt} ms, stopped in ${Date.now() - stopAt} ms`);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
