@@ -1,4 +1,11 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// Node resolves `graphql` to its CommonJS build (the package has no `exports`), and so do Apollo's
+// packages that vitest leaves to Node; vite would pick the ESM build (`module`) for our own files.
+// Two graphql instances break `instanceof` checks (GraphQLError, schema types), so pin ours to Node's.
+const graphql = createRequire(import.meta.url).resolve('graphql');
+const resolve = { alias: [{ find: /^graphql$/, replacement: graphql }] };
 
 // Test tiers are chosen by file suffix (STYLE.md): unit and plugin tests sit beside the code,
 // integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts.
@@ -6,12 +13,14 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['gateway/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
       {
+        resolve,
         test: {
           name: 'integration',
           include: ['gateway/test/**/*.int.test.ts', 'services/*/test/**/*.int.test.ts'],
@@ -20,6 +29,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.ts'],

@@ -60,8 +60,10 @@ describe('gateway over replica pools', () => {
         ],
       });
     }
-    expect(p1.received.length).toBe(3);
-    expect(p2.received.length).toBe(3);
+    // every fetch went to one replica or the other, and both got some (the strategy decides the split)
+    expect(p1.received.length + p2.received.length).toBe(6);
+    expect(p1.received.length).toBeGreaterThan(0);
+    expect(p2.received.length).toBeGreaterThan(0);
   });
 
   it('skips a replica that refuses connections, and readiness names it', async () => {

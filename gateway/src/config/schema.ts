@@ -21,7 +21,7 @@ const SubgraphSchema = z
   })
   .strict();
 
-const GatewayConfigObject = z
+export const GatewayConfigObject = z
   .object({
     server: z
       .object({
@@ -47,9 +47,73 @@ const GatewayConfigObject = z
       .describe('Subgraphs and their replicas. With a supergraph file, entries here override the routing URL of the subgraph of the same name.'),
     pool: z
       .object({
-        timeoutMs: z.coerce.number().int().positive().default(30_000).describe('Per-subgraph-fetch timeout.'),
+        timeoutMs: z.coerce.number().int().positive().default(30_000).describe('Deadline of one subgraph fetch, retries included (ms); what is left of it is sent to the subgraph in x-tollgate-deadline-ms.'),
+        perTryTimeoutMs: z.coerce.number().int().min(0).default(0).describe('Deadline of one attempt (ms); 0 = the whole remaining fetch time, so a timed-out query is not retried.'),
         connectionsPerReplica: z.coerce.number().int().positive().default(64).describe('Keep-alive connections kept per replica.'),
         keepAliveTimeoutMs: z.coerce.number().int().positive().default(30_000).describe('How long an idle keep-alive connection to a replica is kept.'),
+        strategy: z.enum(['p2c_ewma', 'least_outstanding', 'round_robin']).default('p2c_ewma').describe('How a replica is picked: p2c_ewma (power of two choices on peak-EWMA latency × outstanding, as Finagle/Linkerd), least_outstanding (as AWS ALB), round_robin. All honour weights and slow start.'),
+        weights: z.record(z.coerce.number().positive()).default({}).describe('Weight per replica URL, or per dns:// entry for every address it resolves to (default 1 each).'),
+        ewmaDecayMs: z.coerce.number().int().positive().default(10_000).describe('Decay time of the peak-EWMA latency estimate (ms).'),
+        slowStartWindowMs: z.coerce.number().int().min(0).default(30_000).describe('A replica that joins or recovers ramps up its weight over this time (ms); 0 turns slow start off.'),
+        slowStartAggression: z.coerce.number().positive().default(1).describe('Slow-start curve: weight × (elapsed/window)^(1/aggression); 1 is linear.'),
+        slowStartMinWeightPercent: z.coerce.number().min(0).max(100).default(10).describe('Slow-start weight floor, in percent of the full weight.'),
+        panicThresholdPercent: z.coerce.number().min(0).max(100).default(50).describe('Below this share of available replicas, traffic goes to all of them, ignoring health; 0 never.'),
+        maxConcurrentPerReplica: z.coerce.number().int().positive().default(1024).describe('Requests in flight per replica; a full replica is skipped, and a pool of full replicas fails fast.'),
+        deadlineHeader: z.string().default('x-tollgate-deadline-ms').describe('Header telling the subgraph its remaining time budget in ms; empty sends none.'),
+        healthCheck: z
+          .object({
+            intervalMs: z.coerce.number().int().min(0).default(2_000).describe('Time between active checks of each replica (ms); 0 turns them off.'),
+            timeoutMs: z.coerce.number().int().positive().default(1_000).describe('Timeout of one active check (ms).'),
+            healthyThreshold: z.coerce.number().int().positive().default(2).describe('Consecutive passing checks that bring an unhealthy replica back.'),
+            unhealthyThreshold: z.coerce.number().int().positive().default(2).describe('Consecutive failing checks that take a replica out (a 503 takes it out at once).'),
+            path: z.string().optional().describe('GET this path on each replica, expecting 200. Without it the check POSTs `{ __typename }` to the replica URL (works on any GraphQL server).'),
+          })
+          .strict()
+          .default({})
+          .describe('Active health checks of every replica. The first check decides at once.'),
+        outlier: z
+          .object({
+            consecutiveFailures: z.coerce.number().int().min(0).default(5).describe('Consecutive failures (5xx, timeouts, resets, refused connections) that eject a replica; 0 turns ejection off.'),
+            baseEjectionMs: z.coerce.number().int().positive().default(30_000).describe('An ejection lasts this × the times the replica was ejected (ms).'),
+            maxEjectionMs: z.coerce.number().int().positive().default(300_000).describe('Cap on one ejection (ms).'),
+            maxEjectionPercent: z.coerce.number().min(0).max(100).default(10).describe('At most this share of the replicas is ejected at once (always at least one).'),
+            unejectOnActiveCheck: bool.default(true).describe('A passing active check ends an ejection early.'),
+          })
+          .strict()
+          .default({})
+          .describe('Passive outlier detection on live traffic.'),
+        retry: z
+          .object({
+            maxAttempts: z.coerce.number().int().min(1).max(10).default(3).describe('Attempts per subgraph fetch, the first included; each goes to a different replica.'),
+            backoffBaseMs: z.coerce.number().int().min(0).default(25).describe('Full-jitter backoff: retry n waits random [0, (2^n-1) × base) ms.'),
+            backoffMaxMs: z.coerce.number().int().min(0).default(250).describe('Cap on one backoff wait (ms).'),
+            budgetPercent: z.coerce.number().min(0).max(100).default(20).describe('Retries in flight may be at most this percent of the fetches in flight...'),
+            minRetryConcurrency: z.coerce.number().int().min(0).default(3).describe('...but this many retries in flight are always allowed.'),
+            onStatus: z.array(z.coerce.number().int().min(400).max(599)).default([500, 502, 503, 504]).describe('Answer statuses a query is retried on. Mutations are only ever moved after a refused connection.'),
+          })
+          .strict()
+          .default({})
+          .describe('Retries of idempotent fetches (queries) on resets, timeouts and these statuses.'),
+        discovery: z
+          .object({
+            refreshMs: z.coerce.number().int().positive().default(10_000).describe('How often dns://name:port/path replica entries are resolved again (ms).'),
+          })
+          .strict()
+          .default({})
+          .describe('DNS discovery: a replica entry dns://name:port/path stands for every address the name resolves to.'),
+        overrides: z
+          .record(
+            z
+              .object({
+                timeoutMs: z.coerce.number().int().positive().optional().describe('Fetch deadline for this subgraph (ms).'),
+                perTryTimeoutMs: z.coerce.number().int().min(0).optional().describe('Attempt deadline for this subgraph (ms).'),
+                strategy: z.enum(['p2c_ewma', 'least_outstanding', 'round_robin']).optional().describe('Strategy for this subgraph.'),
+                maxConcurrentPerReplica: z.coerce.number().int().positive().optional().describe('Concurrency limit per replica of this subgraph.'),
+              })
+              .strict(),
+          )
+          .default({})
+          .describe('Per-subgraph settings by subgraph name, e.g. `reviews: { timeoutMs: 500 }`.'),
       })
       .strict()
       .default({})

@@ -10,7 +10,8 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import type { IncomingMessage } from 'node:http';
-import { createAuthentication, type Principal } from '../auth/index.ts';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { buildAccessRules, createAuthentication, createAuthorization, type Principal } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
@@ -102,6 +103,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });
   let costModel = buildCostModel(resolved.sdl);
+  let accessRules = buildAccessRules(resolved.sdl);
+  const authorization = createAuthorization<GatewayContext>({ rules: () => accessRules });
   const store: RateLimitStore = config.redis.url
     ? createResilientStore({
         primary: createRedisStore({ url: config.redis.url, timeoutMs: config.ratelimit.redisTimeoutMs, keyPrefix: config.ratelimit.keyPrefix }),
@@ -129,7 +132,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: apolloGateway,
+    // ApolloGateway implements server-gateway-interface 1.x, structurally the same as the 2.x Apollo Server 5 takes.
+    gateway: authorization.wrap(apolloGateway as unknown as GatewayInterface),
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: config.development,
@@ -144,6 +148,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       unavailableStatus,
+      authorization.plugin,
       createCostPlugin<GatewayContext>(config.cost, costDeps),
       ...(config.ratelimit.enabled
         ? [
@@ -161,8 +166,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   apolloGateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     try {
       costModel = buildCostModel(coreSupergraphSdl);
+      accessRules = buildAccessRules(coreSupergraphSdl);
     } catch (error) {
-      logger.error('cost model not updated; keeping the previous one', { error: (error as Error).message });
+      logger.error('cost model or access rules not updated; keeping the previous ones', { error: (error as Error).message });
     }
   });
 
