@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, listServices, migrate, type SeedSize, seed } from '@tollgate/kit';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { loadDevSigningKey } from '../gateway/src/auth/index.ts';
+import { apiKeysFile, DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_TYPE, devKeysDir, loadSigningSecret } from './dev-auth.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GATEWAY_BIN = join(ROOT, 'gateway', 'bin', 'tollgate.js');
@@ -22,7 +24,10 @@ export interface StackOptions {
   replicas?: number;
   /** @default 'small' */
   seedSize?: SeedSize;
-  /** Folder for the generated gateway config. @default '<repo>/.tollgate' */
+  /**
+   * Folder for the generated gateway config, the signing secret, the dev JWT keys (`dev-keys/`) and the
+   * API key records (`api-keys.json`). @default '<repo>/.tollgate'
+   */
   stateDir?: string;
   /** Only these services (all under services/ by default). */
   services?: readonly string[];
@@ -30,6 +35,12 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Extra environment for every child. */
   env?: Record<string, string>;
+  /** Where the services are. @default '<repo>/services' */
+  servicesDir?: string;
+  /** How often the services folder is checked for new services. @default 2000 */
+  watchIntervalMs?: number;
+  /** Called with the names of services added while the stack runs. */
+  onServiceAdded?: (names: string[]) => void;
   /** Gateway configuration laid over gateway.config.yaml (tests use it, e.g. for larger budgets). */
   gatewayConfig?: Record<string, unknown>;
 }
@@ -43,6 +54,8 @@ export interface ReplicaProcess {
 export interface Stack {
   /** The gateway's GraphQL URL. */
   url: string;
+  /** Where the stack keeps its state: `dev-keys/` signs tokens it trusts, `api-keys.json` holds key hashes. */
+  stateDir: string;
   databaseUrl: string;
   embeddedDatabase: boolean;
   replicas: readonly ReplicaProcess[];
@@ -115,7 +128,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stateDir = options.stateDir ?? join(ROOT, '.tollgate');
   mkdirSync(stateDir, { recursive: true });
   const started: ChildProcess[] = [];
+  let watcher: NodeJS.Timeout | undefined;
   const stopAll = async () => {
+    clearInterval(watcher);
     for (const child of [...started].reverse()) await stopChild(child);
   };
   try {
@@ -134,45 +149,74 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       databaseUrl = (JSON.parse(pg.line) as { url: string }).url;
     }
 
-    const services = listServices().filter((s) => !options.services || options.services.includes(s.name));
-    const db = createDb(databaseUrl, { max: 1 });
-    try {
-      for (const service of services) {
-        await migrate(db, service);
-        await seed(db, service, options.seedSize ?? 'small');
+    const wanted = () => listServices(options.servicesDir).filter((s) => !options.services || options.services.includes(s.name));
+    const services = wanted();
+    const dbUrl = databaseUrl;
+    const prepare = async (list: typeof services) => {
+      const db = createDb(dbUrl, { max: 1 });
+      try {
+        for (const service of list) {
+          await migrate(db, service);
+          await seed(db, service, options.seedSize ?? 'small');
+        }
+      } finally {
+        await db.close();
       }
-    } finally {
-      await db.close();
-    }
+    };
+    await prepare(services);
     log(`migrated and seeded ${services.map((s) => s.name).join(', ')}`);
 
     const replicaCount = options.replicas ?? 2;
-    const childEnv = { DATABASE_URL: databaseUrl, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}), ...options.env };
-    const replicas = await Promise.all(
-      services.flatMap((service) =>
-        Array.from({ length: replicaCount }, async (_, i) => {
-          const r = await startChild(`${service.name} replica ${i + 1}`, ['--import', 'tsx', service.main], { ...childEnv, PORT: '0' }, /"ready":true/);
-          started.push(r.child);
-          return { service: service.name, url: (JSON.parse(r.line) as { url: string }).url, child: r.child };
-        }),
-      ),
-    );
+    // One secret per state folder, kept across restarts: replicas serve only what the gateway signs with it.
+    // It reaches the gateway through the same variable (its config loader's env table), never the YAML file.
+    const signingSecret = await loadSigningSecret(stateDir);
+    const devKey = await loadDevSigningKey(devKeysDir(stateDir));
+    const childEnv = {
+      DATABASE_URL: databaseUrl,
+      ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+      ...options.env,
+      TOLLGATE_SIGNING_SECRET: signingSecret,
+    };
+    const startReplicas = (list: typeof services) =>
+      Promise.all(
+        list.flatMap((service) =>
+          Array.from({ length: replicaCount }, async (_, i) => {
+            const r = await startChild(`${service.name} replica ${i + 1}`, ['--import', 'tsx', service.main], { ...childEnv, PORT: '0' }, /"ready":true/);
+            started.push(r.child);
+            return { service: service.name, url: (JSON.parse(r.line) as { url: string }).url, child: r.child };
+          }),
+        ),
+      );
+    const replicas: ReplicaProcess[] = await startReplicas(services);
     log(`started ${replicas.length} replicas`);
 
     // The user's gateway.config.yaml, if any, with the stack's subgraphs and port laid over it.
     const userConfigPath = join(ROOT, 'gateway.config.yaml');
     const userConfig = existsSync(userConfigPath) ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
     const server = { ...(userConfig.server as object | undefined), port: options.port ?? 4000, host: options.host ?? '0.0.0.0' };
-    const subgraphs = services.map((s) => ({
-      name: s.name,
-      schemaFile: join(s.dir, 'schema.graphql'),
-      replicas: replicas.filter((r) => r.service === s.name).map((r) => r.url),
-    }));
+    const subgraphsNow = () =>
+      services.map((s) => ({
+        name: s.name,
+        schemaFile: join(s.dir, 'schema.graphql'),
+        replicas: replicas.filter((r) => r.service === s.name).map((r) => r.url),
+      }));
+    // Dev auth: tokens from `npm run token` (the dev key), keys from `npm run apikey:new`, and anonymous
+    // callers on the small `anonymous` plan. The user's file and the caller's overrides win, key by key.
+    const auth = {
+      anonymous: { enabled: true, plan: 'anonymous' },
+      jwt: { jwksFile: devKey.jwksFile, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, typ: DEV_TOKEN_TYPE },
+      apiKeys: { file: apiKeysFile(stateDir) },
+      ...(userConfig.auth as object | undefined),
+      ...(options.gatewayConfig?.auth as object | undefined),
+    };
     const configFile = join(stateDir, 'stack.gateway.yaml');
-    writeFileSync(
-      configFile,
-      `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml({ ...userConfig, ...options.gatewayConfig, server, subgraphs })}`,
-    );
+    // Written whole to a temporary file and renamed, so the gateway's watcher never reads half a file.
+    const writeConfig = () => {
+      const text = `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml({ ...userConfig, ...options.gatewayConfig, server, subgraphs: subgraphsNow(), auth })}`;
+      writeFileSync(`${configFile}.tmp`, text);
+      renameSync(`${configFile}.tmp`, configFile);
+    };
+    writeConfig();
 
     const gateway = await startChild(
       'gateway',
@@ -185,8 +229,32 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway.child.stderr!.pipe(process.stderr);
     const url = /gateway ready at (\S+)/.exec(gateway.line)![1]!;
 
+    // A service scaffolded while the stack runs (npm run service:new) is migrated, seeded, started and
+    // added to the gateway's config; the gateway's supergraph watch composes it in without a restart.
+    let adding = false;
+    watcher = setInterval(async () => {
+      if (adding) return;
+      const fresh = wanted().filter((s) => !services.some((known) => known.name === s.name));
+      if (!fresh.length) return;
+      adding = true;
+      try {
+        await prepare(fresh);
+        replicas.push(...(await startReplicas(fresh)));
+        services.push(...fresh);
+        writeConfig();
+        log(`added ${fresh.map((s) => s.name).join(', ')}`);
+        options.onServiceAdded?.(fresh.map((s) => s.name));
+      } catch (error) {
+        console.error(`tollgate: could not add ${fresh.map((s) => s.name).join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        adding = false;
+      }
+    }, options.watchIntervalMs ?? 2_000);
+    watcher.unref();
+
     return {
       url,
+      stateDir,
       databaseUrl,
       embeddedDatabase,
       replicas,

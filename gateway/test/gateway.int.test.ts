@@ -110,6 +110,14 @@ describe('gateway over replica pools', () => {
     expect(noQuery.status).toBe(400);
   });
 
+  it('shows the pool at /admin/pool to loopback clients', async () => {
+    const res = await fetch(url.replace('/graphql', '/admin/pool'));
+    expect(res.status).toBe(200);
+    const view = JSON.stringify(await res.json());
+    expect(view).toContain(p1.url);
+    expect(view).toContain(dead);
+  });
+
   it('serves liveness, a 404 for unknown paths, and the IDE from local files', async () => {
     const base = url.replace('/graphql', '');
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
@@ -170,6 +178,28 @@ describe('a subgraph with no live replica', () => {
       expect(down.body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
     } finally {
       await g2.close(100);
+    }
+  });
+});
+
+describe('admin token', () => {
+  it('refuses /admin/pool without the configured bearer token', async () => {
+    const p = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1', adminToken: 'a-long-admin-token-0123' },
+        subgraphs: [{ name: 'products', replicas: [p.url], schemaFile: sdlFile('products', PRODUCTS_SDL) }],
+      },
+    });
+    const gateway = await createGateway({ config });
+    const url = (await gateway.listen()).replace('/graphql', '/admin/pool');
+    try {
+      expect((await fetch(url)).status).toBe(403);
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(403);
+      expect((await fetch(url, { headers: { authorization: 'Bearer a-long-admin-token-0123' } })).status).toBe(200);
+    } finally {
+      await gateway.close(100);
+      await p.stop();
     }
   });
 });

@@ -1,6 +1,9 @@
+import { rmSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '@tollgate/kit/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDevSigningKey, signDevToken } from '../../gateway/src/auth/index.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, devKeysDir } from '../../scripts/dev-auth.ts';
 import { type Stack, startStack } from '../../scripts/stack.ts';
 import { expectedSampleData, gql, SAMPLE_QUERY } from '../fixtures/sample-query.ts';
 
@@ -21,6 +24,8 @@ describe(`the federated stack (${process.env.DATABASE_URL ? 'real PostgreSQL' : 
   afterAll(async () => {
     await stack?.stop();
     await db?.close();
+    // this run's own state folder: its signing secret and dev keys are of no use to anyone later
+    if (stack) rmSync(stack.stateDir, { recursive: true, force: true });
   });
 
   it('answers the sample query with the data the database holds', async () => {
@@ -54,22 +59,34 @@ describe(`the federated stack (${process.env.DATABASE_URL ? 'real PostgreSQL' : 
       const count = async () => Number((await client.query('SELECT count(*) FROM reviews.reviews')).rows[0].count);
       const before = await count();
       const body = `e2e review ${Date.now()}`;
-      const res = await gql(stack.url, 'mutation($upc: String!, $body: String!) { addReview(upc: $upc, body: $body, rating: 4) { id body rating product { upc name } } }', {
-        upc: '000002',
-        body,
-      });
+      // addReview needs a signed-in user: a token from the stack's dev key, as `npm run token` makes
+      const key = await loadDevSigningKey(devKeysDir(stack.stateDir));
+      const token = await signDevToken({ sub: '3' }, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, key });
+      const mutation = 'mutation($upc: String!, $body: String!) { addReview(upc: $upc, body: $body, rating: 4) { id body rating product { upc name } author { id } } }';
+      const anonymous = await gql(stack.url, mutation, { upc: '000002', body });
+      expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(await count()).toBe(before);
+      const res = await gql(stack.url, mutation, { upc: '000002', body }, { authorization: `Bearer ${token}` });
       expect(res.status).toBe(200);
       expect(res.body.errors).toBeUndefined();
       const review = res.body.data!.addReview as { id: string; body: string; product: { upc: string; name: string } };
-      expect(review).toMatchObject({ body, rating: 4, product: { upc: '000002' } });
+      expect(review).toMatchObject({ body, rating: 4, product: { upc: '000002' }, author: { id: '3' } });
       expect(await count()).toBe(before + 1);
-      const row = (await client.query('SELECT product_upc, body, rating FROM reviews.reviews WHERE id = $1', [review.id])).rows[0];
-      expect(row).toEqual({ product_upc: '000002', body, rating: 4 });
+      const row = (await client.query('SELECT product_upc, author_id, body, rating FROM reviews.reviews WHERE id = $1', [review.id])).rows[0];
+      expect(row).toEqual({ product_upc: '000002', author_id: '3', body, rating: 4 });
 
       const after = await gql(stack.url, '{ product(upc: "000002") { reviews { id body } } }');
       expect((after.body.data!.product as { reviews: { id: string; body: string }[] }).reviews).toContainEqual({ id: review.id, body });
     } finally {
       await client.end();
+    }
+  });
+
+  it('replicas serve only the gateway: a direct unsigned request gets 401', async () => {
+    for (const replica of stack.replicas) {
+      const res = await fetch(replica.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': '1' }, body: '{"query":"{ _service { sdl } }"}' });
+      expect(res.status, replica.url).toBe(401);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
     }
   });
 
@@ -97,7 +114,15 @@ describe(`the federated stack (${process.env.DATABASE_URL ? 'real PostgreSQL' : 
       const res = await gql(stack.url, '{ topProducts(first: 2) { upc inStock } }');
       expect(res.body.errors).toBeUndefined();
     }
-    const report = (await (await fetch(stack.url.replace('/graphql', '/health/ready'))).json()) as { down: string[] };
-    expect(report.down).toContain(`inventory ${victim.url}`);
+    // the pool's health checks and outlier detection take the replica out within a few check intervals
+    const t0 = Date.now();
+    let down: string[] = [];
+    while (Date.now() - t0 < 15_000) {
+      down = ((await (await fetch(stack.url.replace('/graphql', '/health/ready'))).json()) as { down: string[] }).down;
+      if (down.includes(`inventory ${victim.url}`)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(down).toContain(`inventory ${victim.url}`);
+    console.log(`killed replica reported down after ${Date.now() - t0} ms`);
   });
 });

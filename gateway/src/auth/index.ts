@@ -27,5 +27,6 @@ export {
 export { createJwtVerifier, type JsonWebKeySet, type JwtVerifier, type JwtVerifierOptions } from './jwt.ts';
 export { anonymousPrincipal, type Principal } from './principal.ts';
 export { createAuthentication, type Authentication, type AuthenticationDeps } from './plugin.ts';
+export { createRequestSigner, type RequestSigner, type RequestSignerOptions } from './signing.ts';
 export { buildAccessRules, type AccessRules, type AccessRule } from './authorize.ts';
 export { createAuthorization, type Authorization, type AuthorizationContext } from './authz-plugin.ts';

@@ -50,6 +50,8 @@ const camel = (s: string) => s.toLowerCase().replace(/_([a-z])/g, (_, c: string)
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
   const tree: Tree = {};
   if (env.REDIS_URL) setPath(tree, ['redis', 'url'], env.REDIS_URL);
+  // The same variable the subgraphs read, so one secret configures both ends.
+  if (env.TOLLGATE_SIGNING_SECRET) setPath(tree, ['auth', 'signing', 'secret'], env.TOLLGATE_SIGNING_SECRET);
   if (env.NODE_ENV === 'development') tree.development = true;
   const sections = CONFIG_SECTIONS;
   for (const [name, value] of Object.entries(env)) {

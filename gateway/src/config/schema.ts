@@ -30,6 +30,7 @@ export const GatewayConfigObject = z
         maxBodyBytes: z.coerce.number().int().positive().default(1_000_000).describe('Largest request body accepted, in bytes; larger bodies get 413 BAD_REQUEST.'),
         ide: bool.default(true).describe('Serve GraphiQL (from local files) to browsers that GET /graphql.'),
         shutdownGraceMs: z.coerce.number().int().min(0).default(10_000).describe('On SIGTERM, how long in-flight requests may take before the process exits.'),
+        adminToken: z.string().min(16).optional().describe('Bearer token for the admin routes (/admin/*). Without it they answer only to loopback clients.'),
       })
       .strict()
       .default({})
@@ -37,6 +38,8 @@ export const GatewayConfigObject = z
     supergraph: z
       .object({
         file: z.string().optional().describe('A composed supergraph SDL file (as Apollo Router --supergraph). Without it the gateway composes `subgraphs` at start.'),
+        watch: bool.default(true).describe('Re-read the source of truth (the supergraph file, or the config and subgraph SDLs) and swap in a changed supergraph without a restart.'),
+        pollIntervalMs: z.coerce.number().int().min(100).default(2_000).describe('How often the source of truth is re-read when watch is on.'),
       })
       .strict()
       .default({})
@@ -120,12 +123,11 @@ export const GatewayConfigObject = z
       .describe('Subgraph traffic: the replica pool.'),
     health: z
       .object({
-        probeIntervalMs: z.coerce.number().int().positive().default(2_000).describe('How often replicas are probed for /health/ready.'),
-        probeTimeoutMs: z.coerce.number().int().positive().default(1_000).describe('Timeout of one replica probe.'),
+        probeTimeoutMs: z.coerce.number().int().positive().default(1_000).describe('Timeout of the probe of every replica made before the gateway starts serving (later checks: pool.healthCheck).'),
       })
       .strict()
       .default({})
-      .describe('Readiness probing of replicas.'),
+      .describe('Start-up probing of replicas.'),
     auth: z
       .object({
         anonymous: z
@@ -163,6 +165,17 @@ export const GatewayConfigObject = z
           .strict()
           .optional()
           .describe('API keys in the x-api-key header. Without this section API keys are refused.'),
+        signing: z
+          .object({
+            secret: z
+              .string()
+              .min(32, 'expected at least 32 characters')
+              .optional()
+              .describe('Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.'),
+          })
+          .strict()
+          .default({})
+          .describe('Gateway → subgraph trust.'),
       })
       .strict()
       .default({})

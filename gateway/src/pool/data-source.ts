@@ -12,16 +12,29 @@ export type RequestDecorator<TContext> = (
   context: TContext | undefined,
 ) => void;
 
+/** What is left of the incoming request: its deadline (epoch ms) and/or a signal that aborts it. */
+export interface RequestDeadline {
+  deadline?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface ReplicaDataSourceOptions<TContext> {
   pool: ReplicaPool;
   /** Called for every request after the body is serialized. */
   decorate?: RequestDecorator<TContext>;
+  /**
+   * The incoming request's deadline, read from its context: each fetch gets at most the time left (and
+   * tells the subgraph in `x-tollgate-deadline-ms`). Without it, only the per-subgraph timeout applies.
+   */
+  requestDeadline?: (context: TContext | undefined) => RequestDeadline | undefined;
 }
 
 function isMutation(options: GraphQLDataSourceProcessOptions): boolean {
   const doc = options.kind === 'incoming operation' ? options.document : undefined;
   if (doc) {
-    return doc.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === OperationTypeNode.MUTATION);
+    return doc.definitions.some(
+      (d) => d.kind === 'OperationDefinition' && d.operation === OperationTypeNode.MUTATION,
+    );
   }
   return /^\s*mutation\b/.test(options.request.query ?? '');
 }
@@ -37,10 +50,17 @@ function errorPaths(options: GraphQLDataSourceProcessOptions): (string | number)
   const doc = options.kind === 'incoming operation' ? options.document : undefined;
   const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   if (op?.kind !== Kind.OPERATION_DEFINITION) return [];
-  return op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [[(s.alias ?? s.name).value]] : []));
+  return op.selectionSet.selections.flatMap((s) =>
+    s.kind === Kind.FIELD ? [[(s.alias ?? s.name).value]] : [],
+  );
 }
 
-function unavailable(options: GraphQLDataSourceProcessOptions, service: string, message: string, reason: string): GatewayGraphQLResponse {
+function unavailable(
+  options: GraphQLDataSourceProcessOptions,
+  service: string,
+  message: string,
+  reason: string,
+): GatewayGraphQLResponse {
   const extensions = { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: service, reason };
   const paths = errorPaths(options);
   if (!paths.length) return { errors: [{ message, extensions }] };
@@ -59,10 +79,12 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 {
   readonly #pool: ReplicaPool;
   readonly #decorate: RequestDecorator<TContext> | undefined;
+  readonly #requestDeadline: ReplicaDataSourceOptions<TContext>['requestDeadline'];
 
   constructor(options: ReplicaDataSourceOptions<TContext>) {
     this.#pool = options.pool;
     this.#decorate = options.decorate;
+    this.#requestDeadline = options.requestDeadline;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<TContext>): Promise<GatewayGraphQLResponse> {
@@ -84,9 +106,15 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 
     let result: Awaited<ReturnType<ReplicaPool['send']>>;
     try {
-      result = await this.#pool.send(body, headers, { idempotent: !isMutation(options) });
+      const limit = this.#requestDeadline?.(context);
+      result = await this.#pool.send(body, headers, {
+        idempotent: !isMutation(options),
+        deadline: limit?.deadline,
+        signal: limit?.signal,
+      });
     } catch (error) {
-      if (error instanceof PoolError) return unavailable(options, name, `Subgraph ${name} is unavailable: ${error.message}`, error.code);
+      if (error instanceof PoolError)
+        return unavailable(options, name, `Subgraph ${name} is unavailable: ${error.message}`, error.code);
       throw error;
     }
 
@@ -101,6 +129,11 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       return parsed as GatewayGraphQLResponse;
     }
     const code = result.status >= 500 ? 'POOL_UPSTREAM_ERROR' : 'POOL_BAD_RESPONSE';
-    return unavailable(options, name, `Subgraph ${name} answered ${result.status} without a GraphQL body`, code);
+    return unavailable(
+      options,
+      name,
+      `Subgraph ${name} answered ${result.status} without a GraphQL body`,
+      code,
+    );
   }
 }

@@ -44,11 +44,13 @@ export class ActiveHealth {
     if (result === 'pass') {
       this.#fails = 0;
       this.#passes++;
-      if (before === 'unknown' || (before === 'unhealthy' && this.#passes >= this.#healthyThreshold)) this.#status = 'healthy';
+      if (before === 'unknown' || (before === 'unhealthy' && this.#passes >= this.#healthyThreshold))
+        this.#status = 'healthy';
     } else {
       this.#passes = 0;
       this.#fails++;
-      if (before === 'unknown' || result === 'fail_now' || this.#fails >= this.#unhealthyThreshold) this.#status = 'unhealthy';
+      if (before === 'unknown' || result === 'fail_now' || this.#fails >= this.#unhealthyThreshold)
+        this.#status = 'unhealthy';
     }
     return this.#status === before ? undefined : this.#status;
   }

@@ -1,4 +1,23 @@
-// Subgraph traffic: every fetch goes through the pool of that subgraph's replicas.
-export { ReplicaPool, type ReplicaPoolOptions, type ReplicaStats } from './replica-pool.ts';
-export { ReplicaDataSource, type ReplicaDataSourceOptions, type RequestDecorator } from './data-source.ts';
+// Subgraph traffic: every fetch goes through the pool of that subgraph's replicas (balancing, health,
+// outlier ejection, retries, timeouts, DNS discovery); `poolAdminView` is the read-only /admin/pool JSON.
+
+export { type PoolAdminView, poolAdminView } from './admin.ts';
+export {
+  ReplicaDataSource,
+  type ReplicaDataSourceOptions,
+  type RequestDeadline,
+  type RequestDecorator,
+} from './data-source.ts';
+export type { Resolver } from './discovery.ts';
 export { PoolError, type PoolErrorCode } from './errors.ts';
+export {
+  type AttemptEvent,
+  type PoolSnapshot,
+  ReplicaPool,
+  type ReplicaPoolOptions,
+  type ReplicaState,
+  type ReplicaStats,
+  type SendOptions,
+  type SendResult,
+} from './replica-pool.ts';
+export type { StrategyName } from './strategies/index.ts';

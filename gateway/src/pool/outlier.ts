@@ -55,7 +55,8 @@ export class OutlierDetector {
   }
 
   add(id: string): void {
-    if (!this.#hosts.has(id)) this.#hosts.set(id, { failures: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: undefined });
+    if (!this.#hosts.has(id))
+      this.#hosts.set(id, { failures: 0, timesEjected: 0, ejectedUntil: undefined, unejectedAt: undefined });
   }
 
   remove(id: string): void {
@@ -76,7 +77,10 @@ export class OutlierDetector {
     if (this.ejectedCount() >= this.maxEjected()) return false;
     const now = this.#clock();
     if (host.unejectedAt !== undefined && this.#decayMs > 0) {
-      host.timesEjected = Math.max(0, host.timesEjected - Math.floor((now - host.unejectedAt) / this.#decayMs));
+      host.timesEjected = Math.max(
+        0,
+        host.timesEjected - Math.floor((now - host.unejectedAt) / this.#decayMs),
+      );
     }
     host.timesEjected++;
     host.ejectedUntil = now + Math.min(this.#baseMs * host.timesEjected, this.#maxMs);
@@ -129,6 +133,10 @@ export class OutlierDetector {
     const host = this.#hosts.get(id);
     if (!host) return { consecutiveFailures: 0, timesEjected: 0, ejectedForMs: 0 };
     const left = host.ejectedUntil === undefined ? 0 : Math.max(0, host.ejectedUntil - this.#clock());
-    return { consecutiveFailures: host.failures, timesEjected: host.timesEjected, ejectedForMs: Math.round(left) };
+    return {
+      consecutiveFailures: host.failures,
+      timesEjected: host.timesEjected,
+      ejectedForMs: Math.round(left),
+    };
   }
 }

@@ -9,9 +9,10 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { buildAccessRules, createAuthentication, createAuthorization, type Principal } from '../auth/index.ts';
+import { buildAccessRules, createAuthentication, createAuthorization, createRequestSigner, type Principal } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
@@ -22,7 +23,7 @@ import {
   createResilientStore,
   type RateLimitStore,
 } from '../ratelimit/index.ts';
-import { ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
+import { poolAdminView, ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
 import { gatewaySafeSdl, resolveSupergraph } from '../supergraph/index.ts';
 import { createHttpHandler } from './http-handler.ts';
 
@@ -44,11 +45,27 @@ export interface Logger {
 export interface CreateGatewayOptions {
   config: GatewayConfig;
   logger?: Logger;
+  /**
+   * Re-reads the configuration on each supergraph poll (the CLI re-reads its config file), so subgraphs
+   * added to it are picked up without a restart. @default the initial config, unchanged
+   */
+  reloadConfig?: () => GatewayConfig;
+}
+
+export interface SupergraphStatus {
+  /** When the serving supergraph was loaded (ms since the epoch). */
+  loadedAt: number;
+  /** Successful swaps since start. */
+  reloads: number;
+  /** Reloads refused (composition or config errors); the previous supergraph kept serving. */
+  failures: number;
+  /** Why the last reload was refused, until one succeeds. */
+  lastError: string | null;
 }
 
 export interface ReadinessReport {
   ready: boolean;
-  supergraph: boolean;
+  supergraph: SupergraphStatus;
   subgraphs: Record<string, { ready: boolean; replicas: ReplicaStats[] }>;
   /** Replicas that did not answer the last probe, as `subgraph url`. */
   down: string[];
@@ -63,6 +80,18 @@ export interface Gateway {
   readonly pools: ReadonlyMap<string, ReplicaPool>;
   readonly apollo: ApolloServer<GatewayContext>;
   readonly supergraphSdl: string;
+}
+
+/** The admin surface: with a token configured, that bearer token; without one, loopback clients only. */
+function adminAllowed(req: IncomingMessage, token: string | undefined): boolean {
+  if (token) {
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+  const from = req.socket.remoteAddress ?? '';
+  return from === '127.0.0.1' || from === '::1' || from === '::ffff:127.0.0.1';
 }
 
 function headerSource(req: IncomingMessage) {
@@ -98,7 +127,11 @@ const unavailableStatus: ApolloServerPlugin<GatewayContext> = {
 export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? silent;
-  const resolved = await resolveSupergraph(config);
+  // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
+  const decorate = config.auth.signing.secret ? createRequestSigner({ secret: config.auth.signing.secret }) : undefined;
+  if (!decorate) logger.warn('auth.signing.secret is not set: subgraph fetches are unsigned and carry no principal');
+  const sign = decorate && ((headers: Record<string, string>, body: string) => decorate(headers, body, undefined));
+  const resolved = await resolveSupergraph(config, { sign });
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });
@@ -117,16 +150,35 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const costDeps = { model: () => costModel };
 
   const pools = new Map<string, ReplicaPool>();
-  for (const [name, urls] of resolved.replicas) {
-    pools.set(name, new ReplicaPool(name, urls, config.pool));
-  }
+  // Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+  const syncPools = (replicas: ReadonlyMap<string, readonly string[]>, poolConfig: GatewayConfig['pool']) => {
+    for (const [name, urls] of replicas) {
+      const pool = pools.get(name);
+      if (!pool) {
+        pools.set(name, new ReplicaPool(name, urls, poolConfig));
+        continue;
+      }
+      const current = pool.replicas;
+      for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
+      for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
+    }
+  };
+  syncPools(resolved.replicas, config.pool);
 
+  let updateSupergraph: ((sdl: string) => void) | undefined;
+  let servingSdl = resolved.sdl;
+  const status: SupergraphStatus = { loadedAt: Date.now(), reloads: 0, failures: 0, lastError: null };
   const apolloGateway = new ApolloGateway({
-    supergraphSdl: gatewaySafeSdl(resolved.sdl),
+    // The function form hands us `update`, with which the watcher swaps in a new supergraph: requests in
+    // flight finish on the plan they have, new ones get the new supergraph (SEAMS.md §5).
+    supergraphSdl: async ({ update }) => {
+      updateSupergraph = update;
+      return { supergraphSdl: gatewaySafeSdl(resolved.sdl) };
+    },
     buildService: ({ name }) => {
       const pool = pools.get(name);
       if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
-      return new ReplicaDataSource<GatewayContext>({ pool });
+      return new ReplicaDataSource<GatewayContext>({ pool, decorate });
     },
     logger: { debug() {}, info() {}, warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
   });
@@ -181,9 +233,40 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       });
     return probing;
   };
+  // One probe round before serving, so /health/ready is right from the start; after that each pool runs
+  // its own active health checks.
   await probeAll();
-  const timer = setInterval(() => void probeAll(), config.health.probeIntervalMs);
-  timer.unref();
+
+  // Supergraph watch: re-resolve the source of truth; swap when it changed, keep serving the old one
+  // when it no longer composes (and say why on /health/ready).
+  let reloading = false;
+  const reload = async () => {
+    if (reloading) return;
+    reloading = true;
+    try {
+      const next = options.reloadConfig?.() ?? config;
+      const fresh = await resolveSupergraph(next, { sign });
+      syncPools(fresh.replicas, next.pool);
+      if (fresh.sdl !== servingSdl) {
+        if (!updateSupergraph) throw new Error('the gateway is not ready for updates yet');
+        updateSupergraph(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph
+        servingSdl = fresh.sdl;
+        status.loadedAt = Date.now();
+        status.reloads++;
+        logger.info('supergraph updated', { subgraphs: [...fresh.replicas.keys()] });
+      }
+      status.lastError = null;
+    } catch (error) {
+      status.failures++;
+      const message = error instanceof Error ? error.message : String(error);
+      if (status.lastError !== message) logger.error('supergraph reload refused; the previous supergraph keeps serving', { error: message });
+      status.lastError = message;
+    } finally {
+      reloading = false;
+    }
+  };
+  const watcher = config.supergraph.watch ? setInterval(() => void reload(), config.supergraph.pollIntervalMs) : undefined;
+  watcher?.unref();
 
   let closing = false;
   const readiness = async (): Promise<ReadinessReport> => {
@@ -195,7 +278,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       subgraphs[name] = { ready: replicas.some((r) => r.up !== false), replicas };
     }
     const ready = !closing && Object.values(subgraphs).every((s) => s.ready);
-    return { ready, supergraph: true, subgraphs, down };
+    return { ready, supergraph: { ...status }, subgraphs, down };
   };
 
   const handler = createHttpHandler<GatewayContext>({
@@ -208,6 +291,10 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     ide: config.server.ide,
     routes: {
       '/health/live': async () => ({ status: 200, body: { status: 'live' } }),
+      '/admin/pool': async (req) => {
+        if (!adminAllowed(req, config.server.adminToken)) return { status: 403, body: { error: 'admin routes need the admin token (server.adminToken) or a loopback client' } };
+        return { status: 200, body: poolAdminView(pools) };
+      },
       '/health/ready': async () => {
         const report = await readiness();
         return { status: report.ready ? 200 : 503, body: { status: report.ready ? 'ready' : 'not ready', ...report } };
@@ -233,7 +320,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     async close(graceMs = config.server.shutdownGraceMs) {
       closing = true;
-      clearInterval(timer);
+      clearInterval(watcher);
       if (http) {
         const server = http;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,7 +9,7 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   maxBodyBytes: number;
   ide: boolean;
   /** Extra GET routes: path → handler returning status and JSON body. */
-  routes: Readonly<Record<string, () => Promise<{ status: number; body: unknown }>>>;
+  routes: Readonly<Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown }>>>;
 }
 
 class BodyError extends Error {
@@ -82,7 +82,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       const route = options.routes[path];
       if (route) {
         if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
-        const out = await route();
+        const out = await route(req);
         return sendJson(res, out.status, out.body);
       }
       if (path.startsWith('/graphql/ide/') && options.ide) {

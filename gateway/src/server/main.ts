@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   }
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
-    gateway = await createGateway({ config, logger });
+    gateway = await createGateway({ config, logger, reloadConfig: loadConfigFromProcess });
   } catch (error) {
     if (error instanceof SupergraphError) {
       console.error(`tollgate: ${error.message}`);

@@ -47,6 +47,8 @@ export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): string {
 export async function fetchSubgraphSdl(
   subgraph: { name: string; replicas: readonly string[]; schemaFile?: string | undefined },
   timeoutMs = 5_000,
+  /** Adds headers given the exact body: the gateway's request signer, so signing subgraphs answer. */
+  sign?: (headers: Record<string, string>, body: string) => void,
 ): Promise<string> {
   if (subgraph.schemaFile) {
     try {
@@ -58,10 +60,13 @@ export async function fetchSubgraphSdl(
   const failures: string[] = [];
   for (const url of subgraph.replicas) {
     try {
+      const query = JSON.stringify({ query: '{ _service { sdl } }' });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      sign?.(headers, query);
       const res = await request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+        headers,
+        body: query,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

@@ -9,8 +9,32 @@ export interface ResolvedSupergraph {
   replicas: ReadonlyMap<string, readonly string[]>;
 }
 
+export interface ResolveSupergraphOptions {
+  /** Signs the `_service { sdl }` fetches (subgraphs that verify signatures refuse unsigned ones). */
+  sign?: (headers: Record<string, string>, body: string) => void;
+}
+
+// Composition costs tens of milliseconds of CPU, and a watching gateway re-resolves every few seconds:
+// compose again only when a subgraph's SDL or routing URL changed (errors are remembered the same way).
+let lastComposition: { key: string; sdl?: string; error?: unknown } | undefined;
+function composeOnce(sdls: { name: string; url: string; sdl: string }[]): string {
+  const key = JSON.stringify(sdls);
+  if (lastComposition?.key !== key) {
+    try {
+      lastComposition = { key, sdl: composeSupergraph(sdls) };
+    } catch (error) {
+      lastComposition = { key, error };
+    }
+  }
+  if (lastComposition.error !== undefined) throw lastComposition.error;
+  return lastComposition.sdl!;
+}
+
 /** Produces the supergraph and the replica list of every subgraph it names. */
-export async function resolveSupergraph(config: Pick<GatewayConfig, 'supergraph' | 'subgraphs'>): Promise<ResolvedSupergraph> {
+export async function resolveSupergraph(
+  config: Pick<GatewayConfig, 'supergraph' | 'subgraphs'>,
+  options: ResolveSupergraphOptions = {},
+): Promise<ResolvedSupergraph> {
   let sdl: string;
   if (config.supergraph.file) {
     try {
@@ -23,9 +47,9 @@ export async function resolveSupergraph(config: Pick<GatewayConfig, 'supergraph'
       throw new SupergraphError('SUPERGRAPH_UNAVAILABLE', 'no supergraph: give --supergraph <file> or list subgraphs in the config');
     }
     const sdls = await Promise.all(
-      config.subgraphs.map(async (s) => ({ name: s.name, url: s.replicas[0]!, sdl: await fetchSubgraphSdl(s) })),
+      config.subgraphs.map(async (s) => ({ name: s.name, url: s.replicas[0]!, sdl: await fetchSubgraphSdl(s, undefined, options.sign) })),
     );
-    sdl = composeSupergraph(sdls);
+    sdl = composeOnce(sdls);
   }
   const replicas = new Map<string, readonly string[]>();
   const configured = new Map(config.subgraphs.map((s) => [s.name.toLowerCase(), s.replicas]));

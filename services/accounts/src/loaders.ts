@@ -8,9 +8,11 @@ export interface UserRow {
 }
 
 export const loaders = {
+  // Nothing in this service writes users, so the TTL alone bounds how long an outside edit goes unseen.
   userById: loadOne<UserRow>({
     sql: 'SELECT id, username, name, email FROM accounts.users WHERE id = ANY($1)',
     key: 'id',
+    cache: { type: 'User', ttlSec: 300 },
   }),
 };
 

@@ -13,7 +13,8 @@ describe('accounts subgraph', () => {
   let t: TestSubgraph;
 
   beforeAll(async () => {
-    t = await startTestSubgraph(accounts);
+    // Signed like the gateway signs, so `me` has a verified user to resolve.
+    t = await startTestSubgraph(accounts, { deps: { signing: { secret: 'accounts-test-signing-secret-0123456789' } } });
   });
   afterAll(() => t?.close());
 
@@ -35,11 +36,14 @@ describe('accounts subgraph', () => {
     expect(res.body).toEqual({ data: { a: row, b: null } });
   });
 
-  it('resolves me from x-user-id, and null without it', async () => {
-    const named = await t.request('{ me { id username } }', {}, { 'x-user-id': '42' });
+  it('resolves me from the signed user principal, and null for anyone else', async () => {
+    const named = await t.requestAs({ id: '42', kind: 'user', scopes: [], plan: 'free' }, '{ me { id username } }');
     const anonymous = await t.request('{ me { id } }');
+    const apiKey = await t.requestAs({ id: '42', kind: 'apikey', scopes: [], plan: 'free' }, '{ me { id } }');
+    // an unsigned header names nobody
+    const claimed = await t.request('{ me { id } }', {}, { 'x-user-id': '42' });
     expect(named.body).toEqual({ data: { me: { id: '42', username: 'user42' } } });
-    expect(anonymous.body).toEqual({ data: { me: null } });
+    for (const res of [anonymous, apiKey, claimed]) expect(res.body).toEqual({ data: { me: null } });
   });
 
   it('resolves User entities in key order with one statement whatever the batch size', async () => {

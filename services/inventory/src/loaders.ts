@@ -6,9 +6,11 @@ export interface StockRow {
 }
 
 export const loaders = {
+  // Stock moves faster than catalogue data, and nothing here writes it yet: a short TTL bounds the lag.
   stockByUpc: loadOne<StockRow>({
     sql: 'SELECT upc, quantity FROM inventory.stock WHERE upc = ANY($1)',
     key: 'upc',
+    cache: { type: 'Stock', ttlSec: 30 },
   }),
 };
 

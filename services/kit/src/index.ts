@@ -1,6 +1,9 @@
-// @tollgate/kit: what every subgraph shares (server bootstrap, database access, batched loaders).
+// @tollgate/kit: what every subgraph shares (server bootstrap, database access, batched loaders and
+// the shared cache behind them).
 
+export * from './cache/index.ts';
 export * from './db/index.ts';
 export * from './loaders/index.ts';
 export * from './registry/index.ts';
 export * from './server/index.ts';
+export * from './signing/index.ts';

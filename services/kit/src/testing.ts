@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ServiceLocation } from './db/index.ts';
 import { createDb, type Db, migrate, type SeedSize, seed, startEmbeddedPostgres } from './db/index.ts';
-import type { Subgraph } from './server/index.ts';
+import type { Subgraph, SubgraphDeps } from './server/index.ts';
+import { type ForwardedPrincipal, signRequest } from './signing/index.ts';
 
 export interface TestDatabase {
   readonly url: string;
@@ -52,7 +53,7 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
 
 export interface TestService {
   definition: ServiceLocation;
-  createSubgraph(opts: { db: Db }): Subgraph;
+  createSubgraph(opts: SubgraphDeps): Subgraph;
 }
 
 export interface GraphQLResult {
@@ -69,18 +70,25 @@ export interface TestSubgraph {
   /** The handle the subgraph uses: read `db.statements` around a request to count its SQL. */
   readonly db: Db;
   readonly subgraph: Subgraph;
-  /** POSTs a GraphQL request as the gateway would. */
+  /**
+   * POSTs a GraphQL request as the gateway would: signed on nobody's behalf when the subgraph was
+   * started with `deps.signing`, unsigned otherwise.
+   */
   request(
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResult>;
+  /** POSTs a request the gateway signed for `principal` (needs `deps.signing`). */
+  requestAs(principal: ForwardedPrincipal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
   close(): Promise<void>;
 }
 
 export interface StartTestSubgraphOptions {
   /** @default 'small' */
   seed?: SeedSize;
+  /** The rest of what the service's `createSubgraph` takes, e.g. `{ cache }` (the fixture owns `db`). */
+  deps?: Omit<SubgraphDeps, 'db'>;
 }
 
 /** A service's subgraph on port 0 over a fresh test database with its migrations and seed applied. */
@@ -94,20 +102,33 @@ export async function startTestSubgraph(
   try {
     await migrate(db, service.definition);
     await seed(db, service.definition, opts.seed ?? 'small');
-    subgraph = service.createSubgraph({ db });
+    subgraph = service.createSubgraph({ ...opts.deps, db });
     const url = await subgraph.listen();
     const started = subgraph;
+    const secret = opts.deps?.signing?.secret;
+    const post = async (
+      principal: ForwardedPrincipal | null,
+      query: string,
+      variables: Record<string, unknown> | undefined,
+      headers: Record<string, string>,
+    ): Promise<GraphQLResult> => {
+      const body = JSON.stringify({ query, variables });
+      const signed = secret === undefined ? {} : signRequest(principal, body, { secret });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signed, ...headers },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as GraphQLResult['body'] };
+    };
     return {
       url,
       db,
       subgraph: started,
-      async request(query, variables, headers = {}) {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ query, variables }),
-        });
-        return { status: res.status, body: (await res.json()) as GraphQLResult['body'] };
+      request: (query, variables, headers = {}) => post(null, query, variables, headers),
+      requestAs(principal, query, variables) {
+        if (secret === undefined) throw new Error('requestAs needs a subgraph started with deps.signing');
+        return post(principal, query, variables, {});
       },
       async close() {
         await started.close();

@@ -130,11 +130,15 @@ describe('createSubgraph', () => {
     expect(await count(50)).toBe(1);
   });
 
-  it('puts x-user-id into the context', async () => {
+  it('without signing, serves unsigned requests but lets no header name a user', async () => {
     const anonymous = await post(url, JSON.stringify({ query: '{ whoami }' }));
-    const named = await post(url, JSON.stringify({ query: '{ whoami }' }), { 'x-user-id': '42' });
+    const claimed = await post(url, JSON.stringify({ query: '{ whoami }' }), {
+      'x-user-id': '42',
+      'x-tollgate-principal': Buffer.from(JSON.stringify({ id: '42', kind: 'user', scopes: [], plan: 'free' })).toString('base64url'),
+    });
+    expect(subgraph.verifiesSignatures).toBe(false);
     expect(anonymous.body).toEqual({ data: { whoami: null } });
-    expect(named.body).toEqual({ data: { whoami: '42' } });
+    expect(claimed.body).toEqual({ data: { whoami: null } });
   });
 
   it('keeps BAD_USER_INPUT and hides stack traces whatever NODE_ENV says', async () => {

@@ -1,5 +1,5 @@
 import { BadUserInputError, type Resolvers, type SubgraphContext } from '@tollgate/kit';
-import type { ProductRow, ProductsLoaders } from './loaders.ts';
+import type { ProductsLoaders } from './loaders.ts';
 
 type Context = SubgraphContext<ProductsLoaders>;
 
@@ -7,14 +7,11 @@ const MAX_FIRST = 1000;
 
 export const resolvers: Resolvers<Context> = {
   Query: {
-    topProducts: async (_: unknown, { first }: { first: number }, { db }: Context) => {
+    topProducts: (_: unknown, { first }: { first: number }, { loaders }: Context) => {
       if (!Number.isInteger(first) || first < 0 || first > MAX_FIRST) {
         throw new BadUserInputError(`first must be between 0 and ${MAX_FIRST}`);
       }
-      return db.query<ProductRow>(
-        'SELECT upc, name, price, weight FROM products.products ORDER BY upc LIMIT $1',
-        [first],
-      );
+      return loaders.topProducts.load(first);
     },
     product: (_: unknown, { upc }: { upc: string }, { loaders }: Context) => loaders.productByUpc.load(upc),
   },

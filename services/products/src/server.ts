@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import {
   createSubgraph as createKitSubgraph,
-  type Db,
   loadTypeDefs,
   type ServiceDefinition,
   type Subgraph,
+  type SubgraphDeps,
 } from '@tollgate/kit';
 import { loaders, type ProductsLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
@@ -18,6 +18,7 @@ export const definition: ServiceDefinition<ProductsLoaders> = {
   resolvers,
 };
 
-export function createSubgraph(opts: { db: Db }): Subgraph {
-  return createKitSubgraph(definition, { db: opts.db, loaders });
+/** `deps.cache` defaults to a fresh in-process cache; pass the replica's shared one (see @tollgate/kit). */
+export function createSubgraph(deps: SubgraphDeps): Subgraph {
+  return createKitSubgraph(definition, { ...deps, loaders });
 }

@@ -1,4 +1,4 @@
-import { BadUserInputError, type Resolvers, type SubgraphContext } from '@tollgate/kit';
+import { BadUserInputError, type Resolvers, type SubgraphContext, UnauthenticatedError } from '@tollgate/kit';
 import { REVIEW_COLUMNS, type ReviewRow, type ReviewsLoaders } from './loaders.ts';
 
 type Context = SubgraphContext<ReviewsLoaders>;
@@ -9,12 +9,11 @@ interface AddReviewArgs {
   rating: number;
 }
 
-// TODO(#3): drop the fallback author once every request carries a verified principal.
-const ANONYMOUS_AUTHOR = '1';
-
 export const resolvers: Resolvers<Context> = {
   Mutation: {
-    addReview: async (_: unknown, args: AddReviewArgs, { db, userId }: Context) => {
+    addReview: async (_: unknown, args: AddReviewArgs, { db, loaders, userId }: Context) => {
+      // The gateway enforces @authenticated first; this keeps an API key or a direct call from writing as nobody.
+      if (userId === undefined) throw new UnauthenticatedError('addReview needs a signed-in user');
       if (!Number.isInteger(args.rating) || args.rating < 1 || args.rating > 5) {
         throw new BadUserInputError('rating must be between 1 and 5');
       }
@@ -22,8 +21,15 @@ export const resolvers: Resolvers<Context> = {
       const [row] = await db.query<ReviewRow>(
         `INSERT INTO reviews.reviews (product_upc, author_id, body, rating)
          VALUES ($1, $2, $3, $4) RETURNING ${REVIEW_COLUMNS}`,
-        [args.upc, userId ?? ANONYMOUS_AUTHOR, args.body, args.rating],
+        [args.upc, userId, args.body, args.rating],
       );
+      if (!row) throw new Error('INSERT … RETURNING returned no row');
+      // Database first, then the cache, and only then the answer: once the client sees the new review,
+      // no replica can serve either list without it.
+      await Promise.all([
+        loaders.reviewsByProduct.invalidate(row.product_upc),
+        loaders.reviewsByAuthor.invalidate(row.author_id),
+      ]);
       return row;
     },
   },

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import {
   createSubgraph as createKitSubgraph,
-  type Db,
   loadTypeDefs,
   type ServiceDefinition,
   type Subgraph,
+  type SubgraphDeps,
 } from '@tollgate/kit';
 import { loaders, type ReviewsLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
@@ -20,6 +20,7 @@ export const definition: ServiceDefinition<ReviewsLoaders> = {
   resolvers,
 };
 
-export function createSubgraph(opts: { db: Db }): Subgraph {
-  return createKitSubgraph(definition, { db: opts.db, loaders });
+/** `deps.cache` defaults to a fresh in-process cache; pass the replica's shared one (see @tollgate/kit). */
+export function createSubgraph(deps: SubgraphDeps): Subgraph {
+  return createKitSubgraph(definition, { ...deps, loaders });
 }

@@ -11,6 +11,10 @@ interface ReviewRow {
   rating: number;
 }
 
+// Signed like the gateway signs, so addReview has a verified user to write as.
+const SIGNING = { secret: 'reviews-test-signing-secret-0123456789' };
+const user = (id: string) => ({ id, kind: 'user', scopes: [], plan: 'free' }) as const;
+
 const REVIEW_FIELDS = 'id body rating author { id } product { upc }';
 const ADD_REVIEW = `mutation ($upc: String!, $body: String!, $rating: Int!) {
   addReview(upc: $upc, body: $body, rating: $rating) { ${REVIEW_FIELDS} }
@@ -29,7 +33,7 @@ describe('reviews subgraph', () => {
   let t: TestSubgraph;
 
   beforeAll(async () => {
-    t = await startTestSubgraph(reviews);
+    t = await startTestSubgraph(reviews, { deps: { signing: SIGNING } });
   });
   afterAll(() => t?.close());
 
@@ -115,17 +119,13 @@ describe('reviews subgraph', () => {
     expect(await run(50)).toBe(1);
   });
 
-  it('addReview writes exactly one row with one statement, as the x-user-id user', async () => {
+  it('addReview writes exactly one row with one statement, as the signed user', async () => {
     const [{ max } = { max: '0' }] = await t.db.query<{ max: string }>(
       'SELECT max(id)::text AS max FROM reviews.reviews',
     );
     const rowsBefore = await count();
     const statementsBefore = t.db.statements;
-    const res = await t.request(
-      ADD_REVIEW,
-      { upc: '000123', body: 'Sturdy.', rating: 4 },
-      { 'x-user-id': '77' },
-    );
+    const res = await t.requestAs(user('77'), ADD_REVIEW, { upc: '000123', body: 'Sturdy.', rating: 4 });
     expect(t.db.statements - statementsBefore).toBe(1);
     expect(await count()).toBe(rowsBefore + 1);
     const review = res.body.data?.addReview as { id: string };
@@ -145,9 +145,18 @@ describe('reviews subgraph', () => {
     expect(res.body).toEqual({ data: { addReview: asReview(row!) } });
   });
 
-  it("addReview falls back to user '1' without x-user-id", async () => {
-    const res = await t.request(ADD_REVIEW, { upc: '000001', body: 'ok', rating: 3 });
-    expect((res.body.data!.addReview as { author: { id: string } }).author).toEqual({ id: '1' });
+  it('addReview refuses a caller that is not a user, and writes nothing', async () => {
+    const before = await count();
+    const anonymous = await t.request(ADD_REVIEW, { upc: '000001', body: 'ok', rating: 3 });
+    const apiKey = await t.requestAs({ id: 'k1', kind: 'apikey', scopes: [], plan: 'free' }, ADD_REVIEW, {
+      upc: '000001',
+      body: 'ok',
+      rating: 3,
+    });
+    for (const res of [anonymous, apiKey]) {
+      expect(res.body.errors).toMatchObject([{ path: ['addReview'], extensions: { code: 'UNAUTHENTICATED' } }]);
+    }
+    expect(await count()).toBe(before);
   });
 
   it.each([
@@ -157,7 +166,7 @@ describe('reviews subgraph', () => {
     ['a blank body', { rating: 3, body: '   ' }],
   ])('addReview rejects %s with BAD_USER_INPUT and writes nothing', async (_, args) => {
     const before = await count();
-    const res = await t.request(ADD_REVIEW, { upc: '000001', ...args });
+    const res = await t.requestAs(user('5'), ADD_REVIEW, { upc: '000001', ...args });
     expect(res.body.errors).toMatchObject([{ path: ['addReview'], extensions: { code: 'BAD_USER_INPUT' } }]);
     expect(await count()).toBe(before);
   });
@@ -166,7 +175,7 @@ describe('reviews subgraph', () => {
     const before = await count();
     await seed(t.db, reviews.definition, 'small');
     expect(await count()).toBe(before);
-    const res = await t.request(ADD_REVIEW, { upc: '000001', body: 'again', rating: 5 });
+    const res = await t.requestAs(user('5'), ADD_REVIEW, { upc: '000001', body: 'again', rating: 5 });
     const [{ max } = { max: '0' }] = await t.db.query<{ max: string }>(
       'SELECT max(id)::text AS max FROM reviews.reviews',
     );

@@ -4,10 +4,10 @@ import { P2cEwma } from './p2c-ewma.ts';
 import { RoundRobin } from './round-robin.ts';
 import type { Strategy, StrategyName } from './strategy.ts';
 
-export type { Endpoint, Strategy, StrategyName } from './strategy.ts';
+export { effectiveWeight, LeastOutstanding } from './least-outstanding.ts';
+export { P2cEwma, PEAK_EWMA_PENALTY, PeakEwma, peakEwmaLoad } from './p2c-ewma.ts';
 export { RoundRobin } from './round-robin.ts';
-export { LeastOutstanding, effectiveWeight } from './least-outstanding.ts';
-export { P2cEwma, PeakEwma, peakEwmaLoad, PEAK_EWMA_PENALTY } from './p2c-ewma.ts';
+export type { Endpoint, Strategy, StrategyName } from './strategy.ts';
 
 export const STRATEGY_NAMES: readonly StrategyName[] = ['p2c_ewma', 'least_outstanding', 'round_robin'];
 

@@ -29,6 +29,12 @@ export class PeakEwma {
     this.#stamp = clock();
   }
 
+  /** Forgets the history: the next pick treats the replica as new (one probe request at a time). */
+  reset(): void {
+    this.#cost = 0;
+    this.#stamp = this.#clock();
+  }
+
   observe(rttMs: number): void {
     const now = this.#clock();
     const w = Math.exp(-Math.max(now - this.#stamp, 0) / this.#decayMs);

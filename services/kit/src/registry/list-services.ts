@@ -21,7 +21,8 @@ const SERVICES_DIR = fileURLToPath(new URL('../../../', import.meta.url));
  */
 export function listServices(servicesDir: string = SERVICES_DIR): ServiceInfo[] {
   return readdirSync(servicesDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    // a linked folder counts too (a test or a monorepo tool may link services in)
+    .filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && !entry.name.startsWith('.'))
     .map((entry) => {
       const dir = join(servicesDir, entry.name);
       return { name: entry.name, dir, main: join(dir, 'src', 'main.ts') };

@@ -8,8 +8,15 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { type Cache, createCache } from '../cache/index.ts';
 import type { Db } from '../db/index.ts';
-import { createLoaders, type LoaderDefinitions } from '../loaders/index.ts';
+import {
+  type BatchEvent,
+  createLoaders,
+  type LoaderDefinitions,
+  type LoaderOptions,
+} from '../loaders/index.ts';
+import { type ForwardedPrincipal, SignatureError, verifySignedRequest } from '../signing/index.ts';
 import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 
@@ -18,6 +25,33 @@ export interface SubgraphOptions<L extends LoaderDefinitions> {
   db: Db;
   /** Loader definitions; every request gets a fresh set built from them. */
   loaders?: L;
+  /**
+   * The shared cache cached loaders read through; the caller closes it. `false` turns sharing off
+   * (loaders still batch within a request).
+   * @default a new in-process cache for this subgraph, cold at start
+   */
+  cache?: Cache | false;
+  /**
+   * Called after every loader batch (size, cache hits, statements, duration).
+   * @default a no-op
+   */
+  onBatch?: (event: BatchEvent) => void;
+  /**
+   * Serve only requests the gateway signed with this secret (`TOLLGATE_SIGNING_SECRET`): unsigned ones
+   * get 401, forged or stale ones 403, and the signed principal becomes `context.principal`.
+   * @default undefined (signatures off: every request is served, with no principal; logged once)
+   */
+  signing?: SubgraphSigningOptions;
+}
+
+export interface SubgraphSigningOptions {
+  /** The secret shared with the gateway, at least 32 characters. */
+  secret: string;
+  /**
+   * How far a request's signed timestamp may lie from this replica's clock; bounds replays.
+   * @default 30000
+   */
+  maxSkewMs?: number;
 }
 
 export interface ListenOptions {
@@ -31,6 +65,8 @@ export interface Subgraph {
   readonly name: string;
   /** GraphQL requests this replica has served (also reported by `GET /health`). */
   readonly requests: number;
+  /** Whether this subgraph serves only requests the gateway signed. */
+  readonly verifiesSignatures: boolean;
   /** Starts serving; resolves to `http://HOST:PORT/graphql`. */
   listen(opts?: ListenOptions): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, then closes keep-alive sockets. */
@@ -42,6 +78,10 @@ const HEALTH_TIMEOUT_MS = 1000;
 // Longer than the 60 s idle timeout of common load balancers and of the gateway's pool, so the
 // client side always closes an idle connection first and never writes into a closing socket.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// What the gateway's replica pool probes with (as Apollo's health check does). It reads no data and
+// carries no principal, so it is answered unsigned, with a constant, like GET /health.
+const PROBE_QUERY = '{ __typename }';
+let warnedUnsigned = false;
 
 // Apollo's default logger writes to stdout, which belongs to the ready line.
 const logger = {
@@ -66,6 +106,8 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
   readonly name: string;
   #db: Db;
   #loaders: L;
+  #loaderOptions: LoaderOptions;
+  #signing: Required<SubgraphSigningOptions> | undefined;
   #http: Server;
   #apollo: ApolloServer<SubgraphContext<L>>;
   #requests = 0;
@@ -76,6 +118,22 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     this.name = definition.name;
     this.#db = opts.db;
     this.#loaders = opts.loaders ?? ({} as L);
+    if (opts.signing !== undefined) {
+      const { secret, maxSkewMs = 30_000 } = opts.signing;
+      // Checked here so a bad secret stops the replica at startup, not at its first request.
+      if (typeof secret !== 'string' || secret.length < 32) {
+        throw new TypeError('signing.secret: expected at least 32 characters');
+      }
+      if (!Number.isFinite(maxSkewMs) || maxSkewMs < 0) throw new TypeError('signing.maxSkewMs: expected a non-negative number');
+      this.#signing = { secret, maxSkewMs };
+    }
+    this.#loaderOptions = {
+      service: definition.name,
+      cache: opts.cache === false ? undefined : (opts.cache ?? createCache()),
+      onBatch: opts.onBatch,
+    };
+    // Built once here only so that bad definitions (two loaders caching as one type) fail at startup.
+    createLoaders(this.#loaders, this.#db, this.#loaderOptions);
     this.#http = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
       this.#route(req, res).catch((err: unknown) => fail(res, err));
     });
@@ -105,6 +163,10 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     return this.#requests;
   }
 
+  get verifiesSignatures(): boolean {
+    return this.#signing !== undefined;
+  }
+
   async listen({ port = 0, host = '127.0.0.1' }: ListenOptions = {}): Promise<string> {
     if (this.#state !== 'new') throw new Error(`subgraph ${this.name} is already ${this.#state}`);
     this.#state = 'listening';
@@ -122,6 +184,13 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       await this.#apollo.stop().catch(() => {});
       this.#state = 'closed';
       throw err;
+    }
+    if (!this.#signing && !warnedUnsigned) {
+      warnedUnsigned = true;
+      // stderr: stdout carries the ready line. Once per process, so test runs stay readable.
+      console.error(
+        `${this.name}: request signatures are off (no TOLLGATE_SIGNING_SECRET): anyone who can reach this port is served, without a principal`,
+      );
     }
     const address = this.#http.address() as AddressInfo;
     return `http://${urlHost(address.address)}:${address.port}/graphql`;
@@ -151,12 +220,33 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
   }
 
   async #graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
+    let raw: Buffer;
     let body: unknown;
     try {
-      body = await readJsonBody(req, BODY_LIMIT);
+      ({ raw, body } = await readJsonBody(req, BODY_LIMIT));
     } catch (err) {
       if (err instanceof HttpError) return sendGraphQLError(res, err.status, err.code, err.message);
       throw err;
+    }
+    let principal: ForwardedPrincipal | undefined;
+    if (this.#signing) {
+      try {
+        principal = verifySignedRequest(req.headers, raw, this.#signing) ?? undefined;
+      } catch (err) {
+        if (!(err instanceof SignatureError)) throw err;
+        if (err.code === 'SIGNATURE_MISSING' && isProbe(req, body)) {
+          this.#requests++;
+          return sendJson(res, 200, { data: { __typename: 'Query' } });
+        }
+        // `reason` tells an operator which end is misconfigured when a gateway passes this on.
+        const code = err.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+        return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code, reason: err.code } }] });
+      }
+      // The signature covers the body only: a GET's query string would ride on it unchecked.
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Signed requests must be POST');
+      }
     }
     this.#requests++;
     const headers = new HeaderMap();
@@ -167,10 +257,10 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
       context: async () => ({
         db: this.#db,
-        loaders: createLoaders(this.#loaders, this.#db),
-        // TODO(#3): replace with the principal from the gateway's signed header; an unsigned
-        // header is only acceptable while subgraphs listen on loopback.
-        userId: userIdFrom(req.headers['x-user-id']),
+        loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
+        // Only ever from a verified signature: no header a caller can set names a user.
+        principal,
+        userId: principal?.kind === 'user' ? principal.id : undefined,
       }),
     });
     await writeResponse(res, response);
@@ -209,9 +299,10 @@ function fail(res: ServerResponse, err: unknown): void {
   sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 
-function userIdFrom(header: string | string[] | undefined): string | undefined {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  return value ? value : undefined;
+function isProbe(req: IncomingMessage, body: unknown): boolean {
+  if (req.method !== 'POST' || typeof body !== 'object' || body === null) return false;
+  const { query, ...rest } = body as Record<string, unknown>;
+  return query === PROBE_QUERY && Object.values(rest).every((v) => v === undefined || v === null);
 }
 
 function urlHost(address: string): string {

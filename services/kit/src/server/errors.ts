@@ -7,3 +7,11 @@ export class BadUserInputError extends GraphQLError {
     this.name = 'BadUserInputError';
   }
 }
+
+/** The operation needs a caller the gateway vouched for (`UNAUTHENTICATED`). */
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'UNAUTHENTICATED' } });
+    this.name = 'UnauthenticatedError';
+  }
+}

@@ -14,18 +14,20 @@ export class HttpError extends Error {
 }
 
 /**
- * Reads a JSON request body. Non-JSON bodies are not read and come back `undefined`, which
- * Apollo answers with its own 400. Bodies over `limit` bytes fail with 413 as soon as they are
- * known to be too large, without buffering the rest.
+ * Reads a JSON request body: `raw` holds its exact bytes (what the gateway signed), `body` the parsed
+ * value. Non-JSON bodies are not read and come back empty and `undefined`, which Apollo answers with
+ * its own 400. Bodies over `limit` bytes fail with 413 as soon as they are known to be too large,
+ * without buffering the rest.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return undefined;
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ raw: Buffer; body: unknown }> {
+  if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return { raw: Buffer.alloc(0), body: undefined };
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw tooLarge(limit);
-  const text = await readText(req, limit);
-  if (text.trim() === '') return undefined;
+  const raw = await readRaw(req, limit);
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return { raw, body: undefined };
   try {
-    return JSON.parse(text);
+    return { raw, body: JSON.parse(text) };
   } catch (err) {
     throw new HttpError(400, 'BAD_REQUEST', `Malformed JSON body: ${(err as Error).message}`);
   }
@@ -55,7 +57,7 @@ export function sendGraphQLError(res: ServerResponse, status: number, code: stri
 
 // Listeners rather than `for await`: leaving an async iterator early destroys the request and
 // with it the socket, and then the client never sees the 413.
-function readText(req: IncomingMessage, limit: number): Promise<string> {
+function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -71,7 +73,7 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     };
     const onError = (err: Error) => {
       cleanup();

@@ -5,9 +5,10 @@ export {
   type ListenOptions,
   type Subgraph,
   type SubgraphOptions,
+  type SubgraphSigningOptions,
 } from './create-subgraph.ts';
-export { BadUserInputError } from './errors.ts';
-export { type RunnableService, runSubgraph, type SubgraphEnv } from './run-subgraph.ts';
+export { BadUserInputError, UnauthenticatedError } from './errors.ts';
+export { type RunnableService, runSubgraph, type SubgraphDeps, type SubgraphEnv } from './run-subgraph.ts';
 export {
   type FieldResolver,
   loadTypeDefs,

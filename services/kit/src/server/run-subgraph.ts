@@ -1,9 +1,14 @@
-import { createDb, type Db } from '../db/index.ts';
-import type { Subgraph } from './create-subgraph.ts';
+import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
+import { createDb } from '../db/index.ts';
+import type { LoaderDefinitions } from '../loaders/index.ts';
+import type { Subgraph, SubgraphOptions } from './create-subgraph.ts';
+
+/** What a service's own `createSubgraph` takes: the kit's options minus the loaders it brings itself. */
+export type SubgraphDeps = Omit<SubgraphOptions<LoaderDefinitions>, 'loaders'>;
 
 export interface RunnableService {
   definition: { name: string };
-  createSubgraph(opts: { db: Db }): Subgraph;
+  createSubgraph(opts: SubgraphDeps): Subgraph;
 }
 
 /** The environment a subgraph process reads; everything else comes from the launcher. */
@@ -16,6 +21,37 @@ export interface SubgraphEnv {
   HOST?: string;
   /** @default 4 */
   DB_POOL_MAX?: string;
+  /** Redis for the loader cache every replica shares (`redis://HOST:PORT/DB`). */
+  REDIS_URL?: string;
+  /**
+   * The loader cache: `redis` (needs `REDIS_URL`), `memory` (an LRU in this process) or `off` (batching
+   * within a request only). Without Redis it is off unless asked for: a process cannot know it is the
+   * service's only replica, and another replica's writes never reach this process's memory, so its
+   * entries would be read stale until their TTL. Set `memory` for a single replica.
+   * @default 'redis' when REDIS_URL is set, otherwise 'off'
+   */
+  SUBGRAPH_CACHE?: string;
+  /**
+   * First segment of every cache key. Give each environment (and each throwaway stack) sharing one
+   * Redis its own, or their entries mix.
+   * @default 'tollgate'
+   */
+  SUBGRAPH_CACHE_PREFIX?: string;
+  /**
+   * The secret the gateway signs subgraph requests with (at least 32 characters). Set, the replica
+   * serves only signed requests (401/403 otherwise); unset, it serves anyone and says so at startup.
+   */
+  TOLLGATE_SIGNING_SECRET?: string;
+}
+
+interface Config {
+  url: string;
+  port: number;
+  host: string;
+  poolMax: number;
+  /** `undefined`: no shared cache. */
+  cache: CacheOptions | undefined;
+  signingSecret: string | undefined;
 }
 
 /**
@@ -25,7 +61,7 @@ export interface SubgraphEnv {
  */
 export async function runSubgraph(service: RunnableService, env: SubgraphEnv = process.env): Promise<void> {
   const name = service.definition.name;
-  let config: { url: string; port: number; host: string; poolMax: number };
+  let config: Config;
   try {
     config = readEnv(env);
   } catch (err) {
@@ -33,15 +69,19 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     process.exit(1);
   }
   const db = createDb(config.url, { max: config.poolMax });
-  const subgraph = service.createSubgraph({ db });
+  const cache: Cache | undefined = config.cache && createCache(config.cache);
+  const signing = config.signingSecret === undefined ? undefined : { secret: config.signingSecret };
+  const subgraph = service.createSubgraph({ db, cache: cache ?? false, signing });
   let url: string;
   try {
+    // A service whose createSubgraph drops the option would serve unsigned requests: refuse to start.
+    if (signing && !subgraph.verifiesSignatures) throw new Error('TOLLGATE_SIGNING_SECRET is set but the subgraph does not verify signatures');
     // Fail before the ready line if the database is unreachable, so "ready" means ready.
     await db.query('SELECT 1');
     url = await subgraph.listen({ port: config.port, host: config.host });
   } catch (err) {
     console.error(`${name}: failed to start: ${(err as Error).message}`);
-    await Promise.allSettled([subgraph.close(), db.close()]);
+    await Promise.allSettled([subgraph.close(), cache?.close(), db.close()]);
     process.exit(1);
   }
 
@@ -54,6 +94,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     stopping = true;
     try {
       await subgraph.close();
+      await cache?.close();
       await db.close();
       process.exit(0);
     } catch (err) {
@@ -74,7 +115,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
   process.stdout.write(`${JSON.stringify({ ready: true, service: name, url })}\n`);
 }
 
-function readEnv(env: SubgraphEnv): { url: string; port: number; host: string; poolMax: number } {
+function readEnv(env: SubgraphEnv): Config {
   const url = env.DATABASE_URL?.trim();
   if (!url) throw new Error('DATABASE_URL is required (e.g. postgres://postgres@127.0.0.1:5432/postgres)');
   return {
@@ -82,7 +123,36 @@ function readEnv(env: SubgraphEnv): { url: string; port: number; host: string; p
     port: integer('PORT', env.PORT, 0, 0, 65_535),
     host: env.HOST?.trim() || '127.0.0.1',
     poolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 4, 1, 100),
+    cache: cacheOptionsFromEnv(env),
+    signingSecret: readSigningSecret(env),
   };
+}
+
+function readSigningSecret(env: SubgraphEnv): string | undefined {
+  const secret = env.TOLLGATE_SIGNING_SECRET;
+  if (secret === undefined || secret === '') return undefined;
+  // Never echo the value: this line goes to logs.
+  if (secret.length < 32) throw new Error('TOLLGATE_SIGNING_SECRET: expected at least 32 characters');
+  return secret;
+}
+
+/** The loader cache `REDIS_URL`, `SUBGRAPH_CACHE` and `SUBGRAPH_CACHE_PREFIX` ask for; throws on bad values. */
+export function cacheOptionsFromEnv(env: SubgraphEnv): CacheOptions | undefined {
+  const redisUrl = env.REDIS_URL?.trim();
+  const mode = env.SUBGRAPH_CACHE?.trim() || (redisUrl ? 'redis' : 'off');
+  const keyPrefix = env.SUBGRAPH_CACHE_PREFIX?.trim() || 'tollgate';
+  if (mode === 'off') return undefined;
+  if (mode === 'memory') return { keyPrefix };
+  if (mode !== 'redis') {
+    throw new Error(
+      `SUBGRAPH_CACHE: expected redis, memory or off, got ${JSON.stringify(env.SUBGRAPH_CACHE)}`,
+    );
+  }
+  if (!redisUrl) throw new Error('SUBGRAPH_CACHE=redis needs REDIS_URL');
+  if (!/^rediss?:\/\//.test(redisUrl)) {
+    throw new Error(`REDIS_URL: expected redis://… or rediss://…, got ${JSON.stringify(redisUrl)}`);
+  }
+  return { redisUrl, keyPrefix };
 }
 
 function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {

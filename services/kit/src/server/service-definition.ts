@@ -3,13 +3,22 @@ import { join } from 'node:path';
 import { type DocumentNode, type GraphQLResolveInfo, parse } from 'graphql';
 import type { Db } from '../db/index.ts';
 import type { LoaderDefinitions, Loaders } from '../loaders/index.ts';
+import type { ForwardedPrincipal } from '../signing/index.ts';
 
 /** The per-request context every resolver gets. */
 export interface SubgraphContext<L extends LoaderDefinitions = LoaderDefinitions> {
   db: Db;
-  /** Fresh for every request, so nothing is cached across users or requests. */
+  /**
+   * Fresh for every request. Loaders declared with `cache` also share results across requests and
+   * users through the replica's cache, keyed by their key alone: cache only what every caller may see.
+   */
   loaders: Loaders<L>;
-  /** The caller, when the gateway names one. */
+  /**
+   * The caller as the gateway signed it; undefined for health checks and when signatures are off
+   * (`createSubgraph({ signing })`), never taken from an unsigned header.
+   */
+  principal?: ForwardedPrincipal;
+  /** `principal.id` when the caller is a user (not an API key or anonymous). */
   userId?: string;
 }
 

@@ -1,0 +1,67 @@
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import type { Principal } from './principal.ts';
+
+/** Headers of the gateway → subgraph signature (services/kit `verifySignedRequest` reads them). */
+export const PRINCIPAL_HEADER = 'x-tollgate-principal';
+export const TIMESTAMP_HEADER = 'x-tollgate-timestamp';
+export const SIGNATURE_HEADER = 'x-tollgate-signature';
+
+export interface RequestSignerOptions {
+  /** The secret shared with every subgraph (`auth.signing.secret`, `TOLLGATE_SIGNING_SECRET`); at least 32 characters. */
+  secret: string;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/** What the signer reads from a request context: the principal, when there is one. */
+export type SignerContext = { readonly principal?: Principal | undefined } | undefined;
+
+/** Adds the signature headers to one subgraph fetch, given its exact body (the data source's `decorate`). */
+export type RequestSigner = (headers: Record<string, string>, body: string, context: SignerContext) => void;
+
+/**
+ * Creates the `decorate` hook that signs every subgraph fetch, so subgraphs serve only the gateway and
+ * learn the caller from it:
+ *
+ * - `x-tollgate-principal`: base64url JSON `{ id, kind, scopes, plan }` (claims are never forwarded);
+ *   absent for a fetch on nobody's behalf (health checks), which is signed with an empty principal;
+ * - `x-tollgate-timestamp`: epoch milliseconds;
+ * - `x-tollgate-signature`: `v1=` + hex HMAC-SHA256(secret, `${timestamp}.${principal}.${sha256hex(body)}`).
+ *
+ * Any of these headers already present is overwritten, so nothing upstream can pre-set them.
+ */
+export function createRequestSigner(options: RequestSignerOptions): RequestSigner {
+  if (typeof options.secret !== 'string' || options.secret.length < 32) {
+    throw new TypeError('auth.signing.secret: expected at least 32 characters');
+  }
+  const key: KeyObject = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  const now = options.now ?? Date.now;
+  // A principal is frozen and lives for one request, but a request makes several fetches: encode once.
+  const encoded = new WeakMap<Principal, string>();
+
+  return (headers, body, context) => {
+    const principal = context?.principal;
+    let value = '';
+    if (principal && typeof principal === 'object') {
+      value = encoded.get(principal) ?? encodePrincipal(principal);
+      encoded.set(principal, value);
+    }
+    const timestamp = String(now());
+    const bodyHash = createHash('sha256').update(body, 'utf8').digest('hex');
+    const mac = createHmac('sha256', key).update(`${timestamp}.${value}.${bodyHash}`).digest('hex');
+    if (value) headers[PRINCIPAL_HEADER] = value;
+    else delete headers[PRINCIPAL_HEADER];
+    headers[TIMESTAMP_HEADER] = timestamp;
+    headers[SIGNATURE_HEADER] = `v1=${mac}`;
+  };
+}
+
+function encodePrincipal(p: Principal): string {
+  return Buffer.from(
+    JSON.stringify({ id: p.id, kind: p.kind, scopes: p.scopes, plan: p.plan }),
+    'utf8',
+  ).toString('base64url');
+}

@@ -1,0 +1,121 @@
+import { Pool } from 'undici';
+import { ActiveHealth, type ActiveHealthOptions, type CheckResult, classifyCheck } from './health.ts';
+import { LatencyWindow } from './latency.ts';
+import type { Endpoint } from './strategies/index.ts';
+import { PeakEwma } from './strategies/index.ts';
+
+export interface ReplicaSetup {
+  weight: number;
+  connections: number;
+  keepAliveTimeoutMs: number;
+  /** undici's own header/body timeouts: a backstop only, the pool's per-attempt timer fires first. */
+  backstopTimeoutMs: number;
+  ewmaDecayMs: number;
+  health: ActiveHealthOptions;
+  clock: () => number;
+}
+
+/**
+ * One replica: its keep-alive connection pool (undici), a separate one-connection pool for health checks
+ * (so a check never queues behind slow traffic and reads as a timeout), and the numbers the pool
+ * balances and reports on. The pool owns every decision; this class only holds state and does I/O.
+ */
+export class Replica implements Endpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly path: string;
+  readonly origin: string;
+  readonly dispatcher: Pool;
+  readonly configuredWeight: number;
+  readonly ewma: PeakEwma;
+  readonly latency = new LatencyWindow();
+  readonly health: ActiveHealth;
+  readonly #keepAliveTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  #checker: Pool | undefined;
+  #closed = false;
+  /** Effective weight, refreshed by the pool before each pick (slow start). */
+  weight: number;
+  requests = 0;
+  errors = 0;
+  outstanding = 0;
+  lastError: string | null = null;
+  /** Whether anything (a request or a check) was ever answered. */
+  answered = false;
+  /** Clock time slow start began; undefined when not in slow start. */
+  slowStartSince: number | undefined;
+
+  constructor(url: string, setup: ReplicaSetup) {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError(`replica URL must be http(s): ${url}`);
+    this.id = url;
+    this.url = url;
+    this.origin = parsed.origin;
+    this.path = `${parsed.pathname}${parsed.search}`;
+    this.configuredWeight = setup.weight;
+    this.weight = setup.weight;
+    this.ewma = new PeakEwma(setup.ewmaDecayMs, setup.clock);
+    this.health = new ActiveHealth(setup.health);
+    this.#keepAliveTimeoutMs = setup.keepAliveTimeoutMs;
+    this.#connectTimeoutMs = Math.min(setup.backstopTimeoutMs, 5_000);
+    this.dispatcher = new Pool(this.origin, {
+      connections: setup.connections,
+      keepAliveTimeout: setup.keepAliveTimeoutMs,
+      headersTimeout: setup.backstopTimeoutMs,
+      bodyTimeout: setup.backstopTimeoutMs,
+      connect: { timeout: this.#connectTimeoutMs },
+    });
+  }
+
+  get cost(): number {
+    return this.ewma.cost;
+  }
+
+  /**
+   * One active check: GET `path` on the replica's origin when given, else POST `{ __typename }` to the
+   * GraphQL endpoint (as Apollo's health check does: it works on any GraphQL server, no route needed).
+   */
+  async check(path: string | undefined, timeoutMs: number): Promise<{ result: CheckResult; detail: string }> {
+    if (this.#closed) return { result: 'fail', detail: 'replica closed' };
+    this.#checker ??= new Pool(this.origin, {
+      connections: 1,
+      keepAliveTimeout: this.#keepAliveTimeoutMs,
+      connect: { timeout: Math.min(timeoutMs, this.#connectTimeoutMs) },
+    });
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new Error(`health check timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      const res = await this.#checker.request(
+        path
+          ? { path, method: 'GET', signal: controller.signal }
+          : {
+              path: this.path,
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{"query":"{ __typename }"}',
+              signal: controller.signal,
+            },
+      );
+      await res.body.text();
+      const result = classifyCheck(res.statusCode);
+      return { result, detail: `health check answered ${res.statusCode}` };
+    } catch (error) {
+      return {
+        result: 'fail',
+        detail: `health check failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes both connection pools; undici lets requests already sent finish first (the drain). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([this.dispatcher.close(), this.#checker?.close()]);
+  }
+}
