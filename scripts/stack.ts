@@ -5,7 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { createDb, listServices, migrate, type SeedSize, seed } from '@tollgate/kit';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadDevSigningKey } from '../gateway/src/auth/index.ts';
-import { apiKeysFile, DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_TYPE, devKeysDir, loadSigningSecret } from './dev-auth.ts';
+import {
+  apiKeysFile,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DEV_TOKEN_TYPE,
+  devKeysDir,
+  loadSigningSecret,
+} from './dev-auth.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GATEWAY_BIN = join(ROOT, 'gateway', 'bin', 'tollgate.js');
@@ -70,7 +77,13 @@ interface Started {
   line: string;
 }
 
-function startChild(name: string, args: string[], env: Record<string, string | undefined>, match: RegExp, timeoutMs = 60_000): Promise<Started> {
+function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  match: RegExp,
+  timeoutMs = 60_000,
+): Promise<Started> {
   // TOLLGATE_PARENT_PID lets a child notice that this launcher died without stopping it (even SIGKILL)
   // and stop itself, so the stack never leaves orphans behind.
   const child = spawn(process.execPath, args, {
@@ -149,7 +162,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       databaseUrl = (JSON.parse(pg.line) as { url: string }).url;
     }
 
-    const wanted = () => listServices(options.servicesDir).filter((s) => !options.services || options.services.includes(s.name));
+    const wanted = () =>
+      listServices(options.servicesDir).filter((s) => !options.services || options.services.includes(s.name));
     const services = wanted();
     const dbUrl = databaseUrl;
     const prepare = async (list: typeof services) => {
@@ -181,9 +195,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       Promise.all(
         list.flatMap((service) =>
           Array.from({ length: replicaCount }, async (_, i) => {
-            const r = await startChild(`${service.name} replica ${i + 1}`, ['--import', 'tsx', service.main], { ...childEnv, PORT: '0' }, /"ready":true/);
+            const r = await startChild(
+              `${service.name} replica ${i + 1}`,
+              ['--import', 'tsx', service.main],
+              { ...childEnv, PORT: '0' },
+              /"ready":true/,
+            );
             started.push(r.child);
-            return { service: service.name, url: (JSON.parse(r.line) as { url: string }).url, child: r.child };
+            return {
+              service: service.name,
+              url: (JSON.parse(r.line) as { url: string }).url,
+              child: r.child,
+            };
           }),
         ),
       );
@@ -192,8 +215,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The user's gateway.config.yaml, if any, with the stack's subgraphs and port laid over it.
     const userConfigPath = join(ROOT, 'gateway.config.yaml');
-    const userConfig = existsSync(userConfigPath) ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
-    const server = { ...(userConfig.server as object | undefined), port: options.port ?? 4000, host: options.host ?? '0.0.0.0' };
+    const userConfig = existsSync(userConfigPath)
+      ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {})
+      : {};
+    const server = {
+      ...(userConfig.server as object | undefined),
+      port: options.port ?? 4000,
+      host: options.host ?? '0.0.0.0',
+    };
     const subgraphsNow = () =>
       services.map((s) => ({
         name: s.name,
@@ -245,7 +274,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         log(`added ${fresh.map((s) => s.name).join(', ')}`);
         options.onServiceAdded?.(fresh.map((s) => s.name));
       } catch (error) {
-        console.error(`tollgate: could not add ${fresh.map((s) => s.name).join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `tollgate: could not add ${fresh.map((s) => s.name).join(', ')}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       } finally {
         adding = false;
       }

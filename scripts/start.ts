@@ -33,7 +33,9 @@ try {
     log: verbose ? (line) => console.error(`tollgate: ${line}`) : undefined,
   });
 } catch (error) {
-  console.error(`tollgate: the stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `tollgate: the stack did not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 }
 if (stopping) await new Promise(() => {});
@@ -41,10 +43,15 @@ const services = new Set(stack.replicas.map((r) => r.service)).size;
 console.log(
   `Tollgate ready at ${stack.url} (${services} subgraphs × ${stack.replicas.length / services} replicas, ${stack.embeddedDatabase ? 'embedded PostgreSQL' : 'PostgreSQL at DATABASE_URL'}${env.REDIS_URL ? ', Redis' : ', in-process cache and limiter'})`,
 );
-console.log('Get a token: npm run token -- --sub alice --scope read:email, then send Authorization: Bearer <token>');
+console.log(
+  'Get a token: npm run token -- --sub alice --scope read:email, then send Authorization: Bearer <token>',
+);
 for (const r of stack.replicas) {
   r.child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`tollgate: ${r.service} replica ${r.url} exited (${signal ?? code}); the gateway routes around it`);
+    if (!stopping)
+      console.error(
+        `tollgate: ${r.service} replica ${r.url} exited (${signal ?? code}); the gateway routes around it`,
+      );
   });
 }
 stack.gateway.once('exit', (code) => {

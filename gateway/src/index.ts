@@ -1,4 +1,10 @@
 // @tollgate/gateway: a GraphQL federation gateway with a balanced replica pool per subgraph.
-export { createGateway, type CreateGatewayOptions, type Gateway, type GatewayContext } from './server/index.ts';
-export { loadConfig, ConfigError, type GatewayConfig, type GatewayConfigInput } from './config/index.ts';
+
+export { ConfigError, type GatewayConfig, type GatewayConfigInput, loadConfig } from './config/index.ts';
+export {
+  type CreateGatewayOptions,
+  createGateway,
+  type Gateway,
+  type GatewayContext,
+} from './server/index.ts';
 export { composeSupergraph, SupergraphError } from './supergraph/index.ts';

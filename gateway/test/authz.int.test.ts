@@ -46,7 +46,9 @@ beforeAll(async () => {
         server: { port: 0, host: '127.0.0.1' },
         ratelimit: { enabled: false },
         auth: { jwt: { hs256Secret: SECRET, issuer: 'test-issuer', audience: 'tollgate' } },
-        subgraphs: [{ name: 'accounts', replicas: [accounts.url], schemaFile: join(dir, 'accounts.graphql') }],
+        subgraphs: [
+          { name: 'accounts', replicas: [accounts.url], schemaFile: join(dir, 'accounts.graphql') },
+        ],
       },
     }),
   });
@@ -60,30 +62,45 @@ afterAll(async () => {
 describe('@requiresScopes and @authenticated', () => {
   it('answers me { username email } without read:email with email null, one FORBIDDEN at me.email, and never asks for email', async () => {
     accounts.received.length = 0;
-    const res = await gql(url, '{ me { username email } }', { headers: { authorization: `Bearer ${await token([])}` } });
+    const res = await gql(url, '{ me { username email } }', {
+      headers: { authorization: `Bearer ${await token([])}` },
+    });
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ me: { username: 'alice', email: null } });
-    expect(res.body.errors).toEqual([{ message: 'Missing scope for User.email', path: ['me', 'email'], extensions: { code: 'FORBIDDEN' } }]);
+    expect(res.body.errors).toEqual([
+      { message: 'Missing scope for User.email', path: ['me', 'email'], extensions: { code: 'FORBIDDEN' } },
+    ]);
     expect(accounts.received.length).toBe(1);
     expect(accounts.received[0]).not.toContain('email');
   });
 
   it('serves the field with the scope, and does not reuse the plan of a less privileged caller', async () => {
     accounts.received.length = 0;
-    const res = await gql(url, '{ me { username email } }', { headers: { authorization: `Bearer ${await token(['read:email'])}` } });
+    const res = await gql(url, '{ me { username email } }', {
+      headers: { authorization: `Bearer ${await token(['read:email'])}` },
+    });
     expect(res.body.data).toEqual({ me: { username: 'alice', email: 'alice@example.com' } });
     expect(res.body.errors).toBeUndefined();
     expect(accounts.received[0]).toContain('email');
     // and back: the privileged plan must not leak to the next unprivileged caller
     accounts.received.length = 0;
-    const again = await gql(url, '{ me { username email } }', { headers: { authorization: `Bearer ${await token([])}` } });
+    const again = await gql(url, '{ me { username email } }', {
+      headers: { authorization: `Bearer ${await token([])}` },
+    });
     expect(again.body.data).toEqual({ me: { username: 'alice', email: null } });
     expect(accounts.received[0]).not.toContain('email');
   });
 
   it('puts an error at every list index', async () => {
-    const res = await gql(url, '{ users { id email } }', { headers: { authorization: `Bearer ${await token([])}` } });
-    expect(res.body.data).toEqual({ users: [{ id: '1', email: null }, { id: '2', email: null }] });
+    const res = await gql(url, '{ users { id email } }', {
+      headers: { authorization: `Bearer ${await token([])}` },
+    });
+    expect(res.body.data).toEqual({
+      users: [
+        { id: '1', email: null },
+        { id: '2', email: null },
+      ],
+    });
     expect(res.body.errors?.map((e) => e.path)).toEqual([
       ['users', 0, 'email'],
       ['users', 1, 'email'],
@@ -99,13 +116,17 @@ describe('@requiresScopes and @authenticated', () => {
     expect(none.status).toBe(401);
     expect(none.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(accounts.received.length).toBe(0);
-    const allowed = await gql(url, 'mutation { rename(username: "x") { username } }', { headers: { authorization: `Bearer ${await token([])}` } });
+    const allowed = await gql(url, 'mutation { rename(username: "x") { username } }', {
+      headers: { authorization: `Bearer ${await token([])}` },
+    });
     expect(allowed.body.data).toEqual({ rename: { username: 'x' } });
     expect(allowed.body.errors).toBeUndefined();
   });
 
   it('answers 403 when an authenticated caller may see nothing of the operation', async () => {
-    const res = await gql(url, '{ me { email } }', { headers: { authorization: `Bearer ${await token([])}` } });
+    const res = await gql(url, '{ me { email } }', {
+      headers: { authorization: `Bearer ${await token([])}` },
+    });
     expect(res.status).toBe(403);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });

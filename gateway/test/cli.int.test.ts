@@ -23,7 +23,10 @@ afterEach(() => {
 });
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEWAY_CONFIG: '' } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GATEWAY_CONFIG: '' },
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -37,7 +40,9 @@ function run(args: string[]): Run {
     child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
   });
   ready.catch(() => {});
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr })),
+  );
   return { child, ready, exit };
 }
 
@@ -69,9 +74,18 @@ describe('npx tollgate', () => {
     const a = join(dir, 'a.graphql');
     const b = join(dir, 'b.graphql');
     writeFileSync(a, PRODUCTS_SDL);
-    writeFileSync(b, PRODUCTS_SDL.replace('price: Int!', 'price: String!').replace('type Query { topProducts(first: Int = 5): [Product!]! }', ''));
+    writeFileSync(
+      b,
+      PRODUCTS_SDL.replace('price: Int!', 'price: String!').replace(
+        'type Query { topProducts(first: Int = 5): [Product!]! }',
+        '',
+      ),
+    );
     const config = join(dir, 'bad.yaml');
-    writeFileSync(config, `subgraphs:\n  - name: a\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${a}\n  - name: b\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${b}\n`);
+    writeFileSync(
+      config,
+      `subgraphs:\n  - name: a\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${a}\n  - name: b\n    replicas: [http://127.0.0.1:9/graphql]\n    schemaFile: ${b}\n`,
+    );
     const { code, stderr } = await run(['--config', config, '--port', '0']).exit;
     expect(code).toBe(1);
     expect(stderr).toMatch(/composition failed/);

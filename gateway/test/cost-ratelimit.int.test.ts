@@ -31,7 +31,10 @@ let reviews: TestSubgraph;
 const gateways: Gateway[] = [];
 
 beforeAll(async () => {
-  [products, reviews] = await Promise.all([startTestSubgraph(PRODUCTS, productsResolvers), startTestSubgraph(REVIEWS, reviewsResolvers)]);
+  [products, reviews] = await Promise.all([
+    startTestSubgraph(PRODUCTS, productsResolvers),
+    startTestSubgraph(REVIEWS, reviewsResolvers),
+  ]);
 });
 afterAll(async () => {
   await Promise.all(gateways.map((g) => g.close(100)));
@@ -54,7 +57,9 @@ async function start(overrides: Record<string, unknown>): Promise<string> {
   return gateway.listen();
 }
 
-const plan = (capacity: number, restoreRate: number) => ({ plans: { anonymous: { capacity, restoreRate }, free: { capacity, restoreRate } } });
+const plan = (capacity: number, restoreRate: number) => ({
+  plans: { anonymous: { capacity, restoreRate }, free: { capacity, restoreRate } },
+});
 const TEN = '{ topProducts(first: 10) { upc } }'; // 10 × Product(1) = 10, and all 10 come back
 
 describe('cost limit', () => {
@@ -63,7 +68,10 @@ describe('cost limit', () => {
     const before = products.received.length;
     const res = await gql(url, '{ topProducts(first: 60) { upc } }');
     expect(res.status).toBe(400);
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', cost: { requestedQueryCost: 60, maximumCost: 50 } });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'COST_LIMIT_EXCEEDED',
+      cost: { requestedQueryCost: 60, maximumCost: 50 },
+    });
     expect(res.body.data).toBeUndefined();
     expect(products.received.length).toBe(before);
     const under = await gql(url, '{ topProducts(first: 50) { upc } }');
@@ -76,12 +84,19 @@ describe('cost limit', () => {
     const res = await gql(url, '{ topProducts(first: 4) { upc reviews { body } } }');
     expect(res.status).toBe(200);
     expect((res.body as { extensions?: unknown }).extensions).toEqual({
-      cost: { requestedQueryCost: 24, actualQueryCost: 8, throttleStatus: { maximumAvailable: 100, currentlyAvailable: 92, restoreRate: 0.001 } },
+      cost: {
+        requestedQueryCost: 24,
+        actualQueryCost: 8,
+        throttleStatus: { maximumAvailable: 100, currentlyAvailable: 92, restoreRate: 0.001 },
+      },
     });
     expect(res.headers.get('ratelimit-policy')).toMatch(/^"anonymous";q=100;w=\d+/);
     expect(res.headers.get('ratelimit')).toMatch(/^"anonymous";r=92;t=\d+$/);
     const next = await gql(url, TEN);
-    expect((next.body as { extensions: { cost: { throttleStatus: { currentlyAvailable: number } } } }).extensions.cost.throttleStatus.currentlyAvailable).toBe(82);
+    expect(
+      (next.body as { extensions: { cost: { throttleStatus: { currentlyAvailable: number } } } }).extensions
+        .cost.throttleStatus.currentlyAvailable,
+    ).toBe(82);
   });
 
   it('measure mode reports but never rejects', async () => {
@@ -89,7 +104,10 @@ describe('cost limit', () => {
     for (let i = 0; i < 3; i++) {
       const res = await gql(url, TEN);
       expect(res.status).toBe(200);
-      expect((res.body as { extensions: { cost: { requestedQueryCost: number } } }).extensions.cost.requestedQueryCost).toBe(10);
+      expect(
+        (res.body as { extensions: { cost: { requestedQueryCost: number } } }).extensions.cost
+          .requestedQueryCost,
+      ).toBe(10);
     }
   });
 });
@@ -158,7 +176,10 @@ describe('Redis trouble', () => {
   it('fails open within the timeout when Redis hangs, and closed with 503 when so configured', async () => {
     const hole = await blackHole();
     try {
-      const open = await start({ redis: { url: hole.url }, ratelimit: { ...plan(100, 10), failureMode: 'open' } });
+      const open = await start({
+        redis: { url: hole.url },
+        ratelimit: { ...plan(100, 10), failureMode: 'open' },
+      });
       const t0 = Date.now();
       const ok = await gql(open, TEN);
       expect(ok.status).toBe(200);
@@ -167,7 +188,10 @@ describe('Redis trouble', () => {
       const burst = await Promise.all(Array.from({ length: 15 }, () => gql(open, TEN)));
       expect(burst.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(5);
 
-      const closed = await start({ redis: { url: hole.url }, ratelimit: { ...plan(100, 10), failureMode: 'closed' } });
+      const closed = await start({
+        redis: { url: hole.url },
+        ratelimit: { ...plan(100, 10), failureMode: 'closed' },
+      });
       const t1 = Date.now();
       const refused = await gql(closed, TEN);
       expect(refused.status).toBe(503);
@@ -192,13 +216,20 @@ describe('Redis trouble', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const redis: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const redis: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         redis.stdout!.on('data', (d: Buffer) => d.toString().includes('Ready to accept') && resolve());
         redis.once('exit', () => reject(new Error('redis-server exited')));
       });
-      const url = await start({ redis: { url: `redis://127.0.0.1:${port}` }, ratelimit: { ...plan(100000, 1000), failureMode: 'open' } });
+      const url = await start({
+        redis: { url: `redis://127.0.0.1:${port}` },
+        ratelimit: { ...plan(100000, 1000), failureMode: 'open' },
+      });
       expect((await gql(url, TEN)).status).toBe(200);
       redis.kill('SIGKILL');
       await new Promise((r) => setTimeout(r, 100));

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig, SupergraphError } from '../src/index.ts';
-import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import {
+  gql,
+  PRODUCTS_SDL,
+  productsResolvers,
+  REVIEWS_SDL,
+  reviewsResolvers,
+  startTestSubgraph,
+  type TestSubgraph,
+} from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-gw-'));
 const sdlFile = (name: string, sdl: string) => {
@@ -79,13 +87,21 @@ describe('gateway over replica pools', () => {
   });
 
   it('answers malformed bodies with 400 BAD_REQUEST and keeps serving', async () => {
-    const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const bad = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
     expect(body.errors[0]!.message).toMatch(/Malformed JSON body/);
 
-    const notObject = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
+    const notObject = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[1,2]',
+    });
     expect(notObject.status).toBe(400);
 
     const big = await fetch(url, {
@@ -106,7 +122,11 @@ describe('gateway over replica pools', () => {
     const invalid = await gql(url, '{ topProducts { nope } }');
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const noQuery = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const noQuery = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(noQuery.status).toBe(400);
   });
 
@@ -118,6 +138,35 @@ describe('gateway over replica pools', () => {
     expect(view).toContain(dead);
   });
 
+  it('exposes Prometheus metrics whose counters move by the requests made', async () => {
+    const scrape = async () => {
+      const res = await fetch(url.replace('/graphql', '/metrics'));
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const values = new Map<string, number>();
+      for (const line of (await res.text()).split('\n')) {
+        if (!line || line.startsWith('#')) continue;
+        const m = /^([a-zA-Z_:][\w:]*(?:\{.*\})?) (\S+)$/.exec(line);
+        expect(m, `not Prometheus text: ${line}`).not.toBeNull();
+        values.set(m![1]!, Number(m![2]));
+      }
+      return values;
+    };
+    const before = await scrape();
+    await gql(url, 'query Top { topProducts(first: 1) { upc } }');
+    await gql(url, 'query Top { topProducts(first: 2) { upc } }');
+    await gql(url, 'query Top { topProducts(first: 1) { nope } }');
+    const after = await scrape();
+    const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('gateway_requests_total{operation="Top",status="200"}')).toBe(2);
+    expect(delta('gateway_requests_total{operation="-",status="400"}')).toBe(1); // not validated: no operation name yet
+    expect(delta('gateway_request_duration_seconds_count{operation="Top"}')).toBe(2);
+    expect(delta('gateway_cost_estimated_count')).toBe(2);
+    expect(
+      after.get(`gateway_pool_replica_requests{subgraph="products",replica="${p1.url}"}`),
+    ).toBeGreaterThan(0);
+    expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
   it('serves liveness, a 404 for unknown paths, and the IDE from local files', async () => {
     const base = url.replace('/graphql', '');
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
@@ -127,7 +176,12 @@ describe('gateway over replica pools', () => {
     const html = await page.text();
     expect(html).toContain('/graphql/ide/graphiql.min.js');
     expect(html).not.toMatch(/https?:\/\/(unpkg|cdn|esm\.sh)/);
-    for (const asset of ['graphiql.min.js', 'graphiql.min.css', 'react.production.min.js', 'react-dom.production.min.js']) {
+    for (const asset of [
+      'graphiql.min.js',
+      'graphiql.min.css',
+      'react.production.min.js',
+      'react-dom.production.min.js',
+    ]) {
       const res = await fetch(`${base}/graphql/ide/${asset}`);
       expect(res.status, asset).toBe(200);
       expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
@@ -144,7 +198,11 @@ describe('a subgraph with no live replica', () => {
         ratelimit: { enabled: false },
         subgraphs: [
           { name: 'products', replicas: [p.url], schemaFile: sdlFile('products', PRODUCTS_SDL) },
-          { name: 'reviews', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('reviews', REVIEWS_SDL) },
+          {
+            name: 'reviews',
+            replicas: ['http://127.0.0.1:9/graphql'],
+            schemaFile: sdlFile('reviews', REVIEWS_SDL),
+          },
         ],
       },
     });
@@ -153,11 +211,16 @@ describe('a subgraph with no live replica', () => {
     try {
       const partial = await gql(url, '{ topProducts(first: 1) { upc reviews { id } } }');
       expect(partial.status).toBe(200);
-      expect(partial.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'reviews' });
+      expect(partial.body.errors?.[0]?.extensions).toMatchObject({
+        code: 'SUBGRAPH_UNAVAILABLE',
+        serviceName: 'reviews',
+      });
       expect(partial.body.errors?.[0]?.path).toEqual(['topProducts', 0]);
       const ready = await fetch(url.replace('/graphql', '/health/ready'));
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { down: string[] }).down).toEqual(['reviews http://127.0.0.1:9/graphql']);
+      expect(((await ready.json()) as { down: string[] }).down).toEqual([
+        'reviews http://127.0.0.1:9/graphql',
+      ]);
     } finally {
       await gateway.close(100);
       await p.stop();
@@ -167,7 +230,13 @@ describe('a subgraph with no live replica', () => {
       base: {
         server: { port: 0, host: '127.0.0.1' },
         ratelimit: { enabled: false },
-        subgraphs: [{ name: 'products', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('products', PRODUCTS_SDL) }],
+        subgraphs: [
+          {
+            name: 'products',
+            replicas: ['http://127.0.0.1:9/graphql'],
+            schemaFile: sdlFile('products', PRODUCTS_SDL),
+          },
+        ],
       },
     });
     const g2 = await createGateway({ config: config2 });
@@ -195,8 +264,12 @@ describe('admin token', () => {
     const url = (await gateway.listen()).replace('/graphql', '/admin/pool');
     try {
       expect((await fetch(url)).status).toBe(403);
-      expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(403);
-      expect((await fetch(url, { headers: { authorization: 'Bearer a-long-admin-token-0123' } })).status).toBe(200);
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(
+        403,
+      );
+      expect(
+        (await fetch(url, { headers: { authorization: 'Bearer a-long-admin-token-0123' } })).status,
+      ).toBe(200);
     } finally {
       await gateway.close(100);
       await p.stop();
@@ -213,7 +286,11 @@ describe('composition', () => {
     const config = loadConfig({
       base: {
         subgraphs: [
-          { name: 'products', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('products', PRODUCTS_SDL) },
+          {
+            name: 'products',
+            replicas: ['http://127.0.0.1:9/graphql'],
+            schemaFile: sdlFile('products', PRODUCTS_SDL),
+          },
           { name: 'other', replicas: ['http://127.0.0.1:9/graphql'], schemaFile: sdlFile('other', clash) },
         ],
       },

@@ -7,7 +7,6 @@ import { parse } from 'graphql';
 
 type Resolvers = GraphQLResolverMap<unknown>;
 
-
 export interface TestSubgraph {
   url: string;
   sdl: string;
@@ -45,7 +44,11 @@ export const REVIEWS_SDL = `
   type Review { id: ID! body: String! }
 `;
 
-const products = Array.from({ length: 10 }, (_, i) => ({ upc: String(i + 1), name: `Product ${i + 1}`, price: (i + 1) * 100 }));
+const products = Array.from({ length: 10 }, (_, i) => ({
+  upc: String(i + 1),
+  name: `Product ${i + 1}`,
+  price: (i + 1) * 100,
+}));
 
 export const productsResolvers: Resolvers = {
   Query: { topProducts: (_: unknown, args: { first: number }) => products.slice(0, args.first) },
@@ -58,11 +61,22 @@ export const reviewsResolvers: Resolvers = {
   },
 };
 
-export async function gql(url: string, query: string, init: { headers?: Record<string, string>; variables?: unknown } = {}) {
+export async function gql(
+  url: string,
+  query: string,
+  init: { headers?: Record<string, string>; variables?: unknown } = {},
+) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...init.headers },
     body: JSON.stringify({ query, variables: init.variables }),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+    },
+  };
 }

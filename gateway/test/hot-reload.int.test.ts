@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, type GatewayConfig, loadConfig } from '../src/index.ts';
-import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import {
+  gql,
+  PRODUCTS_SDL,
+  productsResolvers,
+  REVIEWS_SDL,
+  reviewsResolvers,
+  startTestSubgraph,
+  type TestSubgraph,
+} from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-reload-'));
 const file = (name: string, text: string) => {
@@ -34,10 +42,22 @@ describe('supergraph hot reload', () => {
     const productsFile = file('products.graphql', PRODUCTS_SDL);
     let subgraphs: unknown[] = [{ name: 'products', replicas: [products.url], schemaFile: productsFile }];
     const configNow = (): GatewayConfig =>
-      loadConfig({ base: { server: { port: 0, host: '127.0.0.1' }, ratelimit: { enabled: false }, supergraph: { pollIntervalMs: POLL_MS }, subgraphs } });
+      loadConfig({
+        base: {
+          server: { port: 0, host: '127.0.0.1' },
+          ratelimit: { enabled: false },
+          supergraph: { pollIntervalMs: POLL_MS },
+          subgraphs,
+        },
+      });
     gateway = await createGateway({ config: configNow(), reloadConfig: configNow });
     const url = await gateway.listen();
-    const ready = async () => ((await (await fetch(url.replace('/graphql', '/health/ready'))).json()) as { supergraph: { reloads: number; lastError: string | null } }).supergraph;
+    const ready = async () =>
+      (
+        (await (await fetch(url.replace('/graphql', '/health/ready'))).json()) as {
+          supergraph: { reloads: number; lastError: string | null };
+        }
+      ).supergraph;
 
     // a client that never stops asking for fields valid before and after every change
     let stop = false;
@@ -45,7 +65,9 @@ describe('supergraph hot reload', () => {
     const client = (async () => {
       while (!stop) {
         const res = await gql(url, '{ topProducts(first: 2) { upc name } }');
-        outcomes.push(res.status === 200 && !res.body.errors ? 'ok' : `${res.status} ${JSON.stringify(res.body.errors)}`);
+        outcomes.push(
+          res.status === 200 && !res.body.errors ? 'ok' : `${res.status} ${JSON.stringify(res.body.errors)}`,
+        );
       }
     })();
     const eventually = async (what: () => Promise<boolean>, label: string) => {
@@ -58,7 +80,10 @@ describe('supergraph hot reload', () => {
     };
 
     // 1. add a subgraph
-    subgraphs = [...subgraphs, { name: 'reviews', replicas: [reviews.url], schemaFile: file('reviews.graphql', REVIEWS_SDL) }];
+    subgraphs = [
+      ...subgraphs,
+      { name: 'reviews', replicas: [reviews.url], schemaFile: file('reviews.graphql', REVIEWS_SDL) },
+    ];
     const added = await eventually(async () => {
       const r = await gql(url, '{ topProducts(first: 1) { reviews { body } } }');
       return r.status === 200 && !r.body.errors;
@@ -69,7 +94,10 @@ describe('supergraph hot reload', () => {
     subgraphs = [{ name: 'products', replicas: [productsV2.url], schemaFile: productsFile }, subgraphs[1]];
     const changed = await eventually(async () => {
       const r = await gql(url, '{ topProducts(first: 1) { weight } }');
-      return r.status === 200 && (r.body.data as { topProducts: { weight: number }[] } | undefined)?.topProducts[0]?.weight === 7;
+      return (
+        r.status === 200 &&
+        (r.body.data as { topProducts: { weight: number }[] } | undefined)?.topProducts[0]?.weight === 7
+      );
     }, 'the new field');
 
     // 3. push a broken schema: refused, the old supergraph keeps serving, readiness says why
@@ -85,6 +113,8 @@ describe('supergraph hot reload', () => {
     expect(outcomes.length).toBeGreaterThan(10);
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
     expect(status.reloads).toBe(2);
-    console.log(`hot reload: new subgraph queryable after ${added} ms, new field after ${changed} ms (poll ${POLL_MS} ms); ${outcomes.length} requests, 0 failed`);
+    console.log(
+      `hot reload: new subgraph queryable after ${added} ms, new field after ${changed} ms (poll ${POLL_MS} ms); ${outcomes.length} requests, 0 failed`,
+    );
   });
 });

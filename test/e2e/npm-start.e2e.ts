@@ -35,7 +35,11 @@ const alive = (pid: number) => {
 // What a newcomer does on a machine without PostgreSQL or Redis: `npm start`, query, Ctrl-C.
 describe('npm start on embedded defaults', () => {
   it('prints one ready line, serves the sample query, and stops every process on SIGTERM', async () => {
-    const env: Record<string, string | undefined> = { ...process.env, PORT: '0', TOLLGATE_DATA_DIR: 'memory' };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      PORT: '0',
+      TOLLGATE_DATA_DIR: 'memory',
+    };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
     const startAt = Date.now();
@@ -62,7 +66,9 @@ describe('npm start on embedded defaults', () => {
 
     const pids = descendants(npm.pid!);
     expect(pids.length).toBeGreaterThanOrEqual(10); // launcher, database, 8 replicas, gateway
-    const exited = new Promise<[number | null, string | null]>((resolve) => npm.once('exit', (c, s) => resolve([c, s])));
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      npm.once('exit', (c, s) => resolve([c, s])),
+    );
     const stopAt = Date.now();
     npm.kill('SIGTERM');
     // npm itself re-raises the signal after forwarding it; the launcher under it exits 0.

@@ -25,7 +25,8 @@ describe('a service added to a running stack', () => {
   it('is queryable through the gateway within seconds, and earlier queries keep working', async () => {
     const servicesDir = join(dir, 'services');
     mkdirSync(servicesDir, { recursive: true });
-    for (const name of ['products', 'kit']) symlinkSync(join(ROOT, 'services', name), join(servicesDir, name));
+    for (const name of ['products', 'kit'])
+      symlinkSync(join(ROOT, 'services', name), join(servicesDir, name));
     if (process.env.DATABASE_URL) db = await createTestDatabase();
     stack = await startStack({
       port: 0,
@@ -46,7 +47,10 @@ describe('a service added to a running stack', () => {
     let fields: string[] = [];
     while (Date.now() - t0 < 60_000) {
       const schema = await gql(stack.url, '{ __schema { queryType { fields { name } } } }');
-      fields = ((schema.body.data as { __schema: { queryType: { fields: { name: string }[] } } }).__schema.queryType.fields ?? []).map((f) => f.name);
+      fields = (
+        (schema.body.data as { __schema: { queryType: { fields: { name: string }[] } } }).__schema.queryType
+          .fields ?? []
+      ).map((f) => f.name);
       if (fields.some((f) => f.toLowerCase().includes('gift'))) break;
       await new Promise((r) => setTimeout(r, 250));
     }

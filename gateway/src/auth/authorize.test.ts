@@ -20,7 +20,8 @@ const SDL = `
 const rules = buildAccessRules(SDL);
 const user = (scopes: string[]): Principal => ({ id: 'u1', kind: 'user', scopes, plan: 'free' });
 const anonymous: Principal = { id: 'anonymous', kind: 'anonymous', scopes: [], plan: 'anonymous' };
-const run = (query: string, principal: Principal) => authorizeOperation(parse(query), undefined, rules, principal);
+const run = (query: string, principal: Principal) =>
+  authorizeOperation(parse(query), undefined, rules, principal);
 
 describe('authorizeOperation', () => {
   it('leaves an operation alone when everything is allowed', () => {
@@ -33,7 +34,9 @@ describe('authorizeOperation', () => {
     const r = run('{ me { name mail: email } }', user([]))!;
     expect(print(r.document)).not.toContain('email');
     expect(print(r.document)).toContain('name');
-    expect(r.denials).toEqual([{ path: ['me', 'mail'], code: 'FORBIDDEN', message: 'Missing scope for User.email' }]);
+    expect(r.denials).toEqual([
+      { path: ['me', 'mail'], code: 'FORBIDDEN', message: 'Missing scope for User.email' },
+    ]);
     expect(r.empty).toBe(false);
   });
 
@@ -51,7 +54,10 @@ describe('authorizeOperation', () => {
   });
 
   it('applies a type rule to every field returning the type, and works through named fragments', () => {
-    const r = run('query { ...Q audit { id ...E } } fragment Q on Query { secret { value } } fragment E on Entry { note }', anonymous)!;
+    const r = run(
+      'query { ...Q audit { id ...E } } fragment Q on Query { secret { value } } fragment E on Entry { note }',
+      anonymous,
+    )!;
     expect(r.denials.map((d) => d.path)).toEqual([['secret'], ['audit', 'note']]);
     expect(print(r.document)).toContain('audit');
     expect(print(r.document)).not.toMatch(/secret|note|fragment/);
@@ -69,7 +75,13 @@ describe('applyDenials', () => {
       { path: ['audit', 'note'], code: 'UNAUTHENTICATED', message: 'no' },
       { path: ['me', 'email'], code: 'FORBIDDEN', message: 'no' },
     ]);
-    expect(data).toEqual({ audit: [{ id: '1', note: null }, { id: '2', note: null }], me: null });
+    expect(data).toEqual({
+      audit: [
+        { id: '1', note: null },
+        { id: '2', note: null },
+      ],
+      me: null,
+    });
     expect(errors.map((e) => e.path)).toEqual([
       ['audit', 0, 'note'],
       ['audit', 1, 'note'],

@@ -3,13 +3,13 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  getNamedType,
   type GraphQLCompositeType,
   type GraphQLSchema,
+  getNamedType,
   isCompositeType,
+  isInterfaceType,
   isNonNullType,
   isObjectType,
-  isInterfaceType,
   Kind,
   type OperationDefinitionNode,
   parse,
@@ -55,7 +55,10 @@ export interface AuthorizedOperation {
 
 const SPEC = /\/\/specs\.apollo\.dev\/(authenticated|requiresScopes)\/v[\d.]+/;
 
-function stringArg(args: readonly { name: { value: string }; value: ValueNode }[] | undefined, name: string): string | undefined {
+function stringArg(
+  args: readonly { name: { value: string }; value: ValueNode }[] | undefined,
+  name: string,
+): string | undefined {
   const v = args?.find((a) => a.name.value === name)?.value;
   return v?.kind === Kind.STRING ? v.value : undefined;
 }
@@ -88,10 +91,19 @@ export function buildAccessRules(supergraphSdl: string): AccessRules {
   const rules = new Map<string, AccessRule>();
   const schema = buildASTSchema(doc, { assumeValidSDL: true });
   if (!names.authenticated && !names.requiresScopes) return { rules, schema };
-  const read = (coordinate: string, directives: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] | undefined) => {
+  const read = (
+    coordinate: string,
+    directives:
+      | readonly {
+          name: { value: string };
+          arguments?: readonly { name: { value: string }; value: ValueNode }[];
+        }[]
+      | undefined,
+  ) => {
     let rule: AccessRule | undefined;
     for (const d of directives ?? []) {
-      if (names.authenticated && d.name.value === names.authenticated) rule = { ...rule, authenticated: true };
+      if (names.authenticated && d.name.value === names.authenticated)
+        rule = { ...rule, authenticated: true };
       if (names.requiresScopes && d.name.value === names.requiresScopes) {
         const scopes = scopesOf(d.arguments?.find((a) => a.name.value === 'scopes')?.value);
         rule = { authenticated: true, ...rule, scopes: [...(rule?.scopes ?? []), ...scopes] };
@@ -123,15 +135,25 @@ function allows(rule: AccessRule, principal: Principal): DenialCode | undefined 
 }
 
 /** Replaces named fragment spreads by inline fragments, so every selection has one response path. */
-function inlineFragments(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, depth = 0): SelectionSetNode {
+function inlineFragments(
+  set: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  depth = 0,
+): SelectionSetNode {
   if (depth > 100) throw new Error('fragments nest too deeply');
   const selections: SelectionNode[] = set.selections.map((sel) => {
     if (sel.kind === Kind.FRAGMENT_SPREAD) {
       const frag = fragments.get(sel.name.value);
       if (!frag) throw new Error(`unknown fragment ${sel.name.value}`);
-      return { kind: Kind.INLINE_FRAGMENT, typeCondition: frag.typeCondition, directives: sel.directives, selectionSet: inlineFragments(frag.selectionSet, fragments, depth + 1) };
+      return {
+        kind: Kind.INLINE_FRAGMENT,
+        typeCondition: frag.typeCondition,
+        directives: sel.directives,
+        selectionSet: inlineFragments(frag.selectionSet, fragments, depth + 1),
+      };
     }
-    if (sel.selectionSet) return { ...sel, selectionSet: inlineFragments(sel.selectionSet, fragments, depth + 1) };
+    if (sel.selectionSet)
+      return { ...sel, selectionSet: inlineFragments(sel.selectionSet, fragments, depth + 1) };
     return sel;
   });
   return { ...set, selections };
@@ -147,7 +169,12 @@ interface Walk {
 /** Outcome of one selection set: the kept set (null when nothing is left), and whether its parent must go too. */
 type Rewritten = { set: SelectionSetNode | null; nullParent: Denial | undefined };
 
-function rewrite(set: SelectionSetNode, parent: GraphQLCompositeType, path: readonly string[], w: Walk): Rewritten {
+function rewrite(
+  set: SelectionSetNode,
+  parent: GraphQLCompositeType,
+  path: readonly string[],
+  w: Walk,
+): Rewritten {
   const kept: SelectionNode[] = [];
   let nullParent: Denial | undefined;
   for (const sel of set.selections) {
@@ -187,7 +214,10 @@ function rewrite(set: SelectionSetNode, parent: GraphQLCompositeType, path: read
       const denial: Denial = {
         path: fieldPath,
         code,
-        message: code === 'UNAUTHENTICATED' ? `Authentication required for ${parent.name}.${name}` : `Missing scope for ${parent.name}.${name}`,
+        message:
+          code === 'UNAUTHENTICATED'
+            ? `Authentication required for ${parent.name}.${name}`
+            : `Missing scope for ${parent.name}.${name}`,
       };
       // A denied non-null field cannot be null: the null moves to the nearest nullable parent.
       if (isNonNullType(def.type)) nullParent ??= denial;
@@ -204,7 +234,11 @@ function rewrite(set: SelectionSetNode, parent: GraphQLCompositeType, path: read
       // This field becomes null (or has nothing left to select): drop it whole, and report it here in
       // place of the denials below it, which no longer have a place in the response.
       const cause: Denial = inner.nullParent ??
-        w.denials[mark] ?? { path: fieldPath, code: 'FORBIDDEN', message: `Nothing of ${parent.name}.${name} may be read` };
+        w.denials[mark] ?? {
+          path: fieldPath,
+          code: 'FORBIDDEN',
+          message: `Nothing of ${parent.name}.${name} may be read`,
+        };
       w.denials.length = mark;
       const denial = { ...cause, path: fieldPath };
       if (isNonNullType(def.type)) nullParent ??= denial;
@@ -229,13 +263,21 @@ export function authorizeOperation(
 ): AuthorizedOperation | undefined {
   if (!access.rules.size) return undefined;
   const { schema } = access;
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const op = operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
+  const ops = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const op = operationName
+    ? ops.find((o) => o.name?.value === operationName)
+    : ops.length === 1
+      ? ops[0]
+      : undefined;
   if (!op) return undefined; // Apollo reports the operation-resolution error itself
   const root = schema.getRootType(op.operation);
   if (!root) return undefined;
   const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((f) => [f.name.value, f]),
   );
   const w: Walk = { schema, rules: access.rules, principal, denials: [] };
   const inlined = inlineFragments(op.selectionSet, fragments);
@@ -243,7 +285,10 @@ export function authorizeOperation(
   if (out.nullParent) w.denials.push({ ...out.nullParent, path: [] });
   if (!w.denials.length) return undefined;
   const empty = !out.set || Boolean(out.nullParent);
-  const operation: OperationDefinitionNode = { ...op, selectionSet: out.set ?? { kind: Kind.SELECTION_SET, selections: [] } };
+  const operation: OperationDefinitionNode = {
+    ...op,
+    selectionSet: out.set ?? { kind: Kind.SELECTION_SET, selections: [] },
+  };
   return { document: { kind: Kind.DOCUMENT, definitions: [operation] }, denials: w.denials, empty };
 }
 
@@ -257,14 +302,19 @@ export interface FieldError {
  * Puts null at every concrete path of each denial in the response data (walking lists) and returns one
  * error per path. Denials under a parent that came back null produce nothing: there is no field there.
  */
-export function applyDenials(data: Record<string, unknown> | null | undefined, denials: readonly Denial[]): FieldError[] {
+export function applyDenials(
+  data: Record<string, unknown> | null | undefined,
+  denials: readonly Denial[],
+): FieldError[] {
   const errors: FieldError[] = [];
   if (!data) return errors;
   for (const denial of denials) {
     const visit = (node: unknown, i: number, at: (string | number)[]) => {
       if (node === null || node === undefined) return;
       if (Array.isArray(node)) {
-        node.forEach((item, index) => visit(item, i, [...at, index]));
+        node.forEach((item, index) => {
+          visit(item, i, [...at, index]);
+        });
         return;
       }
       if (typeof node !== 'object') return;

@@ -21,14 +21,21 @@ export interface Authorization<T extends AuthorizationContext> {
  * @authenticated / @requiresScopes enforcement in front of @apollo/gateway, which does not enforce them
  * (SEAMS.md §2–3b). Denied fields never reach a subgraph: the executor plans the rewritten operation.
  */
-export function createAuthorization<T extends AuthorizationContext>(deps: { rules(): AccessRules }): Authorization<T> {
+export function createAuthorization<T extends AuthorizationContext>(deps: {
+  rules(): AccessRules;
+}): Authorization<T> {
   const decisions = new WeakMap<object, AuthorizedOperation>();
 
   const plugin: ApolloServerPlugin<T> = {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const result = authorizeOperation(rc.document, rc.request.operationName, deps.rules(), rc.contextValue.principal);
+          const result = authorizeOperation(
+            rc.document,
+            rc.request.operationName,
+            deps.rules(),
+            rc.contextValue.principal,
+          );
           if (!result) return;
           if (result.empty) {
             const fields = result.denials.map((d) => d.path.join('.') || '(operation)');
@@ -60,7 +67,9 @@ export function createAuthorization<T extends AuthorizationContext>(deps: { rule
         queryHash: createHash('sha256').update(source).digest('hex'),
       });
       const data = result.data as Record<string, unknown> | null | undefined;
-      const errors = applyDenials(data, decision.denials).map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+      const errors = applyDenials(data, decision.denials).map(
+        (e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }),
+      );
       return errors.length ? { ...result, errors: [...(result.errors ?? []), ...errors] } : result;
     };
 

@@ -17,6 +17,8 @@ export {
   createAuthenticator,
   type HeaderSource,
 } from './authenticate.ts';
+export { type AccessRule, type AccessRules, buildAccessRules } from './authorize.ts';
+export { type Authorization, type AuthorizationContext, createAuthorization } from './authz-plugin.ts';
 export {
   type DevSigningKey,
   type DevTokenClaims,
@@ -25,8 +27,6 @@ export {
   signDevToken,
 } from './dev-keys.ts';
 export { createJwtVerifier, type JsonWebKeySet, type JwtVerifier, type JwtVerifierOptions } from './jwt.ts';
+export { type Authentication, type AuthenticationDeps, createAuthentication } from './plugin.ts';
 export { anonymousPrincipal, type Principal } from './principal.ts';
-export { createAuthentication, type Authentication, type AuthenticationDeps } from './plugin.ts';
 export { createRequestSigner, type RequestSigner, type RequestSignerOptions } from './signing.ts';
-export { buildAccessRules, type AccessRules, type AccessRule } from './authorize.ts';
-export { createAuthorization, type Authorization, type AuthorizationContext } from './authz-plugin.ts';

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/index.ts';
 import { UnauthenticatedError } from '../errors/index.ts';
-import { createApiKeyManager, type ApiKeyManager } from './api-key.ts';
+import { type ApiKeyManager, createApiKeyManager } from './api-key.ts';
 import { createFileApiKeyStore } from './api-key-file-store.ts';
 import { createRedisApiKeyStore } from './api-key-redis-store.ts';
 import { AuthError } from './auth-error.ts';
@@ -23,7 +23,10 @@ export interface AuthenticationDeps {
  * Builds the gateway's authentication step from its config slice. It runs in Apollo Server's context
  * function, before parsing, planning, cost accounting or any subgraph call: a refused request costs nothing.
  */
-export async function createAuthentication(config: GatewayConfig['auth'], deps: AuthenticationDeps = {}): Promise<Authentication> {
+export async function createAuthentication(
+  config: GatewayConfig['auth'],
+  deps: AuthenticationDeps = {},
+): Promise<Authentication> {
   let jwt: JwtVerifier | undefined;
   if (config.jwt) {
     const j = config.jwt;
@@ -50,7 +53,12 @@ export async function createAuthentication(config: GatewayConfig['auth'], deps: 
       apiKeys = createApiKeyManager({ store: await createFileApiKeyStore({ path: config.apiKeys.file }) });
     }
   }
-  const authenticator: Authenticate = createAuthenticator({ jwt, apiKeys, anonymous: config.anonymous, cookieName: config.cookieName });
+  const authenticator: Authenticate = createAuthenticator({
+    jwt,
+    apiKeys,
+    anonymous: config.anonymous,
+    cookieName: config.cookieName,
+  });
   return {
     async authenticate(headers) {
       try {

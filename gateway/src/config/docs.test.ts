@@ -9,7 +9,9 @@ describe('docs/config.md', () => {
   });
 
   it('documents every key with a description', () => {
-    const rows = configReference().split('\n').filter((l) => l.startsWith('| `'));
+    const rows = configReference()
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
     expect(rows.length).toBeGreaterThan(30);
     for (const row of rows) expect(row, row).not.toMatch(/\|\s*\|$/);
   });

@@ -43,7 +43,8 @@ function typeName(schema: z.ZodTypeAny): string {
 function rows(schema: z.ZodTypeAny, prefix: string, out: Row[]): void {
   const { inner, def, hasDefault } = unwrap(schema);
   if (prefix) {
-    const scalarDefault = hasDefault && (typeof def !== 'object' || Array.isArray(def) || inner instanceof z.ZodRecord);
+    const scalarDefault =
+      hasDefault && (typeof def !== 'object' || Array.isArray(def) || inner instanceof z.ZodRecord);
     out.push({
       key: prefix,
       type: typeName(schema),
@@ -52,11 +53,13 @@ function rows(schema: z.ZodTypeAny, prefix: string, out: Row[]): void {
     });
   }
   if (inner instanceof z.ZodObject) {
-    for (const [k, v] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) rows(v, prefix ? `${prefix}.${k}` : k, out);
+    for (const [k, v] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>))
+      rows(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (inner instanceof z.ZodArray) {
     const element = unwrap(inner.element).inner;
     if (element instanceof z.ZodObject) {
-      for (const [k, v] of Object.entries(element.shape as Record<string, z.ZodTypeAny>)) rows(v, `${prefix}[].${k}`, out);
+      for (const [k, v] of Object.entries(element.shape as Record<string, z.ZodTypeAny>))
+        rows(v, `${prefix}[].${k}`, out);
     }
   }
 }

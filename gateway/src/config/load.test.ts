@@ -43,7 +43,10 @@ describe('loadConfig', () => {
   });
 
   it('resolves file paths against the config file, and CLI paths against the working directory', () => {
-    const path = file('b.yaml', 'subgraphs:\n  - name: products\n    replicas: [http://127.0.0.1:1/graphql]\n    schemaFile: p.graphql\n');
+    const path = file(
+      'b.yaml',
+      'subgraphs:\n  - name: products\n    replicas: [http://127.0.0.1:1/graphql]\n    schemaFile: p.graphql\n',
+    );
     const c = loadConfig({ argv: ['--config', path, '--supergraph', 'sg.graphql'], cwd: '/srv' });
     expect(c.subgraphs[0]!.schemaFile).toBe(join(dir, 'p.graphql'));
     expect(c.supergraph.file).toBe('/srv/sg.graphql');
@@ -54,7 +57,10 @@ describe('loadConfig', () => {
   });
 
   it('names the key of every bad value', () => {
-    const path = file('c.yaml', 'server:\n  port: -1\npool:\n  timeoutMs: soon\n  bogus: 1\nsubgraphs:\n  - name: x\n    replicas: []\n');
+    const path = file(
+      'c.yaml',
+      'server:\n  port: -1\npool:\n  timeoutMs: soon\n  bogus: 1\nsubgraphs:\n  - name: x\n    replicas: []\n',
+    );
     const issues = issuesOf(() => loadConfig({ argv: ['--config', path], cwd: dir }));
     expect(issues).toEqual(
       expect.arrayContaining([
@@ -67,8 +73,12 @@ describe('loadConfig', () => {
   });
 
   it('rejects unknown CLI flags, a missing --config file and broken YAML with a clear line', () => {
-    expect(issuesOf(() => loadConfig({ argv: ['--prot', '1'], cwd: dir }))[0]).toMatch(/--prot: unknown option/);
-    expect(issuesOf(() => loadConfig({ argv: ['--config', join(dir, 'nope.yaml')], cwd: dir }))[0]).toMatch(/ENOENT/);
+    expect(issuesOf(() => loadConfig({ argv: ['--prot', '1'], cwd: dir }))[0]).toMatch(
+      /--prot: unknown option/,
+    );
+    expect(issuesOf(() => loadConfig({ argv: ['--config', join(dir, 'nope.yaml')], cwd: dir }))[0]).toMatch(
+      /ENOENT/,
+    );
     const bad = file('d.yaml', 'server: [unclosed');
     expect(issuesOf(() => loadConfig({ argv: ['--config', bad], cwd: dir }))[0]).toMatch(/not valid YAML/);
   });

@@ -31,7 +31,8 @@ function isTree(v: unknown): v is Tree {
 
 function merge(into: Tree, from: Tree): Tree {
   const out: Tree = { ...into };
-  for (const [k, v] of Object.entries(from)) out[k] = isTree(v) && isTree(out[k]) ? merge(out[k] as Tree, v) : v;
+  for (const [k, v] of Object.entries(from))
+    out[k] = isTree(v) && isTree(out[k]) ? merge(out[k] as Tree, v) : v;
   return out;
 }
 
@@ -70,7 +71,8 @@ function fromArgv(argv: readonly string[]): { tree: Tree; configFile?: string; i
   let configFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case '--config':
@@ -94,7 +96,10 @@ function fromArgv(argv: readonly string[]): { tree: Tree; configFile?: string; i
 
 export function formatIssue(issue: ZodIssue): string {
   const key = issue.path.length ? issue.path.join('.') : '(root)';
-  const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message.toLowerCase();
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key(s) ${issue.keys.join(', ')}`
+      : issue.message.toLowerCase();
   return `${key}: ${message}`;
 }
 
@@ -117,16 +122,22 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (explicit) throw new ConfigError([`config file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`]);
+    if (explicit)
+      throw new ConfigError([
+        `config file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      ]);
   }
   if (text !== undefined) {
     let parsed: unknown;
     try {
       parsed = parseYaml(text);
     } catch (error) {
-      throw new ConfigError([`config file ${path}: not valid YAML (${(error as Error).message.split('\n')[0]})`]);
+      throw new ConfigError([
+        `config file ${path}: not valid YAML (${(error as Error).message.split('\n')[0]})`,
+      ]);
     }
-    if (parsed != null && !isTree(parsed)) throw new ConfigError([`config file ${path}: expected a mapping at the top`]);
+    if (parsed != null && !isTree(parsed))
+      throw new ConfigError([`config file ${path}: expected a mapping at the top`]);
     fileTree = (parsed as Tree | null) ?? {};
     fileDir = dirname(path);
   }

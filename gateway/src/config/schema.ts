@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
-const bool = z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean());
+const bool = z.preprocess(
+  (v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v),
+  z.boolean(),
+);
 
 const SubgraphSchema = z
   .object({
@@ -17,7 +20,9 @@ const SubgraphSchema = z
     schemaFile: z
       .string()
       .optional()
-      .describe('SDL file of this subgraph, used to compose the supergraph at start. Without it the gateway asks a replica for `_service { sdl }`.'),
+      .describe(
+        'SDL file of this subgraph, used to compose the supergraph at start. Without it the gateway asks a replica for `_service { sdl }`.',
+      ),
   })
   .strict();
 
@@ -26,20 +31,56 @@ export const GatewayConfigObject = z
     server: z
       .object({
         host: z.string().default('0.0.0.0').describe('Address the gateway listens on.'),
-        port: z.coerce.number().int().min(0).max(65535).default(4000).describe('Port the gateway listens on (0 = any free port).'),
-        maxBodyBytes: z.coerce.number().int().positive().default(1_000_000).describe('Largest request body accepted, in bytes; larger bodies get 413 BAD_REQUEST.'),
+        port: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(4000)
+          .describe('Port the gateway listens on (0 = any free port).'),
+        maxBodyBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1_000_000)
+          .describe('Largest request body accepted, in bytes; larger bodies get 413 BAD_REQUEST.'),
         ide: bool.default(true).describe('Serve GraphiQL (from local files) to browsers that GET /graphql.'),
-        shutdownGraceMs: z.coerce.number().int().min(0).default(10_000).describe('On SIGTERM, how long in-flight requests may take before the process exits.'),
-        adminToken: z.string().min(16).optional().describe('Bearer token for the admin routes (/admin/*). Without it they answer only to loopback clients.'),
+        shutdownGraceMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(10_000)
+          .describe('On SIGTERM, how long in-flight requests may take before the process exits.'),
+        adminToken: z
+          .string()
+          .min(16)
+          .optional()
+          .describe(
+            'Bearer token for the admin routes (/admin/*). Without it they answer only to loopback clients.',
+          ),
       })
       .strict()
       .default({})
       .describe('The HTTP endpoint.'),
     supergraph: z
       .object({
-        file: z.string().optional().describe('A composed supergraph SDL file (as Apollo Router --supergraph). Without it the gateway composes `subgraphs` at start.'),
-        watch: bool.default(true).describe('Re-read the source of truth (the supergraph file, or the config and subgraph SDLs) and swap in a changed supergraph without a restart.'),
-        pollIntervalMs: z.coerce.number().int().min(100).default(2_000).describe('How often the source of truth is re-read when watch is on.'),
+        file: z
+          .string()
+          .optional()
+          .describe(
+            'A composed supergraph SDL file (as Apollo Router --supergraph). Without it the gateway composes `subgraphs` at start.',
+          ),
+        watch: bool
+          .default(true)
+          .describe(
+            'Re-read the source of truth (the supergraph file, or the config and subgraph SDLs) and swap in a changed supergraph without a restart.',
+          ),
+        pollIntervalMs: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .default(2_000)
+          .describe('How often the source of truth is re-read when watch is on.'),
       })
       .strict()
       .default({})
@@ -47,71 +88,250 @@ export const GatewayConfigObject = z
     subgraphs: z
       .array(SubgraphSchema)
       .default([])
-      .describe('Subgraphs and their replicas. With a supergraph file, entries here override the routing URL of the subgraph of the same name.'),
+      .describe(
+        'Subgraphs and their replicas. With a supergraph file, entries here override the routing URL of the subgraph of the same name.',
+      ),
     pool: z
       .object({
-        timeoutMs: z.coerce.number().int().positive().default(30_000).describe('Deadline of one subgraph fetch, retries included (ms); what is left of it is sent to the subgraph in x-tollgate-deadline-ms.'),
-        perTryTimeoutMs: z.coerce.number().int().min(0).default(0).describe('Deadline of one attempt (ms); 0 = the whole remaining fetch time, so a timed-out query is not retried.'),
-        connectionsPerReplica: z.coerce.number().int().positive().default(64).describe('Keep-alive connections kept per replica.'),
-        keepAliveTimeoutMs: z.coerce.number().int().positive().default(30_000).describe('How long an idle keep-alive connection to a replica is kept.'),
-        strategy: z.enum(['p2c_ewma', 'least_outstanding', 'round_robin']).default('p2c_ewma').describe('How a replica is picked: p2c_ewma (power of two choices on peak-EWMA latency × outstanding, as Finagle/Linkerd), least_outstanding (as AWS ALB), round_robin. All honour weights and slow start.'),
-        weights: z.record(z.coerce.number().positive()).default({}).describe('Weight per replica URL, or per dns:// entry for every address it resolves to (default 1 each).'),
-        ewmaDecayMs: z.coerce.number().int().positive().default(10_000).describe('Decay time of the peak-EWMA latency estimate (ms).'),
-        slowStartWindowMs: z.coerce.number().int().min(0).default(30_000).describe('A replica that joins or recovers ramps up its weight over this time (ms); 0 turns slow start off.'),
-        slowStartAggression: z.coerce.number().positive().default(1).describe('Slow-start curve: weight × (elapsed/window)^(1/aggression); 1 is linear.'),
-        slowStartMinWeightPercent: z.coerce.number().min(0).max(100).default(10).describe('Slow-start weight floor, in percent of the full weight.'),
-        panicThresholdPercent: z.coerce.number().min(0).max(100).default(50).describe('Below this share of available replicas, traffic goes to all of them, ignoring health; 0 never.'),
-        maxConcurrentPerReplica: z.coerce.number().int().positive().default(1024).describe('Requests in flight per replica; a full replica is skipped, and a pool of full replicas fails fast.'),
-        deadlineHeader: z.string().default('x-tollgate-deadline-ms').describe('Header telling the subgraph its remaining time budget in ms; empty sends none.'),
+        timeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe(
+            'Deadline of one subgraph fetch, retries included (ms); what is left of it is sent to the subgraph in x-tollgate-deadline-ms.',
+          ),
+        perTryTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Deadline of one attempt (ms); 0 = the whole remaining fetch time, so a timed-out query is not retried.',
+          ),
+        connectionsPerReplica: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(64)
+          .describe('Keep-alive connections kept per replica.'),
+        keepAliveTimeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe('How long an idle keep-alive connection to a replica is kept.'),
+        strategy: z
+          .enum(['p2c_ewma', 'least_outstanding', 'round_robin'])
+          .default('p2c_ewma')
+          .describe(
+            'How a replica is picked: p2c_ewma (power of two choices on peak-EWMA latency × outstanding, as Finagle/Linkerd), least_outstanding (as AWS ALB), round_robin. All honour weights and slow start.',
+          ),
+        weights: z
+          .record(z.coerce.number().positive())
+          .default({})
+          .describe(
+            'Weight per replica URL, or per dns:// entry for every address it resolves to (default 1 each).',
+          ),
+        ewmaDecayMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('Decay time of the peak-EWMA latency estimate (ms).'),
+        slowStartWindowMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(30_000)
+          .describe(
+            'A replica that joins or recovers ramps up its weight over this time (ms); 0 turns slow start off.',
+          ),
+        slowStartAggression: z.coerce
+          .number()
+          .positive()
+          .default(1)
+          .describe('Slow-start curve: weight × (elapsed/window)^(1/aggression); 1 is linear.'),
+        slowStartMinWeightPercent: z.coerce
+          .number()
+          .min(0)
+          .max(100)
+          .default(10)
+          .describe('Slow-start weight floor, in percent of the full weight.'),
+        panicThresholdPercent: z.coerce
+          .number()
+          .min(0)
+          .max(100)
+          .default(50)
+          .describe(
+            'Below this share of available replicas, traffic goes to all of them, ignoring health; 0 never.',
+          ),
+        maxConcurrentPerReplica: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1024)
+          .describe(
+            'Requests in flight per replica; a full replica is skipped, and a pool of full replicas fails fast.',
+          ),
+        deadlineHeader: z
+          .string()
+          .default('x-tollgate-deadline-ms')
+          .describe('Header telling the subgraph its remaining time budget in ms; empty sends none.'),
         healthCheck: z
           .object({
-            intervalMs: z.coerce.number().int().min(0).default(2_000).describe('Time between active checks of each replica (ms); 0 turns them off.'),
-            timeoutMs: z.coerce.number().int().positive().default(1_000).describe('Timeout of one active check (ms).'),
-            healthyThreshold: z.coerce.number().int().positive().default(2).describe('Consecutive passing checks that bring an unhealthy replica back.'),
-            unhealthyThreshold: z.coerce.number().int().positive().default(2).describe('Consecutive failing checks that take a replica out (a 503 takes it out at once).'),
-            path: z.string().optional().describe('GET this path on each replica, expecting 200. Without it the check POSTs `{ __typename }` to the replica URL (works on any GraphQL server).'),
+            intervalMs: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(2_000)
+              .describe('Time between active checks of each replica (ms); 0 turns them off.'),
+            timeoutMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(1_000)
+              .describe('Timeout of one active check (ms).'),
+            healthyThreshold: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(2)
+              .describe('Consecutive passing checks that bring an unhealthy replica back.'),
+            unhealthyThreshold: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(2)
+              .describe('Consecutive failing checks that take a replica out (a 503 takes it out at once).'),
+            path: z
+              .string()
+              .optional()
+              .describe(
+                'GET this path on each replica, expecting 200. Without it the check POSTs `{ __typename }` to the replica URL (works on any GraphQL server).',
+              ),
           })
           .strict()
           .default({})
           .describe('Active health checks of every replica. The first check decides at once.'),
         outlier: z
           .object({
-            consecutiveFailures: z.coerce.number().int().min(0).default(5).describe('Consecutive failures (5xx, timeouts, resets, refused connections) that eject a replica; 0 turns ejection off.'),
-            baseEjectionMs: z.coerce.number().int().positive().default(30_000).describe('An ejection lasts this × the times the replica was ejected (ms).'),
-            maxEjectionMs: z.coerce.number().int().positive().default(300_000).describe('Cap on one ejection (ms).'),
-            maxEjectionPercent: z.coerce.number().min(0).max(100).default(10).describe('At most this share of the replicas is ejected at once (always at least one).'),
-            unejectOnActiveCheck: bool.default(true).describe('A passing active check ends an ejection early.'),
+            consecutiveFailures: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(5)
+              .describe(
+                'Consecutive failures (5xx, timeouts, resets, refused connections) that eject a replica; 0 turns ejection off.',
+              ),
+            baseEjectionMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(30_000)
+              .describe('An ejection lasts this × the times the replica was ejected (ms).'),
+            maxEjectionMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(300_000)
+              .describe('Cap on one ejection (ms).'),
+            maxEjectionPercent: z.coerce
+              .number()
+              .min(0)
+              .max(100)
+              .default(10)
+              .describe('At most this share of the replicas is ejected at once (always at least one).'),
+            unejectOnActiveCheck: bool
+              .default(true)
+              .describe('A passing active check ends an ejection early.'),
           })
           .strict()
           .default({})
           .describe('Passive outlier detection on live traffic.'),
         retry: z
           .object({
-            maxAttempts: z.coerce.number().int().min(1).max(10).default(3).describe('Attempts per subgraph fetch, the first included; each goes to a different replica.'),
-            backoffBaseMs: z.coerce.number().int().min(0).default(25).describe('Full-jitter backoff: retry n waits random [0, (2^n-1) × base) ms.'),
-            backoffMaxMs: z.coerce.number().int().min(0).default(250).describe('Cap on one backoff wait (ms).'),
-            budgetPercent: z.coerce.number().min(0).max(100).default(20).describe('Retries in flight may be at most this percent of the fetches in flight...'),
-            minRetryConcurrency: z.coerce.number().int().min(0).default(3).describe('...but this many retries in flight are always allowed.'),
-            onStatus: z.array(z.coerce.number().int().min(400).max(599)).default([500, 502, 503, 504]).describe('Answer statuses a query is retried on. Mutations are only ever moved after a refused connection.'),
+            maxAttempts: z.coerce
+              .number()
+              .int()
+              .min(1)
+              .max(10)
+              .default(3)
+              .describe('Attempts per subgraph fetch, the first included; each goes to a different replica.'),
+            backoffBaseMs: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(25)
+              .describe('Full-jitter backoff: retry n waits random [0, (2^n-1) × base) ms.'),
+            backoffMaxMs: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(250)
+              .describe('Cap on one backoff wait (ms).'),
+            budgetPercent: z.coerce
+              .number()
+              .min(0)
+              .max(100)
+              .default(20)
+              .describe('Retries in flight may be at most this percent of the fetches in flight...'),
+            minRetryConcurrency: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(3)
+              .describe('...but this many retries in flight are always allowed.'),
+            onStatus: z
+              .array(z.coerce.number().int().min(400).max(599))
+              .default([500, 502, 503, 504])
+              .describe(
+                'Answer statuses a query is retried on. Mutations are only ever moved after a refused connection.',
+              ),
           })
           .strict()
           .default({})
           .describe('Retries of idempotent fetches (queries) on resets, timeouts and these statuses.'),
         discovery: z
           .object({
-            refreshMs: z.coerce.number().int().positive().default(10_000).describe('How often dns://name:port/path replica entries are resolved again (ms).'),
+            refreshMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(10_000)
+              .describe('How often dns://name:port/path replica entries are resolved again (ms).'),
           })
           .strict()
           .default({})
-          .describe('DNS discovery: a replica entry dns://name:port/path stands for every address the name resolves to.'),
+          .describe(
+            'DNS discovery: a replica entry dns://name:port/path stands for every address the name resolves to.',
+          ),
         overrides: z
           .record(
             z
               .object({
-                timeoutMs: z.coerce.number().int().positive().optional().describe('Fetch deadline for this subgraph (ms).'),
-                perTryTimeoutMs: z.coerce.number().int().min(0).optional().describe('Attempt deadline for this subgraph (ms).'),
-                strategy: z.enum(['p2c_ewma', 'least_outstanding', 'round_robin']).optional().describe('Strategy for this subgraph.'),
-                maxConcurrentPerReplica: z.coerce.number().int().positive().optional().describe('Concurrency limit per replica of this subgraph.'),
+                timeoutMs: z.coerce
+                  .number()
+                  .int()
+                  .positive()
+                  .optional()
+                  .describe('Fetch deadline for this subgraph (ms).'),
+                perTryTimeoutMs: z.coerce
+                  .number()
+                  .int()
+                  .min(0)
+                  .optional()
+                  .describe('Attempt deadline for this subgraph (ms).'),
+                strategy: z
+                  .enum(['p2c_ewma', 'least_outstanding', 'round_robin'])
+                  .optional()
+                  .describe('Strategy for this subgraph.'),
+                maxConcurrentPerReplica: z.coerce
+                  .number()
+                  .int()
+                  .positive()
+                  .optional()
+                  .describe('Concurrency limit per replica of this subgraph.'),
               })
               .strict(),
           )
@@ -123,7 +343,14 @@ export const GatewayConfigObject = z
       .describe('Subgraph traffic: the replica pool.'),
     health: z
       .object({
-        probeTimeoutMs: z.coerce.number().int().positive().default(1_000).describe('Timeout of the probe of every replica made before the gateway starts serving (later checks: pool.healthCheck).'),
+        probeTimeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1_000)
+          .describe(
+            'Timeout of the probe of every replica made before the gateway starts serving (later checks: pool.healthCheck).',
+          ),
       })
       .strict()
       .default({})
@@ -132,7 +359,9 @@ export const GatewayConfigObject = z
       .object({
         anonymous: z
           .object({
-            enabled: bool.default(true).describe('Serve requests that carry no credentials, as the anonymous principal.'),
+            enabled: bool
+              .default(true)
+              .describe('Serve requests that carry no credentials, as the anonymous principal.'),
             plan: z.string().default('anonymous').describe('Rate-limit plan of anonymous callers.'),
           })
           .strict()
@@ -140,27 +369,58 @@ export const GatewayConfigObject = z
           .describe('Callers without credentials. Turn off in production to require a token or an API key.'),
         jwt: z
           .object({
-            jwksUrl: url.optional().describe('JWKS endpoint of the identity provider (cached; refetched on an unknown kid at most once per cooldown).'),
+            jwksUrl: url
+              .optional()
+              .describe(
+                'JWKS endpoint of the identity provider (cached; refetched on an unknown kid at most once per cooldown).',
+              ),
             jwksFile: z.string().optional().describe('A local JWKS file, instead of jwksUrl.'),
-            hs256Secret: z.string().min(32).optional().describe('Shared secret for HS256 tokens; HS256 is refused without it.'),
+            hs256Secret: z
+              .string()
+              .min(32)
+              .optional()
+              .describe('Shared secret for HS256 tokens; HS256 is refused without it.'),
             issuer: z.string().describe('Required `iss`.'),
-            audience: z.union([z.string(), z.array(z.string()).min(1)]).describe('Required `aud` (one of these).'),
-            algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'])).min(1).default(['RS256', 'ES256', 'EdDSA']).describe('Algorithms accepted (always passed to jose).'),
-            clockToleranceSec: z.coerce.number().int().min(0).default(30).describe('Leeway on exp/nbf, in seconds.'),
+            audience: z
+              .union([z.string(), z.array(z.string()).min(1)])
+              .describe('Required `aud` (one of these).'),
+            algorithms: z
+              .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']))
+              .min(1)
+              .default(['RS256', 'ES256', 'EdDSA'])
+              .describe('Algorithms accepted (always passed to jose).'),
+            clockToleranceSec: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(30)
+              .describe('Leeway on exp/nbf, in seconds.'),
             typ: z.string().optional().describe('Required JWT `typ` header, e.g. at+jwt.'),
-            scopeClaim: z.string().default('scope').describe('Claim holding the scopes (space-separated or array).'),
+            scopeClaim: z
+              .string()
+              .default('scope')
+              .describe('Claim holding the scopes (space-separated or array).'),
             planClaim: z.string().default('plan').describe('Claim naming the rate-limit plan.'),
             defaultPlan: z.string().default('free').describe('Plan of a token without the plan claim.'),
           })
           .strict()
-          .refine((j) => Boolean(j.jwksUrl || j.jwksFile || j.hs256Secret), { message: 'give jwksUrl, jwksFile or hs256Secret' })
+          .refine((j) => Boolean(j.jwksUrl || j.jwksFile || j.hs256Secret), {
+            message: 'give jwksUrl, jwksFile or hs256Secret',
+          })
           .optional()
-          .describe('Bearer JWTs (Authorization header or cookie). Without this section bearer tokens are refused.'),
+          .describe(
+            'Bearer JWTs (Authorization header or cookie). Without this section bearer tokens are refused.',
+          ),
         cookieName: z.string().optional().describe('Cookie carrying the JWT for browser clients.'),
         apiKeys: z
           .object({
-            file: z.string().optional().describe('File of API key records (hashes only), as written by `npm run apikey:new`.'),
-            redis: bool.default(false).describe('Keep API key records in Redis (REDIS_URL) instead of the file.'),
+            file: z
+              .string()
+              .optional()
+              .describe('File of API key records (hashes only), as written by `npm run apikey:new`.'),
+            redis: bool
+              .default(false)
+              .describe('Keep API key records in Redis (REDIS_URL) instead of the file.'),
           })
           .strict()
           .optional()
@@ -171,7 +431,9 @@ export const GatewayConfigObject = z
               .string()
               .min(32, 'expected at least 32 characters')
               .optional()
-              .describe('Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.'),
+              .describe(
+                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
+              ),
           })
           .strict()
           .default({})
@@ -182,21 +444,38 @@ export const GatewayConfigObject = z
       .describe('Who is calling: JWT, API key or anonymous.'),
     cost: z
       .object({
-        mode: z.enum(['enforce', 'measure']).default('enforce').describe('enforce rejects over-limit queries; measure only reports the cost (for rolling out limits).'),
-        maxCost: z.coerce.number().positive().default(1000).describe('Largest estimated cost one operation may have.'),
-        defaultListSize: z.coerce.number().int().min(0).default(10).describe('Assumed size of a list field without @listSize.'),
+        mode: z
+          .enum(['enforce', 'measure'])
+          .default('enforce')
+          .describe(
+            'enforce rejects over-limit queries; measure only reports the cost (for rolling out limits).',
+          ),
+        maxCost: z.coerce
+          .number()
+          .positive()
+          .default(1000)
+          .describe('Largest estimated cost one operation may have.'),
+        defaultListSize: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(10)
+          .describe('Assumed size of a list field without @listSize.'),
       })
       .strict()
       .default({})
       .describe('Query cost from @cost/@listSize in the supergraph.'),
     ratelimit: z
       .object({
-        enabled: bool.default(true).describe('Charge each operation\'s cost to its caller\'s budget.'),
+        enabled: bool.default(true).describe("Charge each operation's cost to its caller's budget."),
         plans: z
           .record(
             z
               .object({
-                capacity: z.coerce.number().positive().describe('Budget size in cost points (the largest burst).'),
+                capacity: z.coerce
+                  .number()
+                  .positive()
+                  .describe('Budget size in cost points (the largest burst).'),
                 restoreRate: z.coerce.number().positive().describe('Points restored per second.'),
               })
               .strict(),
@@ -208,21 +487,43 @@ export const GatewayConfigObject = z
             enterprise: { capacity: 20000, restoreRate: 1000 },
           })
           .describe('Budgets by plan name; a principal names its plan.'),
-        defaultPlan: z.string().default('free').describe('Plan used when a principal names a plan not listed here.'),
-        failureMode: z.enum(['open', 'closed']).default('open').describe('When Redis fails: open answers from a local per-instance budget, closed answers 503.'),
-        redisTimeoutMs: z.coerce.number().int().positive().default(50).describe('Timeout of one Redis limiter call.'),
-        fallbackShare: z.coerce.number().gt(0).max(1).default(1).describe('Share of each budget the local fallback allows per instance while Redis is down.'),
+        defaultPlan: z
+          .string()
+          .default('free')
+          .describe('Plan used when a principal names a plan not listed here.'),
+        failureMode: z
+          .enum(['open', 'closed'])
+          .default('open')
+          .describe('When Redis fails: open answers from a local per-instance budget, closed answers 503.'),
+        redisTimeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('Timeout of one Redis limiter call.'),
+        fallbackShare: z.coerce
+          .number()
+          .gt(0)
+          .max(1)
+          .default(1)
+          .describe('Share of each budget the local fallback allows per instance while Redis is down.'),
         keyPrefix: z.string().default('tollgate:rl:').describe('Prefix of the budget keys in Redis.'),
       })
       .strict()
       .default({})
-      .describe('Rate limiting by cost budget per client (Redis when REDIS_URL is set, in-process otherwise).'),
+      .describe(
+        'Rate limiting by cost budget per client (Redis when REDIS_URL is set, in-process otherwise).',
+      ),
     redis: z
-      .object({ url: z.string().optional().describe('Redis URL (REDIS_URL). Without it, in-process stores are used.') })
+      .object({
+        url: z.string().optional().describe('Redis URL (REDIS_URL). Without it, in-process stores are used.'),
+      })
       .strict()
       .default({})
       .describe('Shared state.'),
-    development: bool.default(false).describe('Show stack traces and internal error messages (NODE_ENV=development).'),
+    development: bool
+      .default(false)
+      .describe('Show stack traces and internal error messages (NODE_ENV=development).'),
   })
   .strict();
 
@@ -230,8 +531,12 @@ export const GatewayConfigObject = z
 export const CONFIG_SECTIONS = Object.keys(GatewayConfigObject.shape);
 
 export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
-    if (!c.ratelimit.plans[c.ratelimit.defaultPlan]) {
-    ctx.addIssue({ code: 'custom', path: ['ratelimit', 'defaultPlan'], message: `no plan named ${c.ratelimit.defaultPlan} in ratelimit.plans` });
+  if (!c.ratelimit.plans[c.ratelimit.defaultPlan]) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ratelimit', 'defaultPlan'],
+      message: `no plan named ${c.ratelimit.defaultPlan} in ratelimit.plans`,
+    });
   }
 });
 

@@ -4,4 +4,4 @@ export { actualCost } from './actual.ts';
 export { buildCostModel, type CostModel } from './cost-model.ts';
 export { CostAnalysisError } from './errors.ts';
 export { type EstimateOptions, estimateCost } from './estimate.ts';
-export { createCostPlugin, requestCost, type CostPluginDeps, type RequestCost } from './plugin.ts';
+export { type CostPluginDeps, createCostPlugin, type RequestCost, requestCost } from './plugin.ts';

@@ -37,7 +37,11 @@ export function requestCost<T extends BaseContext>(
   if (existing) return existing;
   const model = deps.model();
   const document = rc.document!;
-  const options = { operationName: rc.request.operationName, variables: rc.request.variables, defaultListSize: config.defaultListSize };
+  const options = {
+    operationName: rc.request.operationName,
+    variables: rc.request.variables,
+    defaultListSize: config.defaultListSize,
+  };
   const hasVariables = rc.request.variables && Object.keys(rc.request.variables).length > 0;
   const key = hasVariables ? undefined : `${rc.queryHash}:${rc.request.operationName ?? ''}`;
   let estimated = key === undefined ? undefined : cache?.get(key);
@@ -45,7 +49,8 @@ export function requestCost<T extends BaseContext>(
     try {
       estimated = estimateCost(model, document, options);
     } catch (error) {
-      if (error instanceof CostAnalysisError) throw new BadRequestError(error.message, { extensions: { reason: error.code } });
+      if (error instanceof CostAnalysisError)
+        throw new BadRequestError(error.message, { extensions: { reason: error.code } });
       throw error;
     }
     if (key !== undefined && cache) {
@@ -76,7 +81,10 @@ export function requestCost<T extends BaseContext>(
  * rejects it above `maxCost` (mode `enforce`), and reports `requestedQueryCost`/`actualQueryCost` in
  * `extensions.cost` of every response.
  */
-export function createCostPlugin<T extends BaseContext>(config: GatewayConfig['cost'], deps: CostPluginDeps): ApolloServerPlugin<T> {
+export function createCostPlugin<T extends BaseContext>(
+  config: GatewayConfig['cost'],
+  deps: CostPluginDeps,
+): ApolloServerPlugin<T> {
   const cache = new Map<string, number>();
   return {
     async serverWillStart() {
@@ -91,9 +99,12 @@ export function createCostPlugin<T extends BaseContext>(config: GatewayConfig['c
         async didResolveOperation(rc) {
           const { estimated } = requestCost(rc, config, deps, cache);
           if (config.mode === 'enforce' && estimated > config.maxCost) {
-            throw new CostLimitExceededError(`Operation cost ${estimated} exceeds the maximum of ${config.maxCost}`, {
-              extensions: { cost: { requestedQueryCost: estimated, maximumCost: config.maxCost } },
-            });
+            throw new CostLimitExceededError(
+              `Operation cost ${estimated} exceeds the maximum of ${config.maxCost}`,
+              {
+                extensions: { cost: { requestedQueryCost: estimated, maximumCost: config.maxCost } },
+              },
+            );
           }
         },
         async willSendResponse(rc) {
@@ -101,7 +112,8 @@ export function createCostPlugin<T extends BaseContext>(config: GatewayConfig['c
           const body = rc.response.body;
           if (!cost || body.kind !== 'single' || body.singleResult.data === undefined) return;
           const result = body.singleResult;
-          const extensions = (result.extensions ??= {});
+          result.extensions ??= {};
+          const extensions = result.extensions;
           extensions.cost = {
             ...(extensions.cost as object | undefined),
             requestedQueryCost: cost.estimated,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, RateLimitedError, createFormatError, statusOf } from './index.ts';
+import { createFormatError, ErrorCode, RateLimitedError, statusOf } from './index.ts';
 
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -12,7 +12,10 @@ describe('error catalog', () => {
   });
 
   it('puts the code and the HTTP head in extensions', () => {
-    const e = new RateLimitedError('slow down', { headers: { 'retry-after': '3' }, extensions: { cost: { x: 1 } } });
+    const e = new RateLimitedError('slow down', {
+      headers: { 'retry-after': '3' },
+      extensions: { cost: { x: 1 } },
+    });
     expect(e.extensions.code).toBe('RATE_LIMITED');
     expect(e.extensions.cost).toEqual({ x: 1 });
     const http = e.extensions.http as { status: number; headers: Map<string, string> };
@@ -38,14 +41,25 @@ describe('formatError', () => {
   it('masks unknown and internal errors and logs them', () => {
     const original = new Error('db password is hunter2');
     const out = format({ message: 'db password is hunter2', path: ['a'] }, original);
-    expect(out).toEqual({ message: 'Unexpected error.', path: ['a'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(out).toEqual({
+      message: 'Unexpected error.',
+      path: ['a'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(logged).toContain(original);
-    const internal = format({ message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 's' } }, null);
+    const internal = format(
+      { message: 'x', extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 's' } },
+      null,
+    );
     expect(internal.message).toBe('Unexpected error.');
   });
 
   it('never throws, whatever it is given', () => {
-    const hostile = { get message(): string { throw new Error('boom'); } } as unknown as { message: string };
+    const hostile = {
+      get message(): string {
+        throw new Error('boom');
+      },
+    } as unknown as { message: string };
     expect(() => format(hostile, null)).not.toThrow();
   });
 });

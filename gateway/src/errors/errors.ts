@@ -24,7 +24,10 @@ export class GatewayError extends GraphQLError {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     const status = options.status === undefined ? statusOf[code] : options.status;
-    const http = status === null ? {} : { http: { status, headers: new HeaderMap(Object.entries(options.headers ?? {})) } };
+    const http =
+      status === null
+        ? {}
+        : { http: { status, headers: new HeaderMap(Object.entries(options.headers ?? {})) } };
     super(message, {
       path: options.path,
       originalError: options.cause instanceof Error ? options.cause : undefined,

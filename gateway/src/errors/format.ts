@@ -20,7 +20,8 @@ export function createFormatError(options: FormatErrorOptions = {}) {
       const code = extensions.code;
       const fromSubgraph = typeof extensions.serviceName === 'string';
       const passes =
-        code !== ErrorCode.INTERNAL_SERVER_ERROR && (isErrorCode(code) || (fromSubgraph && typeof code === 'string'));
+        code !== ErrorCode.INTERNAL_SERVER_ERROR &&
+        (isErrorCode(code) || (fromSubgraph && typeof code === 'string'));
       if (passes || options.development) {
         if (options.development) return formatted;
         const { stacktrace: _stack, ...rest } = extensions;

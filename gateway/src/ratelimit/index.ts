@@ -6,6 +6,12 @@ export { refund, take } from './bucket.ts';
 export { rateLimitHeaders } from './headers.ts';
 export type { MemoryRateLimitStore, MemoryStoreOptions } from './memory-store.ts';
 export { createMemoryStore } from './memory-store.ts';
+export {
+  budgetKey,
+  createRateLimitPlugin,
+  type RateLimitContext,
+  type RateLimitPluginDeps,
+} from './plugin.ts';
 export type { RedisStoreOptions } from './redis-store.ts';
 export { createRedisStore } from './redis-store.ts';
 export type {
@@ -16,4 +22,3 @@ export type {
 export { createResilientStore } from './resilient-store.ts';
 export type { RateDecision, RateLimitStore } from './store.ts';
 export { RATELIMIT_STORE_UNAVAILABLE, RateLimitStoreError } from './store.ts';
-export { budgetKey, createRateLimitPlugin, type RateLimitContext, type RateLimitPluginDeps } from './plugin.ts';

@@ -108,16 +108,22 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
                 refunded = difference;
               } catch (error) {
                 // A lost refund only makes the client wait a little longer; never fail a served response.
-                deps.log?.('refund failed', { key: charge.key, error: error instanceof Error ? error.message : String(error) });
+                deps.log?.('refund failed', {
+                  key: charge.key,
+                  error: error instanceof Error ? error.message : String(error),
+                });
               }
             }
           }
           const remaining = Math.min(policy.capacity, decision.remaining + refunded);
-          for (const [name, value] of Object.entries(rateLimitHeaders(charge.planName, policy, { ...decision, remaining }))) {
+          for (const [name, value] of Object.entries(
+            rateLimitHeaders(charge.planName, policy, { ...decision, remaining }),
+          )) {
             rc.response.http.headers.set(name.toLowerCase(), value);
           }
           if (body.kind === 'single') {
-            const extensions = (body.singleResult.extensions ??= {});
+            body.singleResult.extensions ??= {};
+            const extensions = body.singleResult.extensions;
             extensions.cost = {
               ...(extensions.cost as object | undefined),
               throttleStatus: {

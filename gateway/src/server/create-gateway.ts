@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
@@ -9,13 +11,18 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { buildAccessRules, createAuthentication, createAuthorization, createRequestSigner, type Principal } from '../auth/index.ts';
+import {
+  buildAccessRules,
+  createAuthentication,
+  createAuthorization,
+  createRequestSigner,
+  type Principal,
+} from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
+import { poolAdminView, ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
 import {
   createMemoryStore,
   createRateLimitPlugin,
@@ -23,8 +30,8 @@ import {
   createResilientStore,
   type RateLimitStore,
 } from '../ratelimit/index.ts';
-import { poolAdminView, ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
 import { gatewaySafeSdl, resolveSupergraph } from '../supergraph/index.ts';
+import { createGatewayMetrics } from '../telemetry/index.ts';
 import { createHttpHandler } from './http-handler.ts';
 
 /** Per-request context every plugin sees. */
@@ -115,7 +122,8 @@ const unavailableStatus: ApolloServerPlugin<GatewayContext> = {
       async willSendResponse({ response }) {
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
-        if (!errors?.length || !errors.every((e) => e.extensions?.code === ErrorCode.SUBGRAPH_UNAVAILABLE)) return;
+        if (!errors?.length || !errors.every((e) => e.extensions?.code === ErrorCode.SUBGRAPH_UNAVAILABLE))
+          return;
         const empty = data == null || Object.values(data).every((v) => v == null);
         if (empty) response.http.status = 503;
       },
@@ -128,9 +136,13 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const { config } = options;
   const logger = options.logger ?? silent;
   // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
-  const decorate = config.auth.signing.secret ? createRequestSigner({ secret: config.auth.signing.secret }) : undefined;
-  if (!decorate) logger.warn('auth.signing.secret is not set: subgraph fetches are unsigned and carry no principal');
-  const sign = decorate && ((headers: Record<string, string>, body: string) => decorate(headers, body, undefined));
+  const decorate = config.auth.signing.secret
+    ? createRequestSigner({ secret: config.auth.signing.secret })
+    : undefined;
+  if (!decorate)
+    logger.warn('auth.signing.secret is not set: subgraph fetches are unsigned and carry no principal');
+  const sign =
+    decorate && ((headers: Record<string, string>, body: string) => decorate(headers, body, undefined));
   const resolved = await resolveSupergraph(config, { sign });
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
@@ -140,11 +152,19 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const authorization = createAuthorization<GatewayContext>({ rules: () => accessRules });
   const store: RateLimitStore = config.redis.url
     ? createResilientStore({
-        primary: createRedisStore({ url: config.redis.url, timeoutMs: config.ratelimit.redisTimeoutMs, keyPrefix: config.ratelimit.keyPrefix }),
+        primary: createRedisStore({
+          url: config.redis.url,
+          timeoutMs: config.ratelimit.redisTimeoutMs,
+          keyPrefix: config.ratelimit.keyPrefix,
+        }),
         failureMode: config.ratelimit.failureMode,
         fallbackShare: config.ratelimit.fallbackShare,
         timeoutMs: config.ratelimit.redisTimeoutMs,
-        onError: (error) => logger.error('rate limiter store failing; using the fallback policy', { error: error.message, failureMode: config.ratelimit.failureMode }),
+        onError: (error) =>
+          logger.error('rate limiter store failing; using the fallback policy', {
+            error: error.message,
+            failureMode: config.ratelimit.failureMode,
+          }),
       })
     : createMemoryStore();
   const costDeps = { model: () => costModel };
@@ -164,6 +184,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     }
   };
   syncPools(resolved.replicas, config.pool);
+  const metrics = createGatewayMetrics(pools);
 
   let updateSupergraph: ((sdl: string) => void) | undefined;
   let servingSdl = resolved.sdl;
@@ -180,7 +201,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
       return new ReplicaDataSource<GatewayContext>({ pool, decorate });
     },
-    logger: { debug() {}, info() {}, warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
+    logger: {
+      debug() {},
+      info() {},
+      warn: (m: unknown) => logger.warn(String(m)),
+      error: (m: unknown) => logger.error(String(m)),
+    },
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -191,7 +217,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     includeStacktraceInErrorResponses: config.development,
     formatError: createFormatError({
       development: config.development,
-      log: (message, error) => logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
+      log: (message, error) =>
+        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
     }),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
@@ -212,6 +239,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
             }),
           ]
         : []),
+      // last: it reads the status and extensions.cost the plugins above set
+      metrics.plugin as ApolloServerPlugin<GatewayContext>,
     ],
   });
   await apollo.start();
@@ -220,7 +249,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       costModel = buildCostModel(coreSupergraphSdl);
       accessRules = buildAccessRules(coreSupergraphSdl);
     } catch (error) {
-      logger.error('cost model or access rules not updated; keeping the previous ones', { error: (error as Error).message });
+      logger.error('cost model or access rules not updated; keeping the previous ones', {
+        error: (error as Error).message,
+      });
     }
   });
 
@@ -254,18 +285,23 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
         status.loadedAt = Date.now();
         status.reloads++;
         logger.info('supergraph updated', { subgraphs: [...fresh.replicas.keys()] });
+        metrics.reload(true);
       }
       status.lastError = null;
     } catch (error) {
       status.failures++;
+      metrics.reload(false);
       const message = error instanceof Error ? error.message : String(error);
-      if (status.lastError !== message) logger.error('supergraph reload refused; the previous supergraph keeps serving', { error: message });
+      if (status.lastError !== message)
+        logger.error('supergraph reload refused; the previous supergraph keeps serving', { error: message });
       status.lastError = message;
     } finally {
       reloading = false;
     }
   };
-  const watcher = config.supergraph.watch ? setInterval(() => void reload(), config.supergraph.pollIntervalMs) : undefined;
+  const watcher = config.supergraph.watch
+    ? setInterval(() => void reload(), config.supergraph.pollIntervalMs)
+    : undefined;
   watcher?.unref();
 
   let closing = false;
@@ -291,13 +327,25 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     ide: config.server.ide,
     routes: {
       '/health/live': async () => ({ status: 200, body: { status: 'live' } }),
+      '/metrics': async () => ({
+        status: 200,
+        body: await metrics.scrape(),
+        contentType: metrics.contentType,
+      }),
       '/admin/pool': async (req) => {
-        if (!adminAllowed(req, config.server.adminToken)) return { status: 403, body: { error: 'admin routes need the admin token (server.adminToken) or a loopback client' } };
+        if (!adminAllowed(req, config.server.adminToken))
+          return {
+            status: 403,
+            body: { error: 'admin routes need the admin token (server.adminToken) or a loopback client' },
+          };
         return { status: 200, body: poolAdminView(pools) };
       },
       '/health/ready': async () => {
         const report = await readiness();
-        return { status: report.ready ? 200 : 503, body: { status: report.ready ? 'ready' : 'not ready', ...report } };
+        return {
+          status: report.ready ? 200 : 503,
+          body: { status: report.ready ? 'ready' : 'not ready', ...report },
+        };
       },
     },
   });

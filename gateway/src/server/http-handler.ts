@@ -9,7 +9,9 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   maxBodyBytes: number;
   ide: boolean;
   /** Extra GET routes: path → handler returning status and JSON body. */
-  routes: Readonly<Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown }>>>;
+  routes: Readonly<
+    Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
+  >;
 }
 
 class BodyError extends Error {
@@ -23,7 +25,8 @@ class BodyError extends Error {
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
+  if (declared > limit)
+    return Promise.reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -41,9 +44,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -81,8 +93,16 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
 
       const route = options.routes[path];
       if (route) {
-        if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+        if (method !== 'GET' && method !== 'HEAD')
+          return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
         const out = await route(req);
+        if (out.contentType && typeof out.body === 'string') {
+          res.writeHead(out.status, {
+            'content-type': out.contentType,
+            'content-length': Buffer.byteLength(out.body),
+          });
+          return void res.end(out.body);
+        }
         return sendJson(res, out.status, out.body);
       }
       if (path.startsWith('/graphql/ide/') && options.ide) {
@@ -91,7 +111,8 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
         return void res.end(asset.body);
       }
-      if (path !== '/graphql') return sendJson(res, 404, { error: `no route ${path}; GraphQL is served at /graphql` });
+      if (path !== '/graphql')
+        return sendJson(res, 404, { error: `no route ${path}; GraphQL is served at /graphql` });
 
       if (method === 'GET' && options.ide && !search && (req.headers.accept ?? '').includes('text/html')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -132,7 +153,9 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       await writeGraphQLResponse(res, response);
     } catch (error) {
       if (!res.headersSent) {
-        sendJson(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+        sendJson(res, 500, {
+          errors: [{ message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }],
+        });
       } else {
         res.destroy(error as Error);
       }

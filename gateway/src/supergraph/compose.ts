@@ -31,7 +31,12 @@ export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): string {
       parseErrors.push(`[${s.name}] ${(error as Error).message}`);
     }
   }
-  if (parseErrors.length) throw new SupergraphError('SUPERGRAPH_COMPOSITION_FAILED', 'composition failed: a subgraph SDL does not parse', parseErrors);
+  if (parseErrors.length)
+    throw new SupergraphError(
+      'SUPERGRAPH_COMPOSITION_FAILED',
+      'composition failed: a subgraph SDL does not parse',
+      parseErrors,
+    );
   const result = composeServices(services);
   if (result.errors) {
     throw new SupergraphError(
@@ -54,7 +59,10 @@ export async function fetchSubgraphSdl(
     try {
       return await readFile(subgraph.schemaFile, 'utf8');
     } catch (error) {
-      throw new SupergraphError('SUPERGRAPH_UNAVAILABLE', `subgraph ${subgraph.name}: cannot read ${subgraph.schemaFile} (${(error as NodeJS.ErrnoException).code})`);
+      throw new SupergraphError(
+        'SUPERGRAPH_UNAVAILABLE',
+        `subgraph ${subgraph.name}: cannot read ${subgraph.schemaFile} (${(error as NodeJS.ErrnoException).code})`,
+      );
     }
   }
   const failures: string[] = [];
@@ -78,7 +86,11 @@ export async function fetchSubgraphSdl(
       failures.push(`${url}: ${(error as Error).message}`);
     }
   }
-  throw new SupergraphError('SUPERGRAPH_UNAVAILABLE', `subgraph ${subgraph.name}: no replica returned its SDL`, failures);
+  throw new SupergraphError(
+    'SUPERGRAPH_UNAVAILABLE',
+    `subgraph ${subgraph.name}: no replica returned its SDL`,
+    failures,
+  );
 }
 
 export interface SupergraphSubgraph {
@@ -106,7 +118,11 @@ export function subgraphsOf(supergraphSdl: string): SupergraphSubgraph[] {
         const a = dir?.arguments?.find((x) => x.name.value === n)?.value;
         return a?.kind === Kind.STRING ? a.value : undefined;
       };
-      out.push({ graph: value.name.value, name: arg('name') ?? value.name.value.toLowerCase(), url: arg('url') ?? '' });
+      out.push({
+        graph: value.name.value,
+        name: arg('name') ?? value.name.value.toLowerCase(),
+        url: arg('url') ?? '',
+      });
     }
   }
   if (!out.length) throw new SupergraphError('SUPERGRAPH_INVALID', 'not a supergraph: no join__Graph enum');

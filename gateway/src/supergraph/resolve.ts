@@ -40,14 +40,24 @@ export async function resolveSupergraph(
     try {
       sdl = await readFile(config.supergraph.file, 'utf8');
     } catch (error) {
-      throw new SupergraphError('SUPERGRAPH_UNAVAILABLE', `cannot read supergraph ${config.supergraph.file} (${(error as NodeJS.ErrnoException).code})`);
+      throw new SupergraphError(
+        'SUPERGRAPH_UNAVAILABLE',
+        `cannot read supergraph ${config.supergraph.file} (${(error as NodeJS.ErrnoException).code})`,
+      );
     }
   } else {
     if (!config.subgraphs.length) {
-      throw new SupergraphError('SUPERGRAPH_UNAVAILABLE', 'no supergraph: give --supergraph <file> or list subgraphs in the config');
+      throw new SupergraphError(
+        'SUPERGRAPH_UNAVAILABLE',
+        'no supergraph: give --supergraph <file> or list subgraphs in the config',
+      );
     }
     const sdls = await Promise.all(
-      config.subgraphs.map(async (s) => ({ name: s.name, url: s.replicas[0]!, sdl: await fetchSubgraphSdl(s, undefined, options.sign) })),
+      config.subgraphs.map(async (s) => ({
+        name: s.name,
+        url: s.replicas[0]!,
+        sdl: await fetchSubgraphSdl(s, undefined, options.sign),
+      })),
     );
     sdl = composeOnce(sdls);
   }
@@ -55,7 +65,11 @@ export async function resolveSupergraph(
   const configured = new Map(config.subgraphs.map((s) => [s.name.toLowerCase(), s.replicas]));
   for (const sg of subgraphsOf(sdl)) {
     const list = configured.get(sg.name.toLowerCase()) ?? (sg.url ? [sg.url] : []);
-    if (!list.length) throw new SupergraphError('SUPERGRAPH_INVALID', `subgraph ${sg.name} has no routing URL and no replicas in the config`);
+    if (!list.length)
+      throw new SupergraphError(
+        'SUPERGRAPH_INVALID',
+        `subgraph ${sg.name} has no routing URL and no replicas in the config`,
+      );
     replicas.set(sg.name, list);
   }
   return { sdl, replicas };

@@ -14,7 +14,9 @@ describe('accounts subgraph', () => {
 
   beforeAll(async () => {
     // Signed like the gateway signs, so `me` has a verified user to resolve.
-    t = await startTestSubgraph(accounts, { deps: { signing: { secret: 'accounts-test-signing-secret-0123456789' } } });
+    t = await startTestSubgraph(accounts, {
+      deps: { signing: { secret: 'accounts-test-signing-secret-0123456789' } },
+    });
   });
   afterAll(() => t?.close());
 
@@ -37,7 +39,10 @@ describe('accounts subgraph', () => {
   });
 
   it('resolves me from the signed user principal, and null for anyone else', async () => {
-    const named = await t.requestAs({ id: '42', kind: 'user', scopes: [], plan: 'free' }, '{ me { id username } }');
+    const named = await t.requestAs(
+      { id: '42', kind: 'user', scopes: [], plan: 'free' },
+      '{ me { id username } }',
+    );
     const anonymous = await t.request('{ me { id } }');
     const apiKey = await t.requestAs({ id: '42', kind: 'apikey', scopes: [], plan: 'free' }, '{ me { id } }');
     // an unsigned header names nobody

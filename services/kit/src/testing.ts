@@ -80,7 +80,11 @@ export interface TestSubgraph {
     headers?: Record<string, string>,
   ): Promise<GraphQLResult>;
   /** POSTs a request the gateway signed for `principal` (needs `deps.signing`). */
-  requestAs(principal: ForwardedPrincipal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult>;
+  requestAs(
+    principal: ForwardedPrincipal,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResult>;
   close(): Promise<void>;
 }
 

@@ -134,7 +134,9 @@ describe('createSubgraph', () => {
     const anonymous = await post(url, JSON.stringify({ query: '{ whoami }' }));
     const claimed = await post(url, JSON.stringify({ query: '{ whoami }' }), {
       'x-user-id': '42',
-      'x-tollgate-principal': Buffer.from(JSON.stringify({ id: '42', kind: 'user', scopes: [], plan: 'free' })).toString('base64url'),
+      'x-tollgate-principal': Buffer.from(
+        JSON.stringify({ id: '42', kind: 'user', scopes: [], plan: 'free' }),
+      ).toString('base64url'),
     });
     expect(subgraph.verifiesSignatures).toBe(false);
     expect(anonymous.body).toEqual({ data: { whoami: null } });

@@ -154,7 +154,9 @@ describe('reviews subgraph', () => {
       rating: 3,
     });
     for (const res of [anonymous, apiKey]) {
-      expect(res.body.errors).toMatchObject([{ path: ['addReview'], extensions: { code: 'UNAUTHENTICATED' } }]);
+      expect(res.body.errors).toMatchObject([
+        { path: ['addReview'], extensions: { code: 'UNAUTHENTICATED' } },
+      ]);
     }
     expect(await count()).toBe(before);
   });

@@ -20,13 +20,15 @@ const SERVICES_DIR = fileURLToPath(new URL('../../../', import.meta.url));
  * to edit.
  */
 export function listServices(servicesDir: string = SERVICES_DIR): ServiceInfo[] {
-  return readdirSync(servicesDir, { withFileTypes: true })
-    // a linked folder counts too (a test or a monorepo tool may link services in)
-    .filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && !entry.name.startsWith('.'))
-    .map((entry) => {
-      const dir = join(servicesDir, entry.name);
-      return { name: entry.name, dir, main: join(dir, 'src', 'main.ts') };
-    })
-    .filter((s) => existsSync(join(s.dir, 'schema.graphql')) && existsSync(s.main))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    readdirSync(servicesDir, { withFileTypes: true })
+      // a linked folder counts too (a test or a monorepo tool may link services in)
+      .filter((entry) => (entry.isDirectory() || entry.isSymbolicLink()) && !entry.name.startsWith('.'))
+      .map((entry) => {
+        const dir = join(servicesDir, entry.name);
+        return { name: entry.name, dir, main: join(dir, 'src', 'main.ts') };
+      })
+      .filter((s) => existsSync(join(s.dir, 'schema.graphql')) && existsSync(s.main))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  );
 }

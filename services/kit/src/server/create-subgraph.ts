@@ -124,7 +124,8 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       if (typeof secret !== 'string' || secret.length < 32) {
         throw new TypeError('signing.secret: expected at least 32 characters');
       }
-      if (!Number.isFinite(maxSkewMs) || maxSkewMs < 0) throw new TypeError('signing.maxSkewMs: expected a non-negative number');
+      if (!Number.isFinite(maxSkewMs) || maxSkewMs < 0)
+        throw new TypeError('signing.maxSkewMs: expected a non-negative number');
       this.#signing = { secret, maxSkewMs };
     }
     this.#loaderOptions = {
@@ -240,7 +241,9 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
         }
         // `reason` tells an operator which end is misconfigured when a gateway passes this on.
         const code = err.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
-        return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code, reason: err.code } }] });
+        return sendJson(res, err.status, {
+          errors: [{ message: err.message, extensions: { code, reason: err.code } }],
+        });
       }
       // The signature covers the body only: a GET's query string would ride on it unchecked.
       if (req.method !== 'POST') {

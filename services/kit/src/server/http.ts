@@ -19,8 +19,12 @@ export class HttpError extends Error {
  * its own 400. Bodies over `limit` bytes fail with 413 as soon as they are known to be too large,
  * without buffering the rest.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ raw: Buffer; body: unknown }> {
-  if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return { raw: Buffer.alloc(0), body: undefined };
+export async function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ raw: Buffer; body: unknown }> {
+  if (req.method !== 'POST' || !isJson(req.headers['content-type']))
+    return { raw: Buffer.alloc(0), body: undefined };
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw tooLarge(limit);
   const raw = await readRaw(req, limit);

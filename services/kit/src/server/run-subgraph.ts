@@ -75,7 +75,8 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
   let url: string;
   try {
     // A service whose createSubgraph drops the option would serve unsigned requests: refuse to start.
-    if (signing && !subgraph.verifiesSignatures) throw new Error('TOLLGATE_SIGNING_SECRET is set but the subgraph does not verify signatures');
+    if (signing && !subgraph.verifiesSignatures)
+      throw new Error('TOLLGATE_SIGNING_SECRET is set but the subgraph does not verify signatures');
     // Fail before the ready line if the database is unreachable, so "ready" means ready.
     await db.query('SELECT 1');
     url = await subgraph.listen({ port: config.port, host: config.host });
