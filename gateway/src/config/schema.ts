@@ -51,6 +51,20 @@ export const GatewayConfigObject = z
           .min(0)
           .default(10_000)
           .describe('On SIGTERM, how long in-flight requests may take before the process exits.'),
+        maxConcurrentRequests: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1_000)
+          .describe('GraphQL requests served at once; beyond it 503 with Retry-After at once (no queue).'),
+        maxEventLoopLagMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Shed GraphQL requests with 503 while the event loop lags more than this (p99 over the last second), e.g. 500; 0, the default until it is tuned on real traffic, turns it off.',
+          ),
         adminToken: z
           .string()
           .min(16)
@@ -355,6 +369,39 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Start-up probing of replicas.'),
+    limits: z
+      .object({
+        maxDepth: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(15)
+          .describe('Deepest field nesting of an operation (fragments followed).'),
+        maxAliases: z.coerce.number().int().min(0).default(30).describe('Aliased fields in one document.'),
+        maxDirectives: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(50)
+          .describe('Directives used in one document.'),
+        maxRootFields: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(20)
+          .describe('Fields at the root of one operation.'),
+        maxTokens: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('GraphQL tokens in one document; the parser stops at this count.'),
+      })
+      .strict()
+      .default({})
+      .describe(
+        'Structural limits, checked before planning; an operation over one gets 400 BAD_REQUEST naming the limit.',
+      ),
     auth: z
       .object({
         anonymous: z

@@ -16,7 +16,14 @@ export interface FormatErrorOptions {
 export function createFormatError(options: FormatErrorOptions = {}) {
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     try {
-      const extensions = formatted.extensions ?? {};
+      let extensions = formatted.extensions ?? {};
+      // Over a structural limit: Apollo files these under parse or validation failures; clients get
+      // BAD_REQUEST with the limit named (DESIGN.md), the parser's token cap included.
+      if (typeof extensions.limit === 'string') extensions = { ...extensions, code: ErrorCode.BAD_REQUEST };
+      else if (/^Syntax Error: Document contains more tha[nt] \d+ tokens/.test(formatted.message)) {
+        extensions = { ...extensions, code: ErrorCode.BAD_REQUEST, limit: 'tokens' };
+      }
+      formatted = { ...formatted, extensions };
       const code = extensions.code;
       const fromSubgraph = typeof extensions.serviceName === 'string';
       const passes =

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -22,6 +23,7 @@ import {
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
+import { createLimitsRule } from '../limits/index.ts';
 import { poolAdminView, ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
 import {
   createMemoryStore,
@@ -87,6 +89,28 @@ export interface Gateway {
   readonly pools: ReadonlyMap<string, ReplicaPool>;
   readonly apollo: ApolloServer<GatewayContext>;
   readonly supergraphSdl: string;
+}
+
+/** Event-loop lag over the last second, as a load-shedding signal (REFERENCE.md §4, issue 9). */
+function watchEventLoopLag(maxLagMs: number) {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let lastWindow = 0;
+  const timer = setInterval(() => {
+    lastWindow = histogram.percentile(99) / 1e6;
+    histogram.reset();
+  }, 1_000);
+  timer.unref();
+  return {
+    // the window just closed, or the one running: a stall shows up as soon as the loop samples it
+    get overloaded() {
+      return Math.max(lastWindow, histogram.percentile(99) / 1e6) > maxLagMs;
+    },
+    stop() {
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
 }
 
 /** The admin surface: with a token configured, that bearer token; without one, loopback clients only. */
@@ -213,6 +237,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     // ApolloGateway implements server-gateway-interface 1.x, structurally the same as the 2.x Apollo Server 5 takes.
     gateway: authorization.wrap(apolloGateway as unknown as GatewayInterface),
     csrfPrevention: true,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [createLimitsRule(config.limits)],
     introspection: true,
     includeStacktraceInErrorResponses: config.development,
     formatError: createFormatError({
@@ -317,6 +343,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     return { ready, supergraph: { ...status }, subgraphs, down };
   };
 
+  const lag =
+    config.server.maxEventLoopLagMs > 0 ? watchEventLoopLag(config.server.maxEventLoopLagMs) : undefined;
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     context: async (req: IncomingMessage) => ({
@@ -324,6 +352,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       clientAddress: req.socket.remoteAddress ?? 'unknown',
     }),
     maxBodyBytes: config.server.maxBodyBytes,
+    maxConcurrent: config.server.maxConcurrentRequests,
+    overloaded: lag ? () => lag.overloaded : undefined,
     ide: config.server.ide,
     routes: {
       '/health/live': async () => ({ status: 200, body: { status: 'live' } }),
@@ -368,13 +398,18 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     async close(graceMs = config.server.shutdownGraceMs) {
       closing = true;
+      lag?.stop();
       clearInterval(watcher);
       if (http) {
         const server = http;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive connections become idle as their last response goes out: close them as they do,
+        // so shutdown takes as long as the slowest request in flight, not the whole grace period.
         server.closeIdleConnections();
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
         await Promise.race([closed, deadline]);
+        clearInterval(sweeper);
         server.closeAllConnections();
       }
       await apollo.stop();

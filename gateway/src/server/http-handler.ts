@@ -8,6 +8,10 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage) => Promise<TContext>;
   maxBodyBytes: number;
   ide: boolean;
+  /** GraphQL requests served at once; more get 503 with Retry-After at once, never a queue. */
+  maxConcurrent: number;
+  /** Sheds GraphQL requests with 503 while this says the process is overloaded (event-loop lag). */
+  overloaded?: () => boolean;
   /** Extra GET routes: path → handler returning status and JSON body. */
   routes: Readonly<
     Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
@@ -83,7 +87,27 @@ async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLRe
  */
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
   const { server, maxBodyBytes } = options;
+  let inFlight = 0;
+  const shed = (res: ServerResponse, message: string) =>
+    sendJson(
+      res,
+      503,
+      { errors: [{ message, extensions: { code: ErrorCode.OVERLOADED } }] },
+      { 'retry-after': '1' },
+    );
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const graphql = (req.url ?? '').startsWith('/graphql') && !(req.url ?? '').startsWith('/graphql/ide/');
+    if (graphql) {
+      // Overload: refuse at once rather than queue, so admitted requests keep their latency.
+      if (inFlight >= options.maxConcurrent)
+        return shed(
+          res,
+          `The gateway is at its limit of ${options.maxConcurrent} concurrent requests; retry shortly`,
+        );
+      if (options.overloaded?.()) return shed(res, 'The gateway is overloaded; retry shortly');
+      inFlight++;
+      res.once('close', () => inFlight--);
+    }
     try {
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');

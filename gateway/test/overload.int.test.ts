@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeSupergraph, createGateway, loadConfig } from '../src/index.ts';
+import { gql, PRODUCTS_SDL, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+
+// A products subgraph that takes 400 ms per request: long enough to have requests in flight.
+let slow: TestSubgraph;
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-overload-'));
+beforeAll(async () => {
+  slow = await startTestSubgraph(PRODUCTS_SDL, {
+    Query: {
+      topProducts: async () => (
+        await new Promise((r) => setTimeout(r, 400)), [{ upc: '1', name: 'One', price: 1 }]
+      ),
+    },
+  });
+  writeFileSync(join(dir, 'p.graphql'), PRODUCTS_SDL);
+});
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await slow?.stop();
+});
+
+describe('overload', () => {
+  it('answers requests beyond the concurrency cap with an immediate 503 and Retry-After', async () => {
+    const gateway = await createGateway({
+      config: loadConfig({
+        base: {
+          server: { port: 0, host: '127.0.0.1', maxConcurrentRequests: 2 },
+          ratelimit: { enabled: false },
+          subgraphs: [{ name: 'products', replicas: [slow.url], schemaFile: join(dir, 'p.graphql') }],
+        },
+      }),
+    });
+    const url = await gateway.listen();
+    try {
+      const timed = async () => {
+        const t0 = Date.now();
+        const res = await gql(url, '{ topProducts { upc } }');
+        return { ...res, ms: Date.now() - t0 };
+      };
+      const results = await Promise.all(Array.from({ length: 6 }, timed));
+      const ok = results.filter((r) => r.status === 200);
+      const shed = results.filter((r) => r.status === 503);
+      expect(ok.length).toBe(2);
+      expect(shed.length).toBe(4);
+      for (const r of shed) {
+        expect(r.body.errors?.[0]?.extensions?.code).toBe('OVERLOADED');
+        expect(r.headers.get('retry-after')).toBe('1');
+        expect(r.ms).toBeLessThan(350); // refused at once, not after waiting for a slot
+      }
+      expect((await gql(url, '{ topProducts { upc } }')).status).toBe(200); // capacity comes back
+    } finally {
+      await gateway.close(100);
+    }
+  });
+});
+
+describe('event-loop lag guard', () => {
+  it('sheds requests with 503 while the event loop lags past the threshold, and serves again after', async () => {
+    // a real stall: the gateway process is stopped (SIGSTOP) for 800 ms, as a long GC pause or a
+    // starved CPU would stop it; the guard's threshold is 300 ms
+    const { child, url } = await startCli({ GATEWAY_SERVER_MAX_EVENT_LOOP_LAG_MS: '300' });
+    expect((await gql(url, '{ topProducts { upc } }')).status).toBe(200);
+    child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 800));
+    child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 50));
+    const shed = await gql(url, '{ topProducts { upc } }');
+    expect(shed.status).toBe(503);
+    expect(shed.body.errors?.[0]?.extensions?.code).toBe('OVERLOADED');
+    expect(shed.headers.get('retry-after')).toBe('1');
+    const t0 = Date.now();
+    let status = 0;
+    while (Date.now() - t0 < 8_000 && status !== 200) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await gql(url, '{ topProducts { upc } }')).status;
+    }
+    expect(status).toBe(200);
+    child.kill('SIGTERM');
+  });
+});
+
+async function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const supergraph = join(dir, 'supergraph.graphql');
+  writeFileSync(supergraph, composeSupergraph([{ name: 'products', url: slow.url, sdl: PRODUCTS_SDL }]));
+  const bin = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [bin, '--supergraph', supergraph, '--port', '0', '--host', '127.0.0.1'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GATEWAY_CONFIG: '', GATEWAY_RATELIMIT_ENABLED: 'false', ...env },
+    },
+  );
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /gateway ready at (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+  return { child, url };
+}
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM finishes the requests in flight, then exits 0', async () => {
+    const { child, url } = await startCli();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const inFlight = Array.from({ length: 5 }, () => gql(url, '{ topProducts { upc } }'));
+    await new Promise((r) => setTimeout(r, 150)); // all five are now waiting on the slow subgraph
+    child.kill('SIGTERM');
+    const results = await Promise.all(inFlight);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const stoppedAt = Date.now();
+    expect(await exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000); // not the whole 10 s grace period
+  });
+});
