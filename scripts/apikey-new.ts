@@ -2,54 +2,37 @@
 // creates an API key, prints it once on stdout, and stores only its SHA-256 (in the file the dev gateway
 // reads, or in Redis at REDIS_URL with --redis).
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type ApiKeyStore,
   createApiKeyManager,
   createFileApiKeyStore,
   createRedisApiKeyStore,
 } from '../gateway/src/auth/index.ts';
+import { parseCli, scopesOf } from './cli.ts';
 import { apiKeysFile } from './dev-auth.ts';
 
 const USAGE =
   'usage: npm run apikey:new -- --name <label> [--scope <scope>]... [--plan <plan>] [--file <path> | --redis]';
 
-function fail(message: string): never {
-  console.error(`apikey:new: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-let values: {
+const cli = parseCli<{
   name?: string;
   scope?: string[];
   plan?: string;
   file?: string;
   redis?: boolean;
-  help?: boolean;
-};
-try {
-  ({ values } = parseArgs({
-    options: {
-      name: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      plan: { type: 'string', default: 'free' },
-      file: { type: 'string' },
-      redis: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+}>('apikey:new', USAGE, {
+  name: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  plan: { type: 'string', default: 'free' },
+  file: { type: 'string' },
+  redis: { type: 'boolean', default: false },
+});
+const { values } = cli;
+// annotated so that TypeScript narrows after a call (assertion-style `never`)
+const fail: (message: string) => never = cli.fail;
 if (!values.name?.trim()) fail('--name is required');
 if (values.redis && values.file) fail('give --file or --redis, not both');
-const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
+const scopes = scopesOf(values.scope);
 
 let store: ApiKeyStore;
 let where: string;

@@ -1,44 +1,33 @@
 // `npm run token -- --sub alice --scope read:email [--scope x] [--plan standard] [--ttl 3600] [--keys dir]`:
 // prints an access token the dev stack (`npm start`) trusts, signed with its dev key. Development only.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDevSigningKey, signDevToken } from '../gateway/src/auth/index.ts';
+import { parseCli, scopesOf } from './cli.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_TYPE, devKeysDir } from './dev-auth.ts';
 
 const USAGE =
   'usage: npm run token -- --sub <user id> [--scope <scope>]... [--plan <plan>] [--ttl <seconds>] [--keys <dir>]';
 
-function fail(message: string): never {
-  console.error(`token: ${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-let values: { sub?: string; scope?: string[]; plan?: string; ttl?: string; keys?: string; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      sub: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      plan: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
-      keys: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const cli = parseCli<{
+  sub?: string;
+  scope?: string[];
+  plan?: string;
+  ttl?: string;
+  keys?: string;
+}>('token', USAGE, {
+  sub: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  plan: { type: 'string' },
+  ttl: { type: 'string', default: '3600' },
+  keys: { type: 'string' },
+});
+const { values } = cli;
+// annotated so that TypeScript narrows after a call (assertion-style `never`)
+const fail: (message: string) => never = cli.fail;
 if (!values.sub?.trim()) fail('--sub is required');
 const ttlSec = Number(values.ttl);
 if (!Number.isInteger(ttlSec) || ttlSec <= 0) fail('--ttl: expected a positive number of seconds');
-// `--scope "a b"` and `--scope a --scope b` mean the same: scopes are space-separated in the token.
-const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
+const scopes = scopesOf(values.scope);
 // npm runs scripts from the repo root; a relative --keys means the folder the user typed it in.
 const keys = values.keys ? resolve(process.env.INIT_CWD ?? process.cwd(), values.keys) : devKeysDir();
 

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -24,7 +23,7 @@ import {
   type TestServer,
 } from '../src/auth/test-support.ts';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
-import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers } from './helpers.ts';
+import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers, tempFiles } from './helpers.ts';
 
 // Authentication through a real gateway over HTTP: JWTs from a JWKS served by a local HTTP server, API
 // keys from the file `npm run apikey:new` writes, and subgraphs that verify the gateway's signature and
@@ -33,13 +32,10 @@ import { gql, PRODUCTS_SDL, productsResolvers, REVIEWS_SDL, reviewsResolvers } f
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SECRET = 'auth-int-test-signing-secret-0123456789';
 const CAPACITY = { anonymous: 100, standard: 500 };
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-auth-'));
+const files = tempFiles('auth');
+const { dir } = files;
 const keyFile = join(dir, 'state', 'api-keys.json');
-const sdlFile = (name: string, sdl: string) => {
-  const path = join(dir, `${name}.graphql`);
-  writeFileSync(path, sdl);
-  return path;
-};
+const sdlFile = (name: string, sdl: string) => files.write(`${name}.graphql`, sdl);
 
 type Received = {
   headers: IncomingHttpHeaders;

@@ -1,50 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../src/index.ts';
-import { gql, PRODUCTS_SDL, productsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import {
+  gql,
+  killGateways,
+  PRODUCTS_SDL,
+  productsResolvers,
+  spawnGateway,
+  startTestSubgraph,
+  type TestSubgraph,
+  tempFiles,
+} from './helpers.ts';
 
-const bin = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+const { dir } = tempFiles('cli');
 
-interface Run {
-  child: ChildProcess;
-  ready: Promise<string>;
-  exit: Promise<{ code: number | null; stderr: string }>;
-}
+afterEach(killGateways); // a failed assertion must not leave a gateway running
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  // a failed assertion must not leave a gateway running
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [bin, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GATEWAY_CONFIG: '' },
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d;
-      const m = /gateway ready at (\S+)/.exec(stdout);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
-  });
-  ready.catch(() => {});
-  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stderr })),
-  );
-  return { child, ready, exit };
-}
+const run = (args: string[]) => spawnGateway(args);
 
 describe('npx tollgate', () => {
   let products: TestSubgraph;

@@ -1,11 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
-import { gql, productsResolvers, reviewsResolvers, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import {
+  gql,
+  productsResolvers,
+  reviewsResolvers,
+  startTestSubgraph,
+  type TestSubgraph,
+  tempFiles,
+} from './helpers.ts';
 
 // Subgraphs annotated for cost: topProducts slices on `first`, Product.reviews is assumed to hold 5.
 const PRODUCTS = `
@@ -19,12 +23,8 @@ const REVIEWS = `
   type Review { id: ID! body: String! }
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-cost-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const files = tempFiles('cost');
+const file = files.write;
 
 let products: TestSubgraph;
 let reviews: TestSubgraph;

@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig, SupergraphError } from '../src/index.ts';
 import {
@@ -11,14 +8,11 @@ import {
   reviewsResolvers,
   startTestSubgraph,
   type TestSubgraph,
+  tempFiles,
 } from './helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-gw-'));
-const sdlFile = (name: string, sdl: string) => {
-  const path = join(dir, `${name}.graphql`);
-  writeFileSync(path, sdl);
-  return path;
-};
+const files = tempFiles('gw');
+const sdlFile = (name: string, sdl: string) => files.write(`${name}.graphql`, sdl);
 
 describe('gateway over replica pools', () => {
   let p1: TestSubgraph;

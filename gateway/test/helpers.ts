@@ -1,3 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -77,6 +82,58 @@ export async function gql(
     body: (await res.json()) as {
       data?: Record<string, unknown> | null;
       errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+    },
+  };
+}
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** The GraphQL URL from the ready line; rejects if the process exits first. */
+  ready: Promise<string>;
+  exit: Promise<{ code: number | null; stderr: string }>;
+}
+
+const running: ChildProcess[] = [];
+/** Kills every gateway process `spawnGateway` started that is still running (for afterEach/afterAll). */
+export function killGateways(): void {
+  for (const c of running.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Runs the `tollgate` CLI (gateway/bin/tollgate.js) as a child process, with no config file of its own. */
+export function spawnGateway(args: string[], env: Record<string, string> = {}): GatewayProcess {
+  const bin = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GATEWAY_CONFIG: '', ...env },
+  });
+  running.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      const m = /gateway ready at (\S+)/.exec(stdout);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
+  });
+  ready.catch(() => {});
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, ready, exit };
+}
+
+/** A temporary folder for a test file's schema and config files. */
+export function tempFiles(prefix: string): { dir: string; write(name: string, text: string): string } {
+  const dir = mkdtempSync(join(tmpdir(), `tollgate-${prefix}-`));
+  return {
+    dir,
+    write(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
     },
   };
 }

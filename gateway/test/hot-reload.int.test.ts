@@ -1,6 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, type GatewayConfig, loadConfig } from '../src/index.ts';
 import {
@@ -11,14 +9,11 @@ import {
   reviewsResolvers,
   startTestSubgraph,
   type TestSubgraph,
+  tempFiles,
 } from './helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-reload-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const files = tempFiles('reload');
+const file = files.write;
 const PRODUCTS_V2 = PRODUCTS_SDL.replace('price: Int!', 'price: Int! weight: Int!');
 const BROKEN = PRODUCTS_SDL.replace('price: Int!', 'price: String!'); // clashes with reviews' key? no: with v1 price type
 const POLL_MS = 200;

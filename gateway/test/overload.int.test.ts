@@ -1,28 +1,34 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph, createGateway, loadConfig } from '../src/index.ts';
-import { gql, PRODUCTS_SDL, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import {
+  gql,
+  killGateways,
+  PRODUCTS_SDL,
+  spawnGateway,
+  startTestSubgraph,
+  type TestSubgraph,
+  tempFiles,
+} from './helpers.ts';
 
 // A products subgraph that takes 400 ms per request: long enough to have requests in flight.
 let slow: TestSubgraph;
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-overload-'));
+const { dir } = tempFiles('overload');
 beforeAll(async () => {
   slow = await startTestSubgraph(PRODUCTS_SDL, {
     Query: {
-      topProducts: async () => (
-        await new Promise((r) => setTimeout(r, 400)), [{ upc: '1', name: 'One', price: 1 }]
-      ),
+      topProducts: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        return [{ upc: '1', name: 'One', price: 1 }];
+      },
     },
   });
   writeFileSync(join(dir, 'p.graphql'), PRODUCTS_SDL);
 });
-const children: ChildProcess[] = [];
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killGateways();
   await slow?.stop();
 });
 
@@ -89,26 +95,11 @@ describe('event-loop lag guard', () => {
 async function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const supergraph = join(dir, 'supergraph.graphql');
   writeFileSync(supergraph, composeSupergraph([{ name: 'products', url: slow.url, sdl: PRODUCTS_SDL }]));
-  const bin = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [bin, '--supergraph', supergraph, '--port', '0', '--host', '127.0.0.1'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GATEWAY_CONFIG: '', GATEWAY_RATELIMIT_ENABLED: 'false', ...env },
-    },
-  );
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /gateway ready at (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  const gateway = spawnGateway(['--supergraph', supergraph, '--port', '0', '--host', '127.0.0.1'], {
+    GATEWAY_RATELIMIT_ENABLED: 'false',
+    ...env,
   });
-  return { child, url };
+  return { child: gateway.child, url: await gateway.ready };
 }
 
 describe('graceful shutdown', () => {
