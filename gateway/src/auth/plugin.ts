@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/index.ts';
 import { UnauthenticatedError } from '../errors/index.ts';
+import { withSpan } from '../telemetry/index.ts';
 import { type ApiKeyManager, createApiKeyManager } from './api-key.ts';
 import { createFileApiKeyStore } from './api-key-file-store.ts';
 import { createRedisApiKeyStore } from './api-key-redis-store.ts';
@@ -62,7 +63,16 @@ export async function createAuthentication(
   return {
     async authenticate(headers) {
       try {
-        return await authenticator(headers);
+        const principal = await withSpan('gateway.auth', async (span) => {
+          const p = await authenticator(headers);
+          span?.setAttributes({
+            'enduser.id': p.id,
+            'gateway.principal.kind': p.kind,
+            'gateway.principal.plan': p.plan,
+          });
+          return p;
+        });
+        return principal;
       } catch (error) {
         if (error instanceof AuthError) {
           deps.log?.('authentication refused', { reason: error.reason });

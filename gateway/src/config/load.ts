@@ -54,6 +54,15 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
   // The same variable the subgraphs read, so one secret configures both ends.
   if (env.TOLLGATE_SIGNING_SECRET) setPath(tree, ['auth', 'signing', 'secret'], env.TOLLGATE_SIGNING_SECRET);
   if (env.NODE_ENV === 'development') tree.development = true;
+  // The standard OpenTelemetry variables the gateway's tracing set-up uses; the exporter reads
+  // OTEL_EXPORTER_OTLP_* itself, and the SDK OTEL_RESOURCE_ATTRIBUTES.
+  if (env.OTEL_SDK_DISABLED) setPath(tree, ['telemetry', 'enabled'], env.OTEL_SDK_DISABLED.trim() !== 'true');
+  if (env.OTEL_SERVICE_NAME) setPath(tree, ['telemetry', 'serviceName'], env.OTEL_SERVICE_NAME);
+  if (env.OTEL_TRACES_SAMPLER) setPath(tree, ['telemetry', 'sampler'], env.OTEL_TRACES_SAMPLER.trim());
+  if (env.OTEL_TRACES_SAMPLER_ARG) setPath(tree, ['telemetry', 'samplerRatio'], env.OTEL_TRACES_SAMPLER_ARG);
+  if (env.OTEL_BSP_MAX_QUEUE_SIZE) setPath(tree, ['telemetry', 'maxQueueSize'], env.OTEL_BSP_MAX_QUEUE_SIZE);
+  if (env.OTEL_BSP_SCHEDULE_DELAY)
+    setPath(tree, ['telemetry', 'scheduleDelayMs'], env.OTEL_BSP_SCHEDULE_DELAY);
   const sections = CONFIG_SECTIONS;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('GATEWAY_') || value === undefined) continue;
@@ -147,6 +156,11 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     const out = merge({}, tree);
     const sg = out.supergraph;
     if (isTree(sg) && typeof sg.file === 'string') sg.file = resolve(dir, sg.file);
+    const pq = out.persistedQueries;
+    if (isTree(pq) && isTree(pq.trustedDocuments) && typeof pq.trustedDocuments.manifest === 'string') {
+      const manifest = resolve(dir, pq.trustedDocuments.manifest);
+      out.persistedQueries = { ...pq, trustedDocuments: { ...pq.trustedDocuments, manifest } };
+    }
     if (Array.isArray(out.subgraphs)) {
       out.subgraphs = out.subgraphs.map((s: unknown) =>
         isTree(s) && typeof s.schemaFile === 'string' ? { ...s, schemaFile: resolve(dir, s.schemaFile) } : s,

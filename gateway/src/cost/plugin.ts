@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
 import type { GatewayConfig } from '../config/index.ts';
 import { BadRequestError, CostLimitExceededError } from '../errors/index.ts';
+import { annotateRequest } from '../telemetry/index.ts';
 import { actualCost } from './actual.ts';
 import type { CostModel } from './cost-model.ts';
 import { CostAnalysisError } from './errors.ts';
@@ -98,6 +99,7 @@ export function createCostPlugin<T extends BaseContext>(
       return {
         async didResolveOperation(rc) {
           const { estimated } = requestCost(rc, config, deps, cache);
+          annotateRequest(rc.contextValue, { costEstimated: estimated });
           if (config.mode === 'enforce' && estimated > config.maxCost) {
             throw new CostLimitExceededError(
               `Operation cost ${estimated} exceeds the maximum of ${config.maxCost}`,
@@ -114,10 +116,12 @@ export function createCostPlugin<T extends BaseContext>(
           const result = body.singleResult;
           result.extensions ??= {};
           const extensions = result.extensions;
+          const actualQueryCost = cost.actual(result.data);
+          annotateRequest(rc.contextValue, { costActual: actualQueryCost });
           extensions.cost = {
             ...(extensions.cost as object | undefined),
             requestedQueryCost: cost.estimated,
-            actualQueryCost: cost.actual(result.data),
+            actualQueryCost,
           };
         },
       };

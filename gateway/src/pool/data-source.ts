@@ -1,7 +1,9 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Kind, OperationTypeNode } from 'graphql';
 import { ErrorCode } from '../errors/index.ts';
+import { failSpan, tracer } from '../telemetry/index.ts';
 import { PoolError } from './errors.ts';
 import type { ReplicaPool } from './replica-pool.ts';
 
@@ -105,17 +107,46 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
     this.#decorate?.(headers, body, context);
 
     let result: Awaited<ReturnType<ReplicaPool['send']>>;
+    const mutation = isMutation(options);
+    // The fetch span, parent of one attempt span per replica tried (replica-pool.ts); only for a sampled
+    // request. Made here, not by the plan executor, so any executor that calls process() gets it.
+    const parent = otelContext.active();
+    const span = trace.getSpan(parent)?.isRecording()
+      ? tracer.startSpan(
+          'gateway.pool.fetch',
+          {
+            attributes: {
+              'gateway.subgraph': name,
+              'graphql.operation.type': mutation ? 'mutation' : 'query',
+              ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
+            },
+          },
+          parent,
+        )
+      : undefined;
     try {
       const limit = this.#requestDeadline?.(context);
-      result = await this.#pool.send(body, headers, {
-        idempotent: !isMutation(options),
-        deadline: limit?.deadline,
-        signal: limit?.signal,
-      });
+      const send = () =>
+        this.#pool.send(body, headers, {
+          idempotent: !mutation,
+          deadline: limit?.deadline,
+          signal: limit?.signal,
+        });
+      result = span ? await otelContext.with(trace.setSpan(parent, span), send) : await send();
+      if (span) {
+        span.setAttributes({
+          'http.response.status_code': result.status,
+          'gateway.pool.replica': result.replica,
+        });
+        if (result.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
     } catch (error) {
+      if (span) failSpan(span, error);
       if (error instanceof PoolError)
         return unavailable(options, name, `Subgraph ${name} is unavailable: ${error.message}`, error.code);
       throw error;
+    } finally {
+      span?.end();
     }
 
     let parsed: unknown;

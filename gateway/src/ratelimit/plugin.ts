@@ -3,6 +3,7 @@ import type { Principal } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { RequestCost } from '../cost/index.ts';
 import { RateLimitedError } from '../errors/index.ts';
+import { annotateRequest, withSpan } from '../telemetry/index.ts';
 import type { RatePolicy } from './bucket.ts';
 import { rateLimitHeaders } from './headers.ts';
 import { type RateDecision, type RateLimitStore, RateLimitStoreError } from './store.ts';
@@ -59,9 +60,24 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
           const key = budgetKey(principal, clientAddress);
           let decision: RateDecision;
           try {
-            decision = await deps.store.take(key, estimated, policy);
+            // A span only around the store call (a Redis round trip, whose command span nests in it).
+            decision = await withSpan('gateway.ratelimit', async (span) => {
+              const d = await deps.store.take(key, estimated, policy);
+              span?.setAttributes({
+                'enduser.id': principal.id,
+                'gateway.ratelimit.plan': name,
+                'gateway.ratelimit.cost': estimated,
+                'gateway.ratelimit.decision': d.allowed ? 'admitted' : 'limited',
+                'gateway.ratelimit.remaining': Math.max(0, Math.floor(d.remaining)),
+              });
+              return d;
+            });
+            annotateRequest(rc.contextValue, {
+              rateLimit: decision.allowed ? 'admitted' : deps.mode === 'enforce' ? 'limited' : 'over_budget',
+            });
           } catch (error) {
             if (error instanceof RateLimitStoreError) {
+              annotateRequest(rc.contextValue, { rateLimit: 'unavailable' });
               // failureMode closed: the limiter cannot decide, so nobody is admitted (REFERENCE.md T-F6).
               throw new RateLimitedError('The rate limiter is unavailable; try again shortly', {
                 status: 503,

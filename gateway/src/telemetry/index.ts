@@ -1,2 +1,10 @@
-// Observability: Prometheus metrics for GET /metrics (tracing lands with the telemetry issue).
+// Observability: traces (OpenTelemetry, OTLP/HTTP), Prometheus metrics for GET /metrics, and JSON logs
+// carrying the trace id. The SDK itself loads only when `startTracing` runs.
+
+export { traceExecution } from './execution.ts';
+export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.ts';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+export { createTelemetryPlugin, type TelemetryPluginOptions } from './plugin.ts';
+export { type AccessLogEntry, traceRequests } from './request.ts';
+export { annotateRequest, bindRecord, failSpan, recordingSpan, recordOf, tracer, withSpan } from './spans.ts';
+export { type SpanExportStats, startTracing, type Tracing, type TracingOptions } from './tracing.ts';

@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReplicaPool } from '../pool/index.ts';
+import { recordOf } from './spans.ts';
+import type { Tracing } from './tracing.ts';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -20,7 +22,10 @@ const MAX_OPERATIONS = 200;
 const COST_BUCKETS = [0, 1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 100_000, 1_000_000];
 
 /** The gateway's Prometheus metrics (GET /metrics), on a registry of its own. */
-export function createGatewayMetrics(pools: ReadonlyMap<string, ReplicaPool>): GatewayMetrics {
+export function createGatewayMetrics(
+  pools: ReadonlyMap<string, ReplicaPool>,
+  tracing?: Pick<Tracing, 'stats'>,
+): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_seconds
   const requests = new Counter({
@@ -50,7 +55,7 @@ export function createGatewayMetrics(pools: ReadonlyMap<string, ReplicaPool>): G
   });
   const decisions = new Counter({
     name: 'gateway_ratelimit_decisions_total',
-    help: 'Rate-limit decisions: admitted, limited (429) or unavailable (503).',
+    help: 'Rate-limit decisions: admitted, limited (429), unavailable (503, limiter down with failureMode closed) or over_budget (cost.mode measure: charged, not refused).',
     labelNames: ['decision'],
     registers: [registry],
   });
@@ -60,6 +65,72 @@ export function createGatewayMetrics(pools: ReadonlyMap<string, ReplicaPool>): G
     labelNames: ['result'],
     registers: [registry],
   });
+  const documents = new Counter({
+    name: 'gateway_document_cache_requests_total',
+    help: 'Operations whose parsed and validated document came from the cache (hit) or not (miss); hit / (hit + miss) is the cache hit ratio. The query plan cache is keyed the same way.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  // Counters the pools and the tracer keep themselves, copied at scrape time.
+  const mirrored = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: (set: (labels: Record<string, string>, value: number) => void) => void,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        read((labels, value) => {
+          if (value > 0) this.inc(labels, value);
+        });
+      },
+    });
+  mirrored(
+    'gateway_pool_fetches_total',
+    'Subgraph fetches through the pool, by result (failed: an error or a 5xx after every attempt).',
+    ['subgraph', 'result'],
+    (set) => {
+      for (const [subgraph, pool] of pools) {
+        const s = pool.snapshot();
+        set({ subgraph, result: 'ok' }, s.requests - s.failed);
+        set({ subgraph, result: 'failed' }, s.failed);
+      }
+    },
+  );
+  mirrored(
+    'gateway_pool_retries_total',
+    'Attempts after the first: retry (backed off, within the budget), failover (connection refused), denied (budget refused a retry).',
+    ['subgraph', 'kind'],
+    (set) => {
+      for (const [subgraph, pool] of pools) {
+        const s = pool.snapshot();
+        set({ subgraph, kind: 'retry' }, s.retries);
+        set({ subgraph, kind: 'failover' }, s.failovers);
+        set({ subgraph, kind: 'denied' }, s.retriesDenied);
+      }
+    },
+  );
+  mirrored('gateway_pool_ejections_total', 'Replicas ejected by outlier detection.', ['subgraph'], (set) => {
+    for (const [subgraph, pool] of pools) set({ subgraph }, pool.snapshot().ejections);
+  });
+  mirrored(
+    'gateway_telemetry_spans_total',
+    'Spans of sampled requests by fate: queued for export, exported, failed (collector down or refusing), dropped (export queue full).',
+    ['result'],
+    (set) => {
+      const s = tracing?.stats();
+      if (!s) return;
+      set({ result: 'queued' }, s.queued);
+      set({ result: 'exported' }, s.exported);
+      set({ result: 'failed' }, s.failed);
+      set({ result: 'dropped' }, s.dropped);
+    },
+  );
   const replicaLabels = ['subgraph', 'replica'] as const;
   const poolGauge = (name: string, help: string, pick: (r: Record<string, unknown>) => unknown) =>
     new Gauge({
@@ -114,21 +185,33 @@ export function createGatewayMetrics(pools: ReadonlyMap<string, ReplicaPool>): G
   const plugin: ApolloServerPlugin<BaseContext> = {
     async requestDidStart() {
       const start = performance.now();
+      // Apollo parses and validates only documents its cache does not hold.
+      let parsed = false;
       return {
+        async parsingDidStart() {
+          parsed = true;
+        },
+        async didResolveOperation() {
+          documents.inc({ result: parsed ? 'miss' : 'hit' });
+        },
         async willSendResponse(rc) {
           const operation = operationLabel(rc.operationName ?? rc.request.operationName);
           const status = rc.response.http.status ?? 200;
           requests.inc({ operation, status: String(status) });
           duration.observe({ operation }, (performance.now() - start) / 1000);
-          if (status === 429) decisions.inc({ decision: 'limited' });
           const body = rc.response.body;
+          // The rate-limit plugin notes its decision on the request's record as it takes it (the
+          // response's throttleStatus may land after this hook, behind the refund).
+          const decided = recordOf(rc.contextValue)?.rateLimit;
+          if (decided) decisions.inc({ decision: decided });
+          else if (status === 429) decisions.inc({ decision: 'limited' });
           const cost =
             body.kind === 'single'
               ? (body.singleResult.extensions?.cost as
                   | { requestedQueryCost?: number; actualQueryCost?: number; throttleStatus?: unknown }
                   | undefined)
               : undefined;
-          if (cost?.throttleStatus) decisions.inc({ decision: 'admitted' });
+          if (!decided && cost?.throttleStatus) decisions.inc({ decision: 'admitted' });
           if (typeof cost?.requestedQueryCost === 'number') estimated.observe(cost.requestedQueryCost);
           if (typeof cost?.actualQueryCost === 'number') actual.observe(cost.actualQueryCost);
         },

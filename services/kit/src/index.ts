@@ -7,3 +7,11 @@ export * from './loaders/index.ts';
 export * from './registry/index.ts';
 export * from './server/index.ts';
 export * from './signing/index.ts';
+export {
+  createSubgraphLogger,
+  type SpanExportStats,
+  type SubgraphLogger,
+  startTelemetry,
+  type Telemetry,
+  type TelemetryEnv,
+} from './telemetry/index.ts';

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Context, Span } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
 import type { Cache } from '../cache/index.ts';
 import type { Queryable } from '../db/index.ts';
+import { activeContext, inChildSpan } from '../telemetry/index.ts';
 import type { LoaderDefinition, LoaderKey } from './define-loader.ts';
 import { type BatchEvent, type LoaderStats, statsFor } from './stats.ts';
 
@@ -37,7 +39,7 @@ export interface LoaderOptions {
   cache?: Cache;
   /**
    * Called after every batch with its size, hits and statements. Must not throw (errors are ignored).
-   * @default a no-op (the telemetry issue turns it into a span per batch)
+   * @default a no-op (with tracing on, each batch is also a `subgraph.loader.batch` span)
    */
   onBatch?: (event: BatchEvent) => void;
 }
@@ -130,8 +132,18 @@ function wrap(
   const cache = namespace === undefined ? undefined : options.cache;
   const onBatch = options.onBatch ?? noop;
   const service = options.service ?? 'default';
+  // DataLoader runs a batch on a later tick: the context of the load() that opened it (the resolver's,
+  // inside the subgraph's execution span) is kept here so the batch span, and the SQL spans under it,
+  // stay in the request's trace.
+  let opener: Context | undefined;
 
-  const batch = async (keys: readonly LoaderKey[]): Promise<unknown[]> => {
+  const batch = (keys: readonly LoaderKey[]): Promise<unknown[]> => {
+    const parent = opener ?? activeContext();
+    opener = undefined;
+    return inChildSpan(parent, 'subgraph.loader.batch', (span) => runBatch(keys, span));
+  };
+
+  const runBatch = async (keys: readonly LoaderKey[], span: Span | undefined): Promise<unknown[]> => {
     const started = performance.now();
     let statements = 0;
     const counted: Queryable = {
@@ -180,6 +192,15 @@ function wrap(
       if (event.bypassed) stats.bypassed++;
       event.statements = statements;
       event.durationMs = performance.now() - started;
+      span?.setAttributes({
+        'subgraph.service': service,
+        'dataloader.name': loader.name,
+        'dataloader.batch.size': keys.length,
+        'dataloader.cache.hits': event.hits,
+        'dataloader.cache.joined': event.joined,
+        'dataloader.cache.bypassed': event.bypassed,
+        'dataloader.statements': statements,
+      });
       try {
         onBatch(event);
       } catch {
@@ -190,9 +211,15 @@ function wrap(
 
   const dataLoader = new DataLoader<LoaderKey, unknown>(batch, { maxBatchSize: definition.maxBatchSize });
   return {
-    load: (key) => dataLoader.load(key),
+    load: (key) => {
+      opener ??= activeContext();
+      return dataLoader.load(key);
+    },
     // DataLoader's own loadMany resolves failures as Error values; rejecting keeps the types honest.
-    loadMany: (keys) => Promise.all(keys.map((key) => dataLoader.load(key))),
+    loadMany: (keys) => {
+      opener ??= activeContext();
+      return Promise.all(keys.map((key) => dataLoader.load(key)));
+    },
     async invalidate(input) {
       const keys: readonly LoaderKey[] = typeof input === 'object' ? input : [input];
       for (const key of keys) dataLoader.clear(key);

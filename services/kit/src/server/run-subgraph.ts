@@ -1,6 +1,7 @@
 import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
 import { createDb } from '../db/index.ts';
 import type { LoaderDefinitions } from '../loaders/index.ts';
+import { startTelemetry, type TelemetryEnv } from '../telemetry/index.ts';
 import type { Subgraph, SubgraphOptions } from './create-subgraph.ts';
 
 /** What a service's own `createSubgraph` takes: the kit's options minus the loaders it brings itself. */
@@ -11,8 +12,11 @@ export interface RunnableService {
   createSubgraph(opts: SubgraphDeps): Subgraph;
 }
 
-/** The environment a subgraph process reads; everything else comes from the launcher. */
-export interface SubgraphEnv {
+/**
+ * The environment a subgraph process reads; everything else comes from the launcher. Tracing follows the
+ * standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, …).
+ */
+export interface SubgraphEnv extends TelemetryEnv {
   /** Required. */
   DATABASE_URL?: string;
   /** @default 0 */
@@ -68,6 +72,8 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     console.error(`${name}: ${(err as Error).message}`);
     process.exit(1);
   }
+  // First: the pg, ioredis and http instrumentations must be in place before the pool and server exist.
+  const telemetry = await startTelemetry(name, env);
   const db = createDb(config.url, { max: config.poolMax });
   const cache: Cache | undefined = config.cache && createCache(config.cache);
   const signing = config.signingSecret === undefined ? undefined : { secret: config.signingSecret };
@@ -97,6 +103,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
       await subgraph.close();
       await cache?.close();
       await db.close();
+      await telemetry.shutdown();
       process.exit(0);
     } catch (err) {
       console.error(`${name}: error while stopping on ${signal}: ${(err as Error).message}`);

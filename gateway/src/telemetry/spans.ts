@@ -1,0 +1,122 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  context,
+  isSpanContextValid,
+  type Span,
+  type SpanContext,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+/** The gateway's tracer; a no-op until `startTracing` registers a provider. */
+export const tracer = trace.getTracer('@tollgate/gateway');
+
+/**
+ * Set as a start attribute on the request span when the client sent the debug header: the sampler
+ * samples such a span whatever its ratio says, so the trace id the client gets back is in Jaeger.
+ */
+export const DEBUG_SAMPLING_ATTRIBUTE = 'tollgate.debug';
+
+/** The active span when it records (a sampled request); undefined otherwise, so callers skip attribute work. */
+export function recordingSpan(): Span | undefined {
+  const span = trace.getSpan(context.active());
+  return span?.isRecording() ? span : undefined;
+}
+
+/**
+ * Runs `fn` in a child span of the active span when that one records; when it does not (an unsampled
+ * request, or tracing off) `fn` runs as is and no span is allocated.
+ */
+export async function withSpan<T>(
+  name: string,
+  fn: (span: Span | undefined) => Promise<T>,
+  attributes?: Attributes,
+): Promise<T> {
+  const parent = context.active();
+  if (!trace.getSpan(parent)?.isRecording()) return fn(undefined);
+  const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), fn, undefined, span);
+  } catch (error) {
+    failSpan(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Marks a span failed with the error's message (and the exception as an event). */
+export function failSpan(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}
+
+/** `00-<trace id>-<span id>-<flags>`: the W3C traceparent of a span context, or undefined when invalid. */
+export function traceparentOf(sc: SpanContext): string | undefined {
+  if (!isSpanContextValid(sc)) return undefined;
+  return `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+}
+
+/** What the access log line of one request says, filled in by the stages that know each part. */
+export interface RequestFacts {
+  operation?: string | undefined;
+  operationType?: string | undefined;
+  principal?: string | undefined;
+  principalKind?: string | undefined;
+  costEstimated?: number | undefined;
+  costActual?: number | undefined;
+  rateLimit?: string | undefined;
+}
+
+/** One request's facts plus its server span. */
+export interface RequestRecord extends RequestFacts {
+  span?: Span | undefined;
+}
+
+// Each request's record, reachable from its IncomingMessage (the HTTP layer) and from its GraphQL
+// context object (the plugins), as a symbol-keyed property: Apollo Server hands plugins a shallow clone
+// of the context, which keeps it. Not AsyncLocalStorage: an async-context store turns on Node's promise
+// hooks, which cost every promise of every request a few percent of the CPU (issue 10).
+const RECORD = Symbol('tollgate.requestRecord');
+type Owner = { [RECORD]?: RequestRecord };
+
+/** Makes `record` the record of `owner` (the request, or its GraphQL context). */
+export function bindRecord(owner: object, record: RequestRecord | undefined): void {
+  if (record) (owner as Owner)[RECORD] = record;
+}
+
+/** The record of a request or of its GraphQL context, if it has one. */
+export function recordOf(owner: object | undefined): RequestRecord | undefined {
+  return (owner as Owner | undefined)?.[RECORD];
+}
+
+// Fact → attribute of the request span.
+const ATTRIBUTES: Readonly<Record<keyof RequestFacts, string>> = {
+  operation: 'graphql.operation.name',
+  operationType: 'graphql.operation.type',
+  principal: 'enduser.id',
+  principalKind: 'gateway.principal.kind',
+  costEstimated: 'gateway.cost.estimated',
+  costActual: 'gateway.cost.actual',
+  rateLimit: 'gateway.ratelimit.decision',
+};
+
+/**
+ * Notes facts about a request (given by its IncomingMessage or GraphQL context): on its access-log
+ * record, and as attributes of the request span when that span records (a property write each otherwise).
+ */
+export function annotateRequest(owner: object | undefined, fields: RequestFacts): void {
+  const record = recordOf(owner);
+  if (!record) return;
+  Object.assign(record, fields);
+  const target = record.span;
+  if (!target?.isRecording()) return;
+  for (const key of Object.keys(fields) as (keyof RequestFacts)[]) {
+    const value: AttributeValue | undefined = fields[key];
+    if (value !== undefined) target.setAttribute(ATTRIBUTES[key], value);
+  }
+}

@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from '../../test/fixtures/otlp-receiver.ts';
+import { killAllReplicas, ReplicaProcess, sdlFiles } from './fixtures/replica-process.ts';
+import { gql, killGateways, spawnGateway, tempFiles } from './helpers.ts';
+
+// The gateway as its own process (one OpenTelemetry SDK per process, as in production) in front of two
+// replica processes of one subgraph, exporting to an OTLP/HTTP receiver this test runs.
+const QUERY = 'query Top { topProducts(first: 2) { upc name } }';
+const files = tempFiles('telemetry');
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
+
+function parseTraceparent(value: string | null): { traceId: string; spanId: string; sampled: boolean } {
+  const m = TRACEPARENT.exec(value ?? '');
+  expect(m, `traceparent ${value}`).not.toBeNull();
+  return { traceId: m![1]!, spanId: m![2]!, sampled: m![3] === '01' };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('gateway telemetry', () => {
+  let receiver: OtlpReceiver;
+  let a: ReplicaProcess;
+  let b: ReplicaProcess;
+  let config: string;
+
+  const start = async (env: Record<string, string>) =>
+    spawnGateway(['--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      GATEWAY_TELEMETRY_ACCESS_LOG: 'false',
+      ...env,
+    }).ready;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    [a, b] = await Promise.all([ReplicaProcess.start('products'), ReplicaProcess.start('products')]);
+    config = files.write(
+      'gateway.yaml',
+      [
+        'subgraphs:',
+        '  - name: products',
+        `    schemaFile: ${sdlFiles.products}`,
+        `    replicas: [${a.url}, ${b.url}]`,
+        'pool:',
+        // round robin and no active checks: which replica a fetch tries first is known, and a replica
+        // answering 503 stays in rotation (so the retry is what moves the fetch)
+        '  strategy: round_robin',
+        '  healthCheck: { intervalMs: 0 }',
+        '  retry: { backoffBaseMs: 0 }',
+        'ratelimit:',
+        '  plans: { anonymous: { capacity: 10000000, restoreRate: 1000000 }, free: { capacity: 1000, restoreRate: 50 } }',
+        'supergraph: { watch: false }',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    killGateways();
+    await killAllReplicas();
+    await receiver?.close();
+  });
+
+  describe('with every request sampled', () => {
+    let url: string;
+    beforeAll(async () => {
+      url = await start({ OTEL_TRACES_SAMPLER: 'always_on' });
+    });
+
+    it('answers a traceparent naming the trace it exported, with auth, rate-limit, execute, fetch and attempt spans', async () => {
+      const { status, headers } = await gql(url, QUERY);
+      expect(status).toBe(200);
+      const { traceId, spanId, sampled } = parseTraceparent(headers.get('traceparent'));
+      expect(sampled).toBe(true);
+      await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.parentSpanId === ''));
+      await sleep(200);
+      const trace = receiver.trace(traceId);
+      const byName = (name: string) => trace.filter((s) => s.name === name);
+      const root = trace.find((s) => s.parentSpanId === '')!;
+      expect(root.spanId).toBe(spanId);
+      expect(root.name).toBe('POST /graphql');
+      expect(root.service).toBe('tollgate-gateway');
+      expect(root.attributes).toMatchObject({
+        'http.response.status_code': 200,
+        'graphql.operation.name': 'Top',
+        'graphql.operation.type': 'query',
+        'enduser.id': 'anonymous',
+        'gateway.ratelimit.decision': 'admitted',
+      });
+      expect(typeof root.attributes['gateway.cost.estimated']).toBe('number');
+      expect(typeof root.attributes['gateway.cost.actual']).toBe('number');
+      expect(byName('gateway.auth')[0]?.parentSpanId).toBe(root.spanId);
+      expect(byName('gateway.ratelimit')[0]?.attributes).toMatchObject({
+        'gateway.ratelimit.decision': 'admitted',
+        'enduser.id': 'anonymous',
+      });
+      const execute = byName('gateway.execute')[0]!;
+      const fetch = byName('gateway.pool.fetch')[0]!;
+      const attempt = byName('gateway.pool.attempt')[0]!;
+      expect(fetch.parentSpanId).toBe(execute.spanId);
+      expect(fetch.attributes).toMatchObject({
+        'gateway.subgraph': 'products',
+        'graphql.operation.type': 'query',
+      });
+      expect(attempt.parentSpanId).toBe(fetch.spanId);
+      expect(attempt.attributes).toMatchObject({
+        'gateway.pool.attempt': 1,
+        'gateway.pool.strategy': 'round_robin',
+        'http.response.status_code': 200,
+      });
+      for (const s of trace)
+        if (s.parentSpanId) expect(trace.some((p) => p.spanId === s.parentSpanId)).toBe(true);
+    });
+
+    it("shows the pool's retry as two attempt spans under one fetch span, the second on the other replica", async () => {
+      await a.control({ status: 503 });
+      try {
+        // round robin: of two requests, one goes to the failing replica first
+        let fetch: ReceivedSpan | undefined;
+        let attempts: ReceivedSpan[] = [];
+        for (let i = 0; i < 4 && !fetch; i++) {
+          const { status, headers } = await gql(url, QUERY);
+          expect(status).toBe(200);
+          const { traceId } = parseTraceparent(headers.get('traceparent'));
+          await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.parentSpanId === ''));
+          const trace = receiver.trace(traceId);
+          const f = trace.find((s) => s.name === 'gateway.pool.fetch')!;
+          attempts = trace
+            .filter((s) => s.name === 'gateway.pool.attempt' && s.parentSpanId === f.spanId)
+            .sort(
+              (x, y) =>
+                Number(x.attributes['gateway.pool.attempt']) - Number(y.attributes['gateway.pool.attempt']),
+            );
+          if (attempts.length === 2) fetch = f;
+        }
+        expect(fetch, 'a fetch that was retried').toBeDefined();
+        const [first, second] = attempts as [ReceivedSpan, ReceivedSpan];
+        expect(first.attributes).toMatchObject({
+          'gateway.pool.replica': a.url,
+          'gateway.pool.attempt': 1,
+          'http.response.status_code': 503,
+        });
+        expect(first.statusCode).toBe(2); // error
+        expect(second.attributes).toMatchObject({
+          'gateway.pool.replica': b.url,
+          'gateway.pool.attempt': 2,
+          'gateway.pool.retry_reason': 'status 503',
+          'http.request.resend_count': 1,
+          'http.response.status_code': 200,
+        });
+        expect(second.startNs).toBeGreaterThanOrEqual(first.endNs);
+        expect(fetch!.attributes['gateway.pool.replica']).toBe(b.url);
+      } finally {
+        await a.control({ status: 200 });
+      }
+    });
+
+    it('serves GET /metrics as Prometheus text whose counters move by what was sent', async () => {
+      const before = parsePrometheus(await (await fetch(url.replace('/graphql', '/metrics'))).text());
+      for (let i = 0; i < 5; i++) expect((await gql(url, QUERY)).status).toBe(200);
+      expect((await gql(url, 'query Broken { nope }')).status).toBe(400);
+      await sleep(300); // let the spans of these requests be exported
+      const res = await fetch(url.replace('/graphql', '/metrics'));
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const after = parsePrometheus(await res.text());
+      const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+      expect(delta('gateway_requests_total{operation="Top",status="200"}')).toBe(5);
+      expect(delta('gateway_request_duration_seconds_count{operation="Top"}')).toBe(5);
+      // a document that does not validate names no operation
+      expect(delta('gateway_requests_total{operation="-",status="400"}')).toBe(1);
+      expect(delta('gateway_ratelimit_decisions_total{decision="admitted"}')).toBe(5);
+      expect(delta('gateway_cost_estimated_count')).toBe(5);
+      expect(delta('gateway_cost_actual_count')).toBe(5);
+      expect(delta('gateway_pool_fetches_total{subgraph="products",result="ok"}')).toBe(5);
+      // the same document five times: parsed once at most
+      expect(delta('gateway_document_cache_requests_total{result="hit"}')).toBeGreaterThanOrEqual(4);
+      expect(delta('gateway_telemetry_spans_total{result="exported"}')).toBeGreaterThan(0);
+      expect(after.get('gateway_telemetry_spans_total{result="dropped"}') ?? 0).toBe(0);
+      expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+      expect(after.get(`gateway_pool_replica_up{subgraph="products",replica="${b.url}"}`)).toBe(1);
+    });
+  });
+
+  describe('with a ratio sampler of 0', () => {
+    let url: string;
+    beforeAll(async () => {
+      url = await start({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+    });
+
+    it('exports nothing, yet answers an (unsampled) traceparent', async () => {
+      receiver.clear();
+      for (let i = 0; i < 20; i++) {
+        const { status, headers } = await gql(url, QUERY);
+        expect(status).toBe(200);
+        expect(parseTraceparent(headers.get('traceparent')).sampled).toBe(false);
+      }
+      await sleep(500);
+      expect(receiver.spans).toEqual([]);
+    });
+
+    it("honours an incoming sampled traceparent: the caller's trace, with the caller's span as parent", async () => {
+      receiver.clear();
+      const traceId = randomBytes(16).toString('hex');
+      const parent = randomBytes(8).toString('hex');
+      const { status, headers } = await gql(url, QUERY, {
+        headers: { traceparent: `00-${traceId}-${parent}-01`, baggage: 'tenant=acme' },
+      });
+      expect(status).toBe(200);
+      const answered = parseTraceparent(headers.get('traceparent'));
+      expect(answered).toMatchObject({ traceId, sampled: true });
+      await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.name === 'POST /graphql'));
+      const server = receiver.trace(traceId).find((s) => s.name === 'POST /graphql')!;
+      expect(server.parentSpanId).toBe(parent);
+      expect(server.spanId).toBe(answered.spanId);
+    });
+
+    it('honours an incoming unsampled traceparent: nothing exported', async () => {
+      receiver.clear();
+      const traceId = randomBytes(16).toString('hex');
+      const { headers } = await gql(url, QUERY, {
+        headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-00` },
+      });
+      expect(parseTraceparent(headers.get('traceparent'))).toMatchObject({ traceId, sampled: false });
+      await sleep(400);
+      expect(receiver.spans).toEqual([]);
+    });
+
+    it('traces a request sent with `tollgate-debug: trace` anyway, and answers its trace id in extensions', async () => {
+      receiver.clear();
+      const { status, headers, body } = await gql(url, QUERY, { headers: { 'tollgate-debug': 'trace' } });
+      expect(status).toBe(200);
+      const { traceId, sampled } = parseTraceparent(headers.get('traceparent'));
+      expect(sampled).toBe(true);
+      expect((body as { extensions?: { traceId?: string } }).extensions?.traceId).toBe(traceId);
+      await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.name === 'gateway.pool.attempt'));
+      // without the header: no trace id in the body
+      const plain = await gql(url, QUERY);
+      expect((plain.body as { extensions?: { traceId?: string } }).extensions?.traceId).toBeUndefined();
+    });
+  });
+
+  it('with the collector unreachable, serves 10k requests with no added latency and flat memory', {
+    timeout: 300_000,
+  }, async () => {
+    // Every request sampled, every span bound for an endpoint that refuses connections, and a small queue;
+    // against the same gateway exporting to a collector that is up (a sink answering 200 at once), in
+    // interleaved rounds so machine noise hits both alike.
+    const sink = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-length': 0 }).end());
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const down = spawnGateway(['--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      // a small heap: anything kept per request would run it out within 10k requests
+      NODE_OPTIONS: '--max-old-space-size=128',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_MAX_QUEUE_SIZE: '512',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      GATEWAY_TELEMETRY_ACCESS_LOG: 'false',
+    });
+    const up = spawnGateway(['--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_MAX_QUEUE_SIZE: '512',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      GATEWAY_TELEMETRY_ACCESS_LOG: 'false',
+    });
+    const [downUrl, upUrl] = await Promise.all([down.ready, up.ready]);
+    const rss = (pid: number) =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const body = JSON.stringify({ query: QUERY });
+    const round = async (target: string, n: number, concurrency: number): Promise<number[]> => {
+      const times: number[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next++ < n) {
+          const t0 = performance.now();
+          const res = await fetch(target, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          await res.arrayBuffer();
+          expect(res.status).toBe(200);
+          times.push(performance.now() - t0);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      return times;
+    };
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const downTimes: number[] = [];
+    const upTimes: number[] = [];
+    const memory: number[] = [];
+    const ROUNDS = 20;
+    for (let i = 0; i < ROUNDS; i++) {
+      downTimes.push(...(await round(downUrl, 500, 8)));
+      upTimes.push(...(await round(upUrl, 500, 8)));
+      memory.push(rss(down.child.pid!));
+    }
+    expect(downTimes.length).toBe(10_000);
+    const metrics = parsePrometheus(await (await fetch(downUrl.replace('/graphql', '/metrics'))).text());
+    const stats = {
+      medianMsCollectorDown: Math.round(median(downTimes) * 100) / 100,
+      medianMsCollectorUp: Math.round(median(upTimes) * 100) / 100,
+      // resident memory of the gateway after each round of 500
+      rssMb: memory.map(Math.round),
+      heapUsedMb: Math.round((metrics.get('nodejs_heap_size_used_bytes') ?? 0) / 1048576),
+      spansQueued: metrics.get('gateway_telemetry_spans_total{result="queued"}') ?? 0,
+      spansFailed: metrics.get('gateway_telemetry_spans_total{result="failed"}') ?? 0,
+      spansDropped: metrics.get('gateway_telemetry_spans_total{result="dropped"}') ?? 0,
+    };
+    console.log('collector unreachable, 10k requests:', JSON.stringify(stats));
+    // every span of 10k requests was either given up on or dropped: none is kept
+    expect(stats.spansDropped).toBeGreaterThan(0);
+    // what a down collector adds, beyond noise: nothing (the bound is loose for a shared, loaded machine)
+    expect(stats.medianMsCollectorDown).toBeLessThan(stats.medianMsCollectorUp * 1.25 + 1);
+    // memory: bounded whatever the number of requests: the gateway served all 10k in a 128 MB heap, and its
+    // resident size after the last 5k requests is no higher than after 2k plus what GC leaves lying about
+    expect(down.child.exitCode).toBeNull();
+    expect(stats.heapUsedMb).toBeLessThan(128);
+    expect(memory[ROUNDS - 1]! - memory[3]!).toBeLessThan(32);
+    down.child.kill('SIGTERM');
+    up.child.kill('SIGTERM');
+    // shutdown waits at most 2 s for a collector that is down
+    expect((await down.exit).code).toBe(0);
+    await up.exit;
+    await new Promise((r) => sink.close(r));
+  });
+});
+
+/**
+ * Parses Prometheus text exposition (format 0.0.4) strictly: every line must be a comment (# HELP/# TYPE)
+ * or a sample `name{labels} value`; fails the test otherwise. Returns samples by `name{labels}`.
+ */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)( [0-9]+)?$/;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    const m = sample.exec(line);
+    expect(m, `not Prometheus text: ${line}`).not.toBeNull();
+    samples.set(`${m![1]}${m![2] ?? ''}`, Number(m![3]));
+  }
+  return samples;
+}
