@@ -8,7 +8,8 @@ const graphql = createRequire(import.meta.url).resolve('graphql');
 const resolve = { alias: [{ find: /^graphql$/, replacement: graphql }] };
 
 // Test tiers are chosen by file suffix (STYLE.md): unit and plugin tests sit beside the code,
-// integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts.
+// integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts, faults
+// staged against the whole stack in test/chaos/*.chaos.ts.
 export default defineConfig({
   test: {
     projects: [
@@ -35,6 +36,17 @@ export default defineConfig({
           include: ['test/e2e/**/*.e2e.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        test: {
+          // Faults staged against the whole stack on a private PostgreSQL and Redis (test/chaos/lib).
+          name: 'chaos',
+          include: ['test/chaos/**/*.chaos.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

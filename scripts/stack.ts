@@ -50,6 +50,8 @@ export interface StackOptions {
   onServiceAdded?: (names: string[]) => void;
   /** Gateway configuration laid over gateway.config.yaml (tests use it, e.g. for larger budgets). */
   gatewayConfig?: Record<string, unknown>;
+  /** How long a replica or the gateway may take to print its ready line. @default 60000 */
+  readyTimeoutMs?: number;
 }
 
 export interface ReplicaProcess {
@@ -67,6 +69,13 @@ export interface Stack {
   embeddedDatabase: boolean;
   replicas: readonly ReplicaProcess[];
   gateway: ChildProcess;
+  /**
+   * Starts one more gateway on this stack's config, on `port` (say, the port of one that was stopped:
+   * a restart) or any free port. `stop()` stops it too. Chaos tests use it.
+   */
+  startGateway(port?: number): Promise<{ url: string; child: ChildProcess }>;
+  /** Starts a replica again on the port it had, after it exited or was killed; the gateway's pool finds it there. */
+  restartReplica(replica: ReplicaProcess): Promise<ReplicaProcess>;
   /** Stops every process this stack started: gateway first, then replicas, then the database. */
   stop(): Promise<void>;
 }
@@ -200,6 +209,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               ['--import', 'tsx', service.main],
               { ...childEnv, PORT: '0' },
               /"ready":true/,
+              options.readyTimeoutMs,
             );
             started.push(r.child);
             return {
@@ -219,6 +229,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {})
       : {};
     const server = {
+      // The dev stack: GraphiQL needs introspection, which the gateway turns off outside development.
+      introspection: true,
       ...(userConfig.server as object | undefined),
       port: options.port ?? 4000,
       host: options.host ?? '0.0.0.0',
@@ -247,16 +259,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     writeConfig();
 
-    const gateway = await startChild(
-      'gateway',
-      [GATEWAY_BIN, '--config', configFile],
-      { ...childEnv, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) },
-      /gateway ready at /,
-    );
-    started.push(gateway.child);
-    gateway.child.stdout!.pipe(process.stdout);
-    gateway.child.stderr!.pipe(process.stderr);
-    const url = /gateway ready at (\S+)/.exec(gateway.line)![1]!;
+    const startGateway = async (port?: number) => {
+      const gateway = await startChild(
+        'gateway',
+        [GATEWAY_BIN, '--config', configFile, ...(port === undefined ? [] : ['--port', String(port)])],
+        { ...childEnv, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) },
+        /gateway ready at /,
+        options.readyTimeoutMs,
+      );
+      started.push(gateway.child);
+      gateway.child.stdout!.pipe(process.stdout);
+      gateway.child.stderr!.pipe(process.stderr);
+      return { child: gateway.child, url: /gateway ready at (\S+)/.exec(gateway.line)![1]! };
+    };
+    const gateway = await startGateway();
+    const url = gateway.url;
 
     // A service scaffolded while the stack runs (npm run service:new) is migrated, seeded, started and
     // added to the gateway's config; the gateway's supergraph watch composes it in without a restart.
@@ -290,6 +307,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       embeddedDatabase,
       replicas,
       gateway: gateway.child,
+      startGateway: (port) => startGateway(port ?? 0),
+      async restartReplica(replica) {
+        const service = services.find((s) => s.name === replica.service);
+        if (!service) throw new Error(`no service named ${replica.service} in this stack`);
+        const r = await startChild(
+          `${service.name} replica (restarted)`,
+          ['--import', 'tsx', service.main],
+          { ...childEnv, PORT: new URL(replica.url).port },
+          /"ready":true/,
+          options.readyTimeoutMs,
+        );
+        started.push(r.child);
+        const restarted = { service: service.name, url: replica.url, child: r.child };
+        const at = replicas.indexOf(replica);
+        if (at >= 0) replicas[at] = restarted;
+        return restarted;
+      },
       stop: stopAll,
     };
   } catch (error) {

@@ -54,6 +54,26 @@ describe('formatError', () => {
     expect(internal.message).toBe('Unexpected error.');
   });
 
+  it('gives BAD_REQUEST to client errors Apollo raises without a code, keeping their message', () => {
+    const apq = { message: 'provided sha does not match query', extensions: { http: { status: 400 } } };
+    const out = format({ message: apq.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, apq);
+    expect(out).toEqual({ message: apq.message, extensions: { code: 'BAD_REQUEST' } });
+    const ours = { message: 'boom', extensions: { http: { status: 500 } } };
+    const masked = format({ message: 'boom', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, ours);
+    expect(masked.message).toBe('Unexpected error.');
+  });
+
+  it('drops "Did you mean" hints when told to', () => {
+    const hiding = createFormatError({ hideSuggestions: true });
+    const message =
+      'Variable "$c" got invalid value "RDE"; Value "RDE" does not exist in "Color" enum. Did you mean the enum value "RED"?';
+    const out = hiding({ message, extensions: { code: 'BAD_USER_INPUT' } }, null);
+    expect(out.message).toBe(
+      'Variable "$c" got invalid value "RDE"; Value "RDE" does not exist in "Color" enum.',
+    );
+    expect(format({ message, extensions: { code: 'BAD_USER_INPUT' } }, null).message).toBe(message);
+  });
+
   it('never throws, whatever it is given', () => {
     const hostile = {
       get message(): string {

@@ -68,3 +68,17 @@ export class BadRequestError extends GatewayError {
     super(ErrorCode.BAD_REQUEST, message, options);
   }
 }
+export class PersistedQueryNotInListError extends GatewayError {
+  constructor(message: string, options?: GatewayErrorOptions) {
+    super(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, message, options);
+  }
+}
+export class PersistedQueryNotFoundError extends GatewayError {
+  constructor(message: string, options?: GatewayErrorOptions) {
+    // 200 and uncached, as Apollo Server answers it: APQ clients then resend the query text
+    super(ErrorCode.PERSISTED_QUERY_NOT_FOUND, message, {
+      ...options,
+      headers: { 'cache-control': 'private, no-cache, must-revalidate', ...options?.headers },
+    });
+  }
+}

@@ -4,6 +4,12 @@ import { ErrorCode, isErrorCode } from './codes.ts';
 export interface FormatErrorOptions {
   /** Show stack traces and internal messages (NODE_ENV=development). @default false */
   development?: boolean;
+  /**
+   * Drop "Did you mean …?" hints from every message (validation ones are already dropped by Apollo's
+   * hideSchemaDetailsFromClientErrors; this catches the rest, e.g. enum values in variable errors).
+   * @default false
+   */
+  hideSuggestions?: boolean;
   /** Where masked errors are reported, with the original error. */
   log?: (message: string, error: unknown) => void;
 }
@@ -23,7 +29,14 @@ export function createFormatError(options: FormatErrorOptions = {}) {
       else if (/^Syntax Error: Document contains more tha[nt] \d+ tokens/.test(formatted.message)) {
         extensions = { ...extensions, code: ErrorCode.BAD_REQUEST, limit: 'tokens' };
       }
+      // Apollo raises a few client errors with an HTTP status but no code (an APQ hash that does not
+      // match its query, an unsupported persisted query version): they are the client's, not ours.
+      else if (extensions.code === ErrorCode.INTERNAL_SERVER_ERROR && isUncodedClientError(error)) {
+        extensions = { ...extensions, code: ErrorCode.BAD_REQUEST };
+      }
       formatted = { ...formatted, extensions };
+      if (options.hideSuggestions && formatted.message.includes('Did you mean'))
+        formatted = { ...formatted, message: formatted.message.replace(/ ?Did you mean .+?\?$/s, '') };
       const code = extensions.code;
       const fromSubgraph = typeof extensions.serviceName === 'string';
       const passes =
@@ -45,4 +58,11 @@ export function createFormatError(options: FormatErrorOptions = {}) {
       return { message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
     }
   };
+}
+
+function isUncodedClientError(error: unknown): boolean {
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)
+    ?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
 }

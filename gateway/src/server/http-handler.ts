@@ -12,6 +12,10 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   maxConcurrent: number;
   /** Sheds GraphQL requests with 503 while this says the process is overloaded (event-loop lag). */
   overloaded?: () => boolean;
+  /** Operations accepted in one batched (JSON array) request; 0 refuses batches with 400. @default 0 */
+  maxBatchSize?: number;
+  /** Rewrites a request before Apollo Server sees it (persisted queries: `documentId`). */
+  rewriteRequest?: (request: { search: string; body: unknown }) => { search: string; body: unknown };
   /** Extra GET routes: path → handler returning status and JSON body. */
   routes: Readonly<
     Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
@@ -35,10 +39,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      // Over the limit: keep reading but keep nothing, so the 413 reaches the client (destroying the
+      // socket here would reset the connection before the client reads the answer).
+      if (size > limit) return;
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
         reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -63,8 +70,15 @@ function sendJson(
   res.end(text);
 }
 
-function badRequest(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+function badRequest(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): void {
+  sendJson(res, status, {
+    errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST, ...extensions } }],
+  });
 }
 
 async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
@@ -153,7 +167,8 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         try {
           text = await readBody(req, maxBodyBytes);
         } catch (error) {
-          if (error instanceof BodyError) return badRequest(res, error.status, error.message);
+          if (error instanceof BodyError)
+            return badRequest(res, error.status, error.message, { limit: 'bodySize', max: maxBodyBytes });
           throw error;
         }
         const type = headers.get('content-type') ?? '';
@@ -163,15 +178,36 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
           } catch (error) {
             return badRequest(res, 400, `Malformed JSON body: ${(error as Error).message}`);
           }
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          const maxBatch = options.maxBatchSize ?? 0;
+          if (Array.isArray(body) && maxBatch === 0)
+            return badRequest(
+              res,
+              400,
+              'Batched requests (a JSON array of operations) are turned off (server.batching); send one operation per request',
+              { limit: 'batchSize', actual: body.length, max: 0 },
+            );
+          if (Array.isArray(body) && body.length > maxBatch)
+            return badRequest(
+              res,
+              400,
+              `Batch exceeds the batchSize limit: ${body.length} > ${maxBatch} operations`,
+              { limit: 'batchSize', actual: body.length, max: maxBatch },
+            );
+          if (typeof body !== 'object' || body === null) {
             return badRequest(res, 400, 'The body must be a JSON object with a "query" string');
           }
         } else {
           body = text;
         }
       }
+      const request = options.rewriteRequest?.({ search, body }) ?? { search, body };
       const response = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: method.toUpperCase(), headers, search, body },
+        httpGraphQLRequest: {
+          method: method.toUpperCase(),
+          headers,
+          search: request.search,
+          body: request.body,
+        },
         context: () => options.context(req),
       });
       await writeGraphQLResponse(res, response);

@@ -1,13 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import {
+  ApolloServer,
+  type ApolloServerPlugin,
+  type BaseContext,
+  HeaderMap,
+  type HTTPGraphQLResponse,
+} from '@apollo/server';
 import {
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { type Cache, createCache } from '../cache/index.ts';
 import type { Db } from '../db/index.ts';
 import {
@@ -17,6 +23,8 @@ import {
   type LoaderOptions,
 } from '../loaders/index.ts';
 import { type ForwardedPrincipal, SignatureError, verifySignedRequest } from '../signing/index.ts';
+import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
+import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 
@@ -78,18 +86,43 @@ const HEALTH_TIMEOUT_MS = 1000;
 // Longer than the 60 s idle timeout of common load balancers and of the gateway's pool, so the
 // client side always closes an idle connection first and never writes into a closing socket.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// How long close() lets requests in flight run before it cuts them.
+const STOP_GRACE_MS = 10_000;
 // What the gateway's replica pool probes with (as Apollo's health check does). It reads no data and
 // carries no principal, so it is answered unsigned, with a constant, like GET /health.
 const PROBE_QUERY = '{ __typename }';
 let warnedUnsigned = false;
 
-// Apollo's default logger writes to stdout, which belongs to the ready line.
+// JSON lines on stderr with the trace id (Apollo's default logger writes to stdout, which belongs to the
+// ready line).
+const log = createSubgraphLogger();
 const logger = {
   debug: () => {},
   info: () => {},
-  warn: (...args: unknown[]) => console.error(...args),
-  error: (...args: unknown[]) => console.error(...args),
+  warn: (message: unknown) => log.warn(String(message)),
+  error: (message: unknown) => log.error(String(message)),
 };
+
+/** Names the execution span after the operation (`query ProductReviews`) and marks it failed on errors. */
+function tracingPlugin<T extends BaseContext>(): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      const span = recordingSpanIn(activeContext());
+      if (!span) return {};
+      return {
+        async didResolveOperation(rc) {
+          const type = rc.operation?.operation ?? 'query';
+          span.updateName(rc.operationName ? `${type} ${rc.operationName}` : type);
+          span.setAttribute('graphql.operation.type', type);
+          if (rc.operationName) span.setAttribute('graphql.operation.name', rc.operationName);
+        },
+        async didEncounterErrors(rc) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: rc.errors[0]?.message ?? 'error' });
+        },
+      };
+    },
+  };
+}
 
 /**
  * A Federation 2 subgraph on a plain `node:http` server. It does not listen until `listen()`, so
@@ -109,6 +142,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
   #loaderOptions: LoaderOptions;
   #signing: Required<SubgraphSigningOptions> | undefined;
   #http: Server;
+  #drain: HttpDrain;
   #apollo: ApolloServer<SubgraphContext<L>>;
   #requests = 0;
   #state: 'new' | 'listening' | 'closed' = 'new';
@@ -140,6 +174,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     });
     // Node requires headersTimeout > keepAliveTimeout or it drops slow-but-valid requests.
     this.#http.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+    this.#drain = createHttpDrain(this.#http);
     this.#apollo = new ApolloServer<SubgraphContext<L>>({
       schema: buildSubgraphSchema([
         // Our resolver map is stricter than @apollo/subgraph's; the shapes are the same.
@@ -155,7 +190,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
         ApolloServerPluginLandingPageDisabled(),
         ApolloServerPluginUsageReportingDisabled(),
         ApolloServerPluginSchemaReportingDisabled(),
-        ApolloServerPluginDrainHttpServer({ httpServer: this.#http }),
+        tracingPlugin(),
       ],
     });
   }
@@ -181,7 +216,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
         });
       });
     } catch (err) {
-      // stop() also closes the HTTP server through the drain plugin, whatever got started.
+      // Stops what apollo.start() started; the HTTP server never got to listen.
       await this.#apollo.stop().catch(() => {});
       this.#state = 'closed';
       throw err;
@@ -201,9 +236,12 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     this.#closed ??= (async () => {
       const started = this.#state === 'listening';
       this.#state = 'closed';
-      // Apollo's drain plugin closes the HTTP server first (stop accepting, finish in-flight,
-      // end idle keep-alive sockets), then Apollo itself stops.
-      if (started) await this.#apollo.stop();
+      // The HTTP server first (refuse new connections, finish in flight, cut no request: drain.ts),
+      // then Apollo itself stops.
+      if (started) {
+        await this.#drain.close({ graceMs: STOP_GRACE_MS });
+        await this.#apollo.stop();
+      }
     })();
     return this.#closed;
   }
@@ -256,15 +294,20 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await this.#apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
-      context: async () => ({
-        db: this.#db,
-        loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
-        // Only ever from a verified signature: no header a caller can set names a user.
-        principal,
-        userId: principal?.kind === 'user' ? principal.id : undefined,
-      }),
+    // The execution span: parent of every loader batch (and so of every SQL statement) of the request;
+    // the operation's name and type are set by the tracing plugin once Apollo has resolved it.
+    const response = await inChildSpan(activeContext(), 'subgraph.execute', (span) => {
+      span?.setAttribute('subgraph.service', this.name);
+      return this.#apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
+        context: async () => ({
+          db: this.#db,
+          loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
+          // Only ever from a verified signature: no header a caller can set names a user.
+          principal,
+          userId: principal?.kind === 'user' ? principal.id : undefined,
+        }),
+      });
     });
     await writeResponse(res, response);
   }
@@ -294,7 +337,7 @@ async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse)
 }
 
 function fail(res: ServerResponse, err: unknown): void {
-  console.error(err);
+  log.error('request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   if (res.headersSent) {
     res.destroy();
     return;
