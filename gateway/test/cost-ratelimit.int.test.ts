@@ -112,6 +112,16 @@ describe('cost limit', () => {
   });
 });
 
+describe('cost mode off', () => {
+  it('neither limits nor reports cost', async () => {
+    const url = await start({ cost: { maxCost: 5, mode: 'off' }, ratelimit: { enabled: false } });
+    const res = await gql(url, TEN);
+    expect(res.status).toBe(200);
+    expect(res.body.data?.topProducts).toHaveLength(10);
+    expect((res.body as { extensions?: unknown }).extensions).toBeUndefined();
+  });
+});
+
 describe('budget per client (T-R1 through the gateway)', () => {
   it('admits until the budget is spent, answers 429 with Retry-After, and admits again after that wait', async () => {
     const url = await start({ ratelimit: plan(100, 10) });

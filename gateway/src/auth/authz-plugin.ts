@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, getOperationAST, print } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  getOperationAST,
+  type OperationDefinitionNode,
+  print,
+} from 'graphql';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.ts';
 import { type AccessRules, type AuthorizedOperation, applyDenials, authorizeOperation } from './authorize.ts';
 import type { Principal } from './principal.ts';
+
+/** Distinct callers (signed in or not × scope sets) remembered per document before the memo starts over. */
+const MAX_CALLERS_PER_DOCUMENT = 256;
 
 export interface AuthorizationContext extends BaseContext {
   principal: Principal;
@@ -25,15 +34,49 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
   rules(): AccessRules;
 }): Authorization<T> {
   const decisions = new WeakMap<object, AuthorizedOperation>();
+  // The decision depends only on the rules, the parsed document (Apollo Server hands the same object for
+  // the same query text), the operation name and what the principal holds (signed in or not, scopes), so
+  // it is computed once per combination rather than by walking the operation on every request.
+  const memo = new WeakMap<AccessRules, WeakMap<DocumentNode, Map<string, AuthorizedOperation | null>>>();
+  const decide = (
+    rules: AccessRules,
+    document: DocumentNode,
+    operationName: string | undefined,
+    principal: Principal,
+  ): AuthorizedOperation | undefined => {
+    let byDocument = memo.get(rules);
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      memo.set(rules, byDocument);
+    }
+    let byCaller = byDocument.get(document);
+    if (!byCaller) {
+      byCaller = new Map();
+      byDocument.set(document, byCaller);
+    }
+    const key = `${operationName ?? ''}\0${principal.kind === 'anonymous' ? '' : 'signed-in'}\0${principal.scopes.join(' ')}`;
+    let decision = byCaller.get(key);
+    if (decision === undefined) {
+      decision = authorizeOperation(document, operationName, rules, principal) ?? null;
+      if (byCaller.size >= MAX_CALLERS_PER_DOCUMENT) byCaller.clear();
+      byCaller.set(key, decision);
+    }
+    return decision ?? undefined;
+  };
+  // The rewritten operation's text, hash and AST node, once per decision.
+  const rewritten = new WeakMap<
+    AuthorizedOperation,
+    { source: string; queryHash: string; operation: OperationDefinitionNode | null | undefined }
+  >();
 
   const plugin: ApolloServerPlugin<T> = {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const result = authorizeOperation(
+          const result = decide(
+            deps.rules(),
             rc.document,
             rc.request.operationName,
-            deps.rules(),
             rc.contextValue.principal,
           );
           if (!result) return;
@@ -56,15 +99,24 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
     async (rc) => {
       const decision = decisions.get(rc.context);
       if (!decision) return execute(rc);
-      const source = print(decision.document);
+      let text = rewritten.get(decision);
+      if (!text) {
+        const source = print(decision.document);
+        text = {
+          source,
+          // Leave this intact: the gateway caches plans by queryHash, and a plan built for a caller who may
+          // see more fields must never serve one who may not (SEAMS.md §3b pitfall).
+          queryHash: createHash('sha256').update(source).digest('hex'),
+          operation: getOperationAST(decision.document, rc.request.operationName),
+        };
+        rewritten.set(decision, text);
+      }
       const result = await execute({
         ...rc,
         document: decision.document,
-        source,
-        operation: getOperationAST(decision.document, rc.request.operationName) ?? rc.operation,
-        // Leave this intact: the gateway caches plans by queryHash, and a plan built for a caller who may
-        // see more fields must never serve one who may not (SEAMS.md §3b pitfall).
-        queryHash: createHash('sha256').update(source).digest('hex'),
+        source: text.source,
+        operation: text.operation ?? rc.operation,
+        queryHash: text.queryHash,
       });
       const data = result.data as Record<string, unknown> | null | undefined;
       const errors = applyDenials(data, decision.denials).map(

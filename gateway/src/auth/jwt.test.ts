@@ -390,3 +390,37 @@ describe('JWT verifier: other refusals and abuse', () => {
 afterAll(() => {
   vi.useRealTimers();
 });
+
+describe('JWT verifier: verified-token cache', () => {
+  it('reuses the principal of the same token string within the window, and only that string', async () => {
+    const server = await serve();
+    const v = verifier(server);
+    const token = await k1.sign({ sub: 'alice' });
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toBe(first);
+    // a token with the same header and payload but another signature is checked, and refused
+    const [h, p] = token.split('.');
+    const forged = `${h}.${p}.${(await attackerKey.sign({ sub: 'alice' })).split('.')[2]}`;
+    await expectAuthError(v.verify(forged), 'bad_signature');
+    // without the cache every call verifies and builds its own principal
+    const uncached = verifier(server, { verifiedCacheMs: 0 });
+    expect(await uncached.verify(token)).not.toBe(await uncached.verify(token));
+  });
+
+  it('never serves a cached token past its exp or past the window', async () => {
+    const server = await serve();
+    const v = verifier(server, { clockToleranceSec: 0, verifiedCacheMs: 60_000 });
+    const token = await k1.sign({ sub: 'alice', exp: nowSec() + 5 });
+    await v.verify(token);
+    advanceClock(6_000);
+    await expectAuthError(v.verify(token), 'expired');
+
+    const windowed = verifier(server, { verifiedCacheMs: 1_000 });
+    const long = await k1.sign({ sub: 'bob' });
+    const before = await windowed.verify(long);
+    advanceClock(1_500);
+    const after = await windowed.verify(long);
+    expect(after).not.toBe(before);
+    expect(after.id).toBe('bob');
+  });
+});

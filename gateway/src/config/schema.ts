@@ -51,6 +51,21 @@ export const GatewayConfigObject = z
           .min(0)
           .default(10_000)
           .describe('On SIGTERM, how long in-flight requests may take before the process exits.'),
+        workers: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(256)
+          .default(1)
+          .describe(
+            'Gateway processes sharing the port (node:cluster): 1 runs in this process, 0 one per CPU core. Each worker has its own in-process rate-limit store and caches; set `redis.url` so budgets are shared.',
+          ),
+        executor: z
+          .enum(['tollgate', 'apollo'])
+          .default('tollgate')
+          .describe(
+            "Who executes query plans: `tollgate` (plans prepared once per operation, results identical to Apollo's; introspection, @defer and subscriptions still go to Apollo's) or `apollo` (@apollo/gateway's own executor).",
+          ),
         maxConcurrentRequests: z.coerce
           .number()
           .int()
@@ -71,6 +86,16 @@ export const GatewayConfigObject = z
           .optional()
           .describe(
             'Bearer token for the admin routes (/admin/*). Without it they answer only to loopback clients.',
+          ),
+        introspection: bool
+          .optional()
+          .describe(
+            'Answer introspection (__schema, __type) and put "Did you mean …" field suggestions in validation errors. Default: on when `development` is on (NODE_ENV=development), off otherwise.',
+          ),
+        batching: bool
+          .default(false)
+          .describe(
+            'Accept a JSON array of operations in one POST (HTTP batching), at most limits.maxBatchSize; off, an array body gets 400 BAD_REQUEST.',
           ),
       })
       .strict()
@@ -294,7 +319,7 @@ export const GatewayConfigObject = z
               .number()
               .int()
               .min(0)
-              .default(3)
+              .default(10)
               .describe('...but this many retries in flight are always allowed.'),
             onStatus: z
               .array(z.coerce.number().int().min(400).max(599))
@@ -396,6 +421,12 @@ export const GatewayConfigObject = z
           .positive()
           .default(5_000)
           .describe('GraphQL tokens in one document; the parser stops at this count.'),
+        maxBatchSize: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(10)
+          .describe('Operations in one batched request, when server.batching is on.'),
       })
       .strict()
       .default({})
@@ -492,10 +523,10 @@ export const GatewayConfigObject = z
     cost: z
       .object({
         mode: z
-          .enum(['enforce', 'measure'])
+          .enum(['enforce', 'measure', 'off'])
           .default('enforce')
           .describe(
-            'enforce rejects over-limit queries; measure only reports the cost (for rolling out limits).',
+            'enforce rejects over-limit queries; measure only reports the cost (for rolling out limits); off neither computes nor reports it (rate limits, when on, still charge the estimate).',
           ),
         maxCost: z.coerce
           .number()
@@ -561,6 +592,62 @@ export const GatewayConfigObject = z
       .describe(
         'Rate limiting by cost budget per client (Redis when REDIS_URL is set, in-process otherwise).',
       ),
+    persistedQueries: z
+      .object({
+        apq: bool
+          .default(true)
+          .describe(
+            'Automatic persisted queries (Apollo APQ: extensions.persistedQuery.sha256Hash): a client may send a hash instead of the query text once the gateway has seen it. Kept in Redis when redis.url is set, in process otherwise.',
+          ),
+        ttlSeconds: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(86_400)
+          .describe('How long an automatic persisted query is kept after it was registered (s).'),
+        maxMemoryBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(32 * 1024 * 1024)
+          .describe(
+            'Size bound of the in-process store of persisted query texts (least recently used go first).',
+          ),
+        redisTimeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe(
+            'Timeout of one Redis lookup; after it (or with Redis down) the in-process store answers, and a miss asks the client for the full query.',
+          ),
+        keyPrefix: z
+          .string()
+          .default('tollgate:pq:')
+          .describe('Prefix of the persisted query keys in Redis.'),
+        trustedDocuments: z
+          .object({
+            manifest: z
+              .string()
+              .describe(
+                'Persisted query manifest file: Apollo\'s format ({"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id","body","name","type"}]}) or a JSON object of id → document.',
+              ),
+            mode: z
+              .enum(['enforce', 'audit'])
+              .default('enforce')
+              .describe(
+                'enforce refuses any operation not in the manifest (PERSISTED_QUERY_NOT_IN_LIST, 400); audit runs it and logs it (for rolling the list out).',
+              ),
+          })
+          .strict()
+          .optional()
+          .describe(
+            'Trusted documents: only operations registered in a manifest run. Clients send the id as extensions.persistedQuery.sha256Hash or documentId, or the exact text of a listed operation.',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe('Persisted queries: automatic (APQ) and trusted documents.'),
     redis: z
       .object({
         url: z.string().optional().describe('Redis URL (REDIS_URL). Without it, in-process stores are used.'),
@@ -568,6 +655,64 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Shared state.'),
+    telemetry: z
+      .object({
+        enabled: bool
+          .default(true)
+          .describe(
+            'Record traces and export them over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318); OTEL_SDK_DISABLED=true turns it off.',
+          ),
+        serviceName: z
+          .string()
+          .min(1)
+          .default('tollgate-gateway')
+          .describe("service.name of the gateway's spans (OTEL_SERVICE_NAME)."),
+        sampler: z
+          .enum([
+            'always_on',
+            'always_off',
+            'traceidratio',
+            'parentbased_always_on',
+            'parentbased_always_off',
+            'parentbased_traceidratio',
+          ])
+          .default('parentbased_always_on')
+          .describe(
+            "Which requests are traced (OTEL_TRACES_SAMPLER): parentbased_* follow the caller's traceparent when there is one.",
+          ),
+        samplerRatio: z.coerce
+          .number()
+          .min(0)
+          .max(1)
+          .default(1)
+          .describe(
+            'Share of traces sampled by the traceidratio samplers (OTEL_TRACES_SAMPLER_ARG), e.g. 0.1.',
+          ),
+        maxQueueSize: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(2048)
+          .describe(
+            'Spans waiting for export at most (OTEL_BSP_MAX_QUEUE_SIZE); beyond it spans are dropped and counted, never waited on.',
+          ),
+        scheduleDelayMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(5000)
+          .describe('How long spans wait to be exported as one batch (OTEL_BSP_SCHEDULE_DELAY).'),
+        debugHeader: z
+          .string()
+          .default('tollgate-debug')
+          .describe(
+            'A request with this header set to `trace` is traced whatever the sampler says and gets its trace id in `extensions.traceId`; empty turns it off.',
+          ),
+        accessLog: bool.default(true).describe('Log one JSON line per GraphQL request on stdout.'),
+      })
+      .strict()
+      .default({})
+      .describe('Traces (OpenTelemetry), metrics and logs.'),
     development: bool
       .default(false)
       .describe('Show stack traces and internal error messages (NODE_ENV=development).'),

@@ -25,22 +25,70 @@ export function actualCost(
   options: EstimateOptions = {},
 ): number {
   return guarded(() => {
-    const analysis = new Analysis(model, prepareOperation(model, document, options));
-    const { operation, root } = analysis.op;
-    const walker = new ActualWalker(analysis);
-    const selection = isRecord(data) ? walker.selectionSet(operation.selectionSet, root, data) : 0;
-    return analysis.baseCost() + selection;
+    const walker = walkerFor(model, document, options);
+    return walker.analysis.baseCost() + (isRecord(data) ? walker.walk(data) : 0);
   });
 }
 
+/**
+ * Without variables, everything but the data is the same from one request of an operation to the next
+ * (the prepared operation, flattened selections, argument costs): keep the walker per model, document
+ * and operation name. Variables can change arguments and @skip/@include, so those requests get their own.
+ */
+const walkers = new WeakMap<CostModel, WeakMap<DocumentNode, Map<string, ActualWalker>>>();
+const MAX_WALKERS_PER_DOCUMENT = 16;
+
+function walkerFor(model: CostModel, document: DocumentNode, options: EstimateOptions): ActualWalker {
+  const variables = options.variables;
+  if (variables && Object.keys(variables).length > 0)
+    return new ActualWalker(new Analysis(model, prepareOperation(model, document, options)));
+  let byDocument = walkers.get(model);
+  if (!byDocument) {
+    byDocument = new WeakMap();
+    walkers.set(model, byDocument);
+  }
+  let byName = byDocument.get(document);
+  if (!byName) {
+    byName = new Map();
+    byDocument.set(document, byName);
+  }
+  const key = `${options.operationName ?? ''}\0${options.defaultListSize ?? ''}`;
+  let walker = byName.get(key);
+  if (!walker) {
+    walker = new ActualWalker(new Analysis(model, prepareOperation(model, document, options)));
+    if (byName.size >= MAX_WALKERS_PER_DOCUMENT) byName.clear();
+    byName.set(key, walker);
+  }
+  return walker;
+}
+
+interface CompiledEntry {
+  readonly key: string;
+  readonly mult: number;
+  readonly fixed: number;
+  readonly info: FieldInfo;
+  readonly field: FieldNode;
+  readonly type: GraphQLOutputType;
+}
+
 class ActualWalker {
+  readonly analysis: Analysis;
   readonly #analysis: Analysis;
   readonly #typenameKeys = new Map<SelectionSetNode, readonly string[]>();
-  // Argument and @requires costs depend on the document only, not on the data: compute once per field.
-  readonly #fixedCost = new Map<FieldNode, number>();
+  // Flattened selections (memoised by the analysis, so the same array each time) → their compiled form.
+  readonly #compiled = new Map<readonly FieldEntry[], CompiledEntry[]>();
+  #depth = 0;
 
   constructor(analysis: Analysis) {
+    this.analysis = analysis;
     this.#analysis = analysis;
+  }
+
+  /** The cost of the operation's selection on a response's data. */
+  walk(data: Record<string, unknown>): number {
+    this.#depth = 0;
+    const { operation, root } = this.analysis.op;
+    return this.selectionSet(operation.selectionSet, root, data);
   }
 
   selectionSet(
@@ -66,29 +114,50 @@ class ActualWalker {
   }
 
   #sum(entries: readonly FieldEntry[], object: Record<string, unknown>): number {
+    let compiled = this.#compiled.get(entries);
+    if (!compiled) {
+      compiled = this.#compile(entries);
+      this.#compiled.set(entries, compiled);
+    }
     let total = 0;
-    for (const entry of entries) total += entry.mult * this.#field(entry.field, entry.scope, object);
+    for (let i = 0; i < compiled.length; i++) {
+      const c = compiled[i]!;
+      if (!Object.hasOwn(object, c.key)) continue; // not executed: costs nothing
+      total += c.mult * (c.fixed + this.#value(object[c.key], c.type, c.info, c.field));
+    }
     return total;
   }
 
-  #field(field: FieldNode, scope: GraphQLCompositeType, object: Record<string, unknown>): number {
-    const name = field.name.value;
-    if (isMetaField(name)) return 0;
-    const key = field.alias?.value ?? name;
-    if (!Object.hasOwn(object, key)) return 0;
+  /**
+   * What each entry of a flattened selection needs per object, worked out once: the response key, the
+   * field's schema info, and its argument and @requires cost (which depend on the document, not the data).
+   * The walk over a response then does no schema lookups.
+   */
+  #compile(entries: readonly FieldEntry[]): CompiledEntry[] {
     const analysis = this.#analysis;
-    const info = analysis.resolveField(scope, name);
-    analysis.enter(info.coordinate);
-    try {
-      let fixed = this.#fixedCost.get(field);
-      if (fixed === undefined) {
+    const out: CompiledEntry[] = [];
+    for (const entry of entries) {
+      const field = entry.field;
+      const name = field.name.value;
+      if (isMetaField(name)) continue;
+      const info = analysis.resolveField(entry.scope, name);
+      analysis.enter(info.coordinate);
+      let fixed: number;
+      try {
         fixed = analysis.argumentsCost(field, info.def) + analysis.requiresCost(info);
-        this.#fixedCost.set(field, fixed);
+      } finally {
+        analysis.leave();
       }
-      return fixed + this.#value(object[key], info.def.type, info, field);
-    } finally {
-      analysis.leave();
+      out.push({
+        key: field.alias?.value ?? name,
+        mult: entry.mult,
+        fixed,
+        info,
+        field,
+        type: info.def.type,
+      });
     }
+    return out;
   }
 
   #value(value: unknown, type: GraphQLOutputType, info: FieldInfo, field: FieldNode): number {
@@ -102,9 +171,18 @@ class ActualWalker {
     }
     if (!info.composite) return info.weight;
     if (!isRecord(value)) return 0;
-    return (
-      info.weight + (field.selectionSet ? this.selectionSet(field.selectionSet, info.composite, value) : 0)
-    );
+    if (!field.selectionSet) return info.weight;
+    // the response is as deep as the operation, which the analysis already bounded; this guards the stack
+    if (++this.#depth > MAX_DEPTH) {
+      throw new RangeError(
+        'Maximum call stack size exceeded (response deeper than the cost analysis allows)',
+      );
+    }
+    try {
+      return info.weight + this.selectionSet(field.selectionSet, info.composite, value);
+    } finally {
+      this.#depth--;
+    }
   }
 
   /** The object's type from any `__typename` the client selected (under any alias). */

@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { failSpan, tracer } from '../telemetry/index.ts';
 import { DnsDiscovery, isDnsEntry, parseDnsEntry, type Resolver } from './discovery.ts';
 import { PoolError } from './errors.ts';
 import type { CheckResult } from './health.ts';
 import type { LatencySummary } from './latency.ts';
 import { OutlierDetector, type OutlierOptions } from './outlier.ts';
+import { post } from './post.ts';
 import { Replica } from './replica.ts';
 import {
   backoffMs,
@@ -397,6 +400,8 @@ export class ReplicaPool {
     let retries = 0;
     let retrySlot = false;
     let next: 'retry' | 'failover' | undefined;
+    // why the previous attempt is being retried (on the attempt span): `status 503`, `reset`, `timeout`…
+    let retryReason: string | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         if (signal?.aborted) throw this.#abortError(signal.reason);
@@ -415,7 +420,7 @@ export class ReplicaPool {
         if (next === 'failover') this.#counters.failovers++;
         const budgetMs =
           this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
-        const outcome = await this.#attempt(replica, body, headers, budgetMs, signal, attempt);
+        const outcome = await this.#attempt(replica, body, headers, budgetMs, signal, attempt, retryReason);
         if (retrySlot) {
           this.#budget.release();
           retrySlot = false;
@@ -426,6 +431,7 @@ export class ReplicaPool {
         const failure =
           outcome.kind === 'response' ? { status: outcome.result.status } : { kind: outcome.kind };
         if (!mayRetry(failure, idempotent, onStatus) || attempt >= maxAttempts) break;
+        retryReason = outcome.kind === 'response' ? `status ${outcome.result.status}` : outcome.kind;
         if (outcome.kind === 'connect') {
           // Nothing reached the replica, so this adds no load anywhere: move on at once, outside the budget.
           next = 'failover';
@@ -578,33 +584,52 @@ export class ReplicaPool {
     budgetMs: number,
     signal: AbortSignal | undefined,
     attempt: number,
+    retryReason: string | undefined,
   ): Promise<Outcome> {
-    const controller = new AbortController();
+    // The attempt span (a client span: one per replica tried) when the fetch records; either way the
+    // outgoing request carries the trace context, so the replica's server span is its child, and an
+    // unsampled request stays unsampled downstream. Nothing is injected when tracing is off.
+    const parent = context.active();
+    const span = trace.getSpan(parent)?.isRecording()
+      ? tracer.startSpan(
+          'gateway.pool.attempt',
+          {
+            kind: SpanKind.CLIENT,
+            attributes: {
+              'gateway.subgraph': this.name,
+              'gateway.pool.replica': replica.url,
+              'gateway.pool.strategy': this.#strategy.name,
+              'gateway.pool.attempt': attempt,
+              ...(retryReason ? { 'gateway.pool.retry_reason': retryReason } : {}),
+              'http.request.method': 'POST',
+              'url.full': replica.url,
+              ...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+            },
+          },
+          parent,
+        )
+      : undefined;
     let timedOut = false;
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        controller.abort(new PoolError('POOL_TIMEOUT', `attempt timed out after ${Math.round(budgetMs)} ms`));
-      },
-      Math.max(1, budgetMs),
-    );
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const sent = this.#o.deadlineHeader
+    const sent: Record<string, string> = this.#o.deadlineHeader
       ? { ...headers, [this.#o.deadlineHeader]: String(Math.max(1, Math.floor(budgetMs))) }
-      : headers;
+      : { ...headers };
+    propagation.inject(span ? trace.setSpan(parent, span) : parent, sent);
     replica.requests++;
     replica.outstanding++;
     const t0 = nowMs();
     try {
-      const res = await replica.dispatcher.request({
+      const res = await post(replica.dispatcher, {
         path: replica.path,
-        method: 'POST',
         headers: sent,
         body,
-        signal: controller.signal,
+        timeoutMs: budgetMs,
+        timeoutError: () => {
+          timedOut = true;
+          return new PoolError('POOL_TIMEOUT', `attempt timed out after ${Math.round(budgetMs)} ms`);
+        },
+        signal,
       });
-      const text = await res.body.text();
+      const text = res.body;
       const rtt = nowMs() - t0;
       replica.latency.record(rtt);
       replica.answered = true;
@@ -617,12 +642,16 @@ export class ReplicaPool {
         this.#outlier.success(replica.id);
       }
       this.#emit(replica, attempt, rtt, res.statusCode >= 500 ? 'status' : 'ok', res.statusCode);
-      const contentType = res.headers['content-type'];
+      if (span) {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${res.statusCode}` });
+      }
       return {
         kind: 'response',
         result: {
           status: res.statusCode,
-          contentType: Array.isArray(contentType) ? (contentType[0] ?? '') : (contentType ?? ''),
+          contentType: res.contentType,
           body: text,
           replica: replica.url,
         },
@@ -638,10 +667,13 @@ export class ReplicaPool {
         this.#failed(replica, kind === 'connect' ? 0 : rtt);
       }
       this.#emit(replica, attempt, rtt, kind);
+      if (span) {
+        span.setAttribute('error.type', kind);
+        failSpan(span, error);
+      }
       return { kind, error, replica: replica.url, afterMs: rtt };
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      span?.end();
       replica.outstanding--;
     }
   }

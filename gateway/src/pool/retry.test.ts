@@ -59,7 +59,7 @@ describe('full-jitter backoff (25 ms base, 250 ms cap)', () => {
   });
 });
 
-describe('retry budget (20% of requests in flight, min 3)', () => {
+describe("retry budget with Envoy's parameters (20% of requests in flight, min 3)", () => {
   const cases: { active: number; limit: number }[] = [
     { active: 0, limit: 3 },
     { active: 10, limit: 3 },
@@ -67,7 +67,7 @@ describe('retry budget (20% of requests in flight, min 3)', () => {
     { active: 50, limit: 10 },
   ];
   it.each(cases)('$active in flight allow $limit retries', ({ active, limit }) => {
-    const b = new RetryBudget();
+    const b = new RetryBudget({ budgetPercent: 20, minRetryConcurrency: 3 });
     for (let i = 0; i < active; i++) b.requestStarted();
     expect(b.limit).toBe(limit);
     let granted = 0;
@@ -75,6 +75,14 @@ describe('retry budget (20% of requests in flight, min 3)', () => {
     expect(granted).toBe(limit);
     b.release();
     expect(b.tryAcquire()).toBe(true);
+  });
+
+  it('defaults to 20% with 10 always allowed, so a burst of resets from one dead replica is retried', () => {
+    const b = new RetryBudget();
+    for (let i = 0; i < 20; i++) b.requestStarted();
+    expect(b.limit).toBe(10);
+    for (let i = 0; i < 80; i++) b.requestStarted();
+    expect(b.limit).toBe(20);
   });
 
   it('frees slots as retries end, and never goes negative', () => {

@@ -93,7 +93,7 @@ export class RetryBudget {
 
   constructor(options: { budgetPercent?: number; minRetryConcurrency?: number } = {}) {
     this.#percent = options.budgetPercent ?? 20;
-    this.#min = options.minRetryConcurrency ?? 3;
+    this.#min = options.minRetryConcurrency ?? 10;
   }
 
   /** Requests (subgraph fetches) in flight. */

@@ -23,7 +23,9 @@ import {
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
+import { createFastExecution, type FastExecutorStats } from '../executor/index.ts';
 import { createLimitsRule } from '../limits/index.ts';
+import { createPersistedQueries } from '../persisted/index.ts';
 import { poolAdminView, ReplicaDataSource, ReplicaPool, type ReplicaStats } from '../pool/index.ts';
 import {
   createMemoryStore,
@@ -33,7 +35,17 @@ import {
   type RateLimitStore,
 } from '../ratelimit/index.ts';
 import { gatewaySafeSdl, resolveSupergraph } from '../supergraph/index.ts';
-import { createGatewayMetrics } from '../telemetry/index.ts';
+import {
+  annotateRequest,
+  bindRecord,
+  createGatewayMetrics,
+  createTelemetryPlugin,
+  recordOf,
+  type Tracing,
+  traceExecution,
+  traceRequests,
+} from '../telemetry/index.ts';
+import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { createHttpHandler } from './http-handler.ts';
 
 /** Per-request context every plugin sees. */
@@ -59,6 +71,8 @@ export interface CreateGatewayOptions {
    * added to it are picked up without a restart. @default the initial config, unchanged
    */
   reloadConfig?: () => GatewayConfig;
+  /** The process's tracing (main.ts starts it): its export counters appear on GET /metrics. */
+  tracing?: Tracing;
 }
 
 export interface SupergraphStatus {
@@ -89,6 +103,8 @@ export interface Gateway {
   readonly pools: ReadonlyMap<string, ReplicaPool>;
   readonly apollo: ApolloServer<GatewayContext>;
   readonly supergraphSdl: string;
+  /** Requests run by Tollgate's executor and by Apollo's (undefined with `server.executor: apollo`). */
+  readonly executorStats: Readonly<FastExecutorStats> | undefined;
 }
 
 /** Event-loop lag over the last second, as a load-shedding signal (REFERENCE.md §4, issue 9). */
@@ -192,6 +208,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       })
     : createMemoryStore();
   const costDeps = { model: () => costModel };
+  const persisted = createPersistedQueries<GatewayContext>(config.persistedQueries, {
+    redisUrl: config.redis.url,
+    log,
+  });
+  // Production answers no introspection and gives no "Did you mean …" hints (issue 9).
+  const introspection = config.server.introspection ?? config.development;
 
   const pools = new Map<string, ReplicaPool>();
   // Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
@@ -208,7 +230,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     }
   };
   syncPools(resolved.replicas, config.pool);
-  const metrics = createGatewayMetrics(pools);
+  const metrics = createGatewayMetrics(pools, options.tracing);
 
   let updateSupergraph: ((sdl: string) => void) | undefined;
   let servingSdl = resolved.sdl;
@@ -233,16 +255,28 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
   });
 
+  // Apollo's planner plans; Tollgate's executor runs the plans (issue 10), unless configured otherwise.
+  const fast = config.server.executor === 'tollgate' ? createFastExecution(apolloGateway) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     // ApolloGateway implements server-gateway-interface 1.x, structurally the same as the 2.x Apollo Server 5 takes.
-    gateway: authorization.wrap(apolloGateway as unknown as GatewayInterface),
+    gateway: traceExecution(
+      authorization.wrap(
+        fast
+          ? fast.wrap(apolloGateway as unknown as GatewayInterface)
+          : (apolloGateway as unknown as GatewayInterface),
+      ),
+    ),
     csrfPrevention: true,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [createLimitsRule(config.limits)],
-    introspection: true,
+    introspection,
+    hideSchemaDetailsFromClientErrors: !introspection,
+    allowBatchedHttpRequests: config.server.batching,
+    persistedQueries: persisted.apolloOption,
     includeStacktraceInErrorResponses: config.development,
     formatError: createFormatError({
       development: config.development,
+      hideSuggestions: !introspection,
       log: (message, error) =>
         logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
     }),
@@ -253,13 +287,16 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       unavailableStatus,
+      createTelemetryPlugin<GatewayContext>(config.telemetry),
+      ...(persisted.plugin ? [persisted.plugin] : []),
       authorization.plugin,
-      createCostPlugin<GatewayContext>(config.cost, costDeps),
+      // cost.mode off: no cost limit and no extensions.cost (rate limits, if on, still charge estimates)
+      ...(config.cost.mode === 'off' ? [] : [createCostPlugin<GatewayContext>(config.cost, costDeps)]),
       ...(config.ratelimit.enabled
         ? [
             createRateLimitPlugin<GatewayContext>(config.ratelimit, {
               store,
-              mode: config.cost.mode,
+              mode: config.cost.mode === 'measure' ? 'measure' : 'enforce',
               costOf: (rc) => requestCost(rc, config.cost, costDeps),
               log,
             }),
@@ -347,13 +384,19 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     config.server.maxEventLoopLagMs > 0 ? watchEventLoopLag(config.server.maxEventLoopLagMs) : undefined;
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
-    context: async (req: IncomingMessage) => ({
-      principal: await authentication.authenticate(headerSource(req)),
-      clientAddress: req.socket.remoteAddress ?? 'unknown',
-    }),
+    context: async (req: IncomingMessage) => {
+      const principal = await authentication.authenticate(headerSource(req));
+      const context: GatewayContext = { principal, clientAddress: req.socket.remoteAddress ?? 'unknown' };
+      // the request's telemetry record (access log, span attributes), for the plugins that fill it in
+      bindRecord(context, recordOf(req));
+      annotateRequest(req, { principal: principal.id, principalKind: principal.kind });
+      return context;
+    },
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: config.server.maxConcurrentRequests,
     overloaded: lag ? () => lag.overloaded : undefined,
+    maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
+    rewriteRequest: persisted.rewriteRequest,
     ide: config.server.ide,
     routes: {
       '/health/live': async () => ({ status: 200, body: { status: 'live' } }),
@@ -380,14 +423,22 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
   });
 
+  // Server span, traceparent response header and access log around every GraphQL request.
+  const traced = traceRequests(handler, {
+    debugHeader: config.telemetry.debugHeader,
+    accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
+  });
   let http: Server | undefined;
+  let drain: HttpDrain | undefined;
   return {
     pools,
     apollo,
     supergraphSdl: resolved.sdl,
+    executorStats: fast?.stats,
     readiness,
     async listen(port = config.server.port, host = config.server.host) {
-      http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handler(req, res));
+      http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
+      drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(port, host, () => resolve());
@@ -400,21 +451,11 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       closing = true;
       lag?.stop();
       clearInterval(watcher);
-      if (http) {
-        const server = http;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Keep-alive connections become idle as their last response goes out: close them as they do,
-        // so shutdown takes as long as the slowest request in flight, not the whole grace period.
-        server.closeIdleConnections();
-        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-        await Promise.race([closed, deadline]);
-        clearInterval(sweeper);
-        server.closeAllConnections();
-      }
+      // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
+      await drain?.close({ graceMs });
       await apollo.stop();
       await Promise.all([...pools.values()].map((p) => p.close()));
-      await Promise.allSettled([authentication.close(), store.close()]);
+      await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
     },
   };
 }

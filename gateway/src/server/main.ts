@@ -1,14 +1,14 @@
+import cluster from 'node:cluster';
 import { ConfigError, launcherPidFromProcess, loadConfigFromProcess } from '../config/index.ts';
 import { SupergraphError } from '../supergraph/index.ts';
-import { createGateway, type Logger } from './create-gateway.ts';
+import { createLogger, startTracing } from '../telemetry/index.ts';
+import { reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
+import { createGateway } from './create-gateway.ts';
 
 // `tollgate --supergraph <file> [--port <n>] [--config <file>]`: loads the config, listens, and exits
 // cleanly on SIGTERM/SIGINT. Problems at start-up print one line each and exit non-zero.
-const logger: Logger = {
-  info: (message, fields) => console.log(JSON.stringify({ level: 'info', message, ...fields })),
-  warn: (message, fields) => console.error(JSON.stringify({ level: 'warn', message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
-};
+// Logs are JSON lines (pino) carrying the trace and span ids of the request they belong to.
+const logger = createLogger();
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromProcess>;
@@ -21,9 +21,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // server.workers > 1: this process only supervises the workers (cluster.ts), each of which runs the rest.
+  const workers = workerCount(config.server.workers);
+  if (cluster.isPrimary && workers > 1) {
+    await runPrimary({ workers, log: (m) => console.error(m), launcherPid: launcherPidFromProcess() });
+    return;
+  }
+  // Before anything talks to Redis or serves, so every request can be traced (OTEL_* variables).
+  const tracing = await startTracing(config.telemetry);
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
-    gateway = await createGateway({ config, logger, reloadConfig: loadConfigFromProcess });
+    gateway = await createGateway({ config, logger, tracing, reloadConfig: loadConfigFromProcess });
   } catch (error) {
     if (error instanceof SupergraphError) {
       console.error(`tollgate: ${error.message}`);
@@ -32,7 +40,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const url = await gateway.listen();
-  console.log(`tollgate: gateway ready at ${url}`);
+  if (!reportWorkerReady(url)) console.log(`tollgate: gateway ready at ${url}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -40,6 +48,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal });
     await gateway.close();
+    // what is queued goes out (a collector that is down costs at most this wait)
+    await tracing.shutdown(2_000);
+    logger.flush();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -223,7 +223,7 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
 
   return {
     spec,
-    args: [join(ctx.root, 'gateway', 'bin', 'tollgate.js'), '--config', generated],
+    args: [...profilerArgs(), join(ctx.root, 'gateway', 'bin', 'tollgate.js'), '--config', generated],
     env,
     headers,
     ready: /gateway ready at (\S+)/,
@@ -231,10 +231,19 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
   };
 }
 
+/**
+ * Extra node flags for the gateway targets, from TOLLGATE_BENCH_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: node refuses --cpu-prof in NODE_OPTIONS.
+ */
+function profilerArgs(): string[] {
+  return (process.env.TOLLGATE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 function prepareApollo(spec: TargetSpec, ctx: PrepareContext): PreparedTarget {
   return {
     spec,
     args: [
+      ...profilerArgs(),
       '--import',
       'tsx',
       join(ctx.root, 'test', 'load', 'targets', 'apollo-gateway.ts'),
