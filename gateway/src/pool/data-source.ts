@@ -3,7 +3,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Kind, OperationTypeNode } from 'graphql';
 import { ErrorCode } from '../errors/index.ts';
-import { failSpan, tracer } from '../telemetry/index.ts';
+import { failSpan, traceContextOf, tracer } from '../telemetry/index.ts';
 import { PoolError } from './errors.ts';
 import type { ReplicaPool } from './replica-pool.ts';
 
@@ -110,7 +110,9 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
     const mutation = isMutation(options);
     // The fetch span, parent of one attempt span per replica tried (replica-pool.ts); only for a sampled
     // request. Made here, not by the plan executor, so any executor that calls process() gets it.
-    const parent = otelContext.active();
+    // The trace context of the request's execution, carried on its GraphQL context (the gateway has no
+    // async-context store: a fetch after the first await would not find it in the active context).
+    const parent = traceContextOf(context) ?? otelContext.active();
     const span = trace.getSpan(parent)?.isRecording()
       ? tracer.startSpan(
           'gateway.pool.fetch',
@@ -126,13 +128,12 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       : undefined;
     try {
       const limit = this.#requestDeadline?.(context);
-      const send = () =>
-        this.#pool.send(body, headers, {
-          idempotent: !mutation,
-          deadline: limit?.deadline,
-          signal: limit?.signal,
-        });
-      result = span ? await otelContext.with(trace.setSpan(parent, span), send) : await send();
+      result = await this.#pool.send(body, headers, {
+        idempotent: !mutation,
+        deadline: limit?.deadline,
+        signal: limit?.signal,
+        traceContext: span ? trace.setSpan(parent, span) : parent,
+      });
       if (span) {
         span.setAttributes({
           'http.response.status_code': result.status,

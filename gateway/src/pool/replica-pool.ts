@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { failSpan, tracer } from '../telemetry/index.ts';
 import { DnsDiscovery, isDnsEntry, parseDnsEntry, type Resolver } from './discovery.ts';
 import { PoolError } from './errors.ts';
@@ -171,6 +171,12 @@ export interface SendOptions {
   signal?: AbortSignal | undefined;
   /** Deadline of the incoming request, in epoch ms (`Date.now()`); the fetch gets at most what is left. */
   deadline?: number | undefined;
+  /**
+   * The trace context the attempts belong to (the fetch span's). Passed rather than read from the active
+   * context: the gateway propagates trace context explicitly (no async-context store; telemetry/README).
+   * @default the active context
+   */
+  traceContext?: Context | undefined;
 }
 
 type Outcome =
@@ -385,6 +391,7 @@ export class ReplicaPool {
    */
   async send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
     if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.name} is closed`);
+    const traceContext = options.traceContext ?? context.active(); // before any await
     await this.#ready;
     const { signal, idempotent } = options;
     const limitMs = Number.isFinite(options.deadline)
@@ -420,7 +427,16 @@ export class ReplicaPool {
         if (next === 'failover') this.#counters.failovers++;
         const budgetMs =
           this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
-        const outcome = await this.#attempt(replica, body, headers, budgetMs, signal, attempt, retryReason);
+        const outcome = await this.#attempt(
+          replica,
+          body,
+          headers,
+          budgetMs,
+          signal,
+          attempt,
+          retryReason,
+          traceContext,
+        );
         if (retrySlot) {
           this.#budget.release();
           retrySlot = false;
@@ -585,11 +601,12 @@ export class ReplicaPool {
     signal: AbortSignal | undefined,
     attempt: number,
     retryReason: string | undefined,
+    traceContext: Context,
   ): Promise<Outcome> {
     // The attempt span (a client span: one per replica tried) when the fetch records; either way the
     // outgoing request carries the trace context, so the replica's server span is its child, and an
     // unsampled request stays unsampled downstream. Nothing is injected when tracing is off.
-    const parent = context.active();
+    const parent = traceContext;
     const span = trace.getSpan(parent)?.isRecording()
       ? tracer.startSpan(
           'gateway.pool.attempt',

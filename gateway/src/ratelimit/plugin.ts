@@ -3,7 +3,7 @@ import type { Principal } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { RequestCost } from '../cost/index.ts';
 import { RateLimitedError } from '../errors/index.ts';
-import { annotateRequest, withSpan } from '../telemetry/index.ts';
+import { annotateRequest, traceContextOf, withSpan } from '../telemetry/index.ts';
 import type { RatePolicy } from './bucket.ts';
 import { rateLimitHeaders } from './headers.ts';
 import { type RateDecision, type RateLimitStore, RateLimitStoreError } from './store.ts';
@@ -61,17 +61,22 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
           let decision: RateDecision;
           try {
             // A span only around the store call (a Redis round trip, whose command span nests in it).
-            decision = await withSpan('gateway.ratelimit', async (span) => {
-              const d = await deps.store.take(key, estimated, policy);
-              span?.setAttributes({
-                'enduser.id': principal.id,
-                'gateway.ratelimit.plan': name,
-                'gateway.ratelimit.cost': estimated,
-                'gateway.ratelimit.decision': d.allowed ? 'admitted' : 'limited',
-                'gateway.ratelimit.remaining': Math.max(0, Math.floor(d.remaining)),
-              });
-              return d;
-            });
+            decision = await withSpan(
+              'gateway.ratelimit',
+              async (span) => {
+                const d = await deps.store.take(key, estimated, policy);
+                span?.setAttributes({
+                  'enduser.id': principal.id,
+                  'gateway.ratelimit.plan': name,
+                  'gateway.ratelimit.cost': estimated,
+                  'gateway.ratelimit.decision': d.allowed ? 'admitted' : 'limited',
+                  'gateway.ratelimit.remaining': Math.max(0, Math.floor(d.remaining)),
+                });
+                return d;
+              },
+              undefined,
+              traceContextOf(rc.contextValue),
+            );
             annotateRequest(rc.contextValue, {
               rateLimit: decision.allowed ? 'admitted' : deps.mode === 'enforce' ? 'limited' : 'over_budget',
             });

@@ -13,6 +13,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { context as otelContext } from '@opentelemetry/api';
 import {
   buildAccessRules,
   createAuthentication,
@@ -42,6 +43,7 @@ import {
   createTelemetryPlugin,
   recordOf,
   type Tracing,
+  traceContextOf,
   traceExecution,
   traceRequests,
 } from '../telemetry/index.ts';
@@ -385,7 +387,10 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     context: async (req: IncomingMessage) => {
-      const principal = await authentication.authenticate(headerSource(req));
+      // the auth span's parent is the request's span (no async-context store: passed, not inherited)
+      const principal = await otelContext.with(traceContextOf(req) ?? otelContext.active(), () =>
+        authentication.authenticate(headerSource(req)),
+      );
       const context: GatewayContext = { principal, clientAddress: req.socket.remoteAddress ?? 'unknown' };
       // the request's telemetry record (access log, span attributes), for the plugins that fill it in
       bindRecord(context, recordOf(req));

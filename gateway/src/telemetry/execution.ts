@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { withSpan } from './spans.ts';
+import { recordOf, withSpan } from './spans.ts';
 
 /**
  * Puts each operation's execution (planning, or the cached plan, and every subgraph fetch) in a
@@ -9,8 +9,19 @@ import { withSpan } from './spans.ts';
 export function traceExecution(gateway: GatewayInterface): GatewayInterface {
   const wrap =
     (execute: GatewayExecutor): GatewayExecutor =>
-    (rc) =>
-      withSpan('gateway.execute', () => execute(rc));
+    (rc) => {
+      const record = recordOf(rc.context);
+      return withSpan(
+        'gateway.execute',
+        (_span, spanContext) => {
+          // the fetches of this operation hang under the execute span (data-source.ts reads it)
+          if (record && spanContext) record.execution = spanContext;
+          return execute(rc);
+        },
+        undefined,
+        record?.context,
+      );
+    };
   return {
     async load(options) {
       const loaded = await gateway.load(options);

@@ -6,5 +6,14 @@ export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.t
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 export { createTelemetryPlugin, type TelemetryPluginOptions } from './plugin.ts';
 export { type AccessLogEntry, traceRequests } from './request.ts';
-export { annotateRequest, bindRecord, failSpan, recordingSpan, recordOf, tracer, withSpan } from './spans.ts';
+export {
+  annotateRequest,
+  bindRecord,
+  failSpan,
+  recordingSpan,
+  recordOf,
+  traceContextOf,
+  tracer,
+  withSpan,
+} from './spans.ts';
 export { type SpanExportStats, startTracing, type Tracing, type TracingOptions } from './tracing.ts';

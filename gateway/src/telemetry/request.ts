@@ -71,8 +71,8 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
     }
     const traceparent = traceparentOf(span.spanContext());
     if (traceparent) res.setHeader('traceparent', traceparent);
-    const record: RequestRecord = { span };
     const active = trace.setSpan(parent, span);
+    const record: RequestRecord = { span, context: active };
     res.once('close', () => {
       const status = res.statusCode;
       if (span.isRecording()) {

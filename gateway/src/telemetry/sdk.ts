@@ -1,8 +1,15 @@
 import { createRequire } from 'node:module';
-import { type Attributes, context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
-import type * as ContextAsyncHooks from '@opentelemetry/context-async-hooks';
+import {
+  type Attributes,
+  context,
+  ProxyTracerProvider,
+  propagation,
+  type TextMapPropagator,
+  trace,
+} from '@opentelemetry/api';
 import type * as Instrumentation from '@opentelemetry/instrumentation';
 import type * as SdkTrace from '@opentelemetry/sdk-trace';
+import { SyncContextManager } from './context-manager.ts';
 
 // The parts of @opentelemetry/core and /resources used here, as sdk-node 0.223 has them (2.x; other
 // packages in the tree pull in 1.x copies, whose types these are not).
@@ -39,6 +46,9 @@ export interface SdkSetup {
   instrumentations: Instrumentation.Instrumentation[];
 }
 
+/** The tracer name @apollo/gateway 2.x uses (utilities/opentelemetry.js). */
+const APOLLO_GATEWAY_TRACER = 'apollo/gateway-js';
+
 const fromSdkNode = () => createRequire(createRequire(import.meta.url).resolve('@opentelemetry/sdk-node'));
 
 /**
@@ -58,18 +68,17 @@ export function loadSdk(): SdkParts {
 }
 
 /**
- * What `NodeSDK.start()` does for traces: instrumentations, the AsyncLocalStorage context manager, the W3C
+ * What `NodeSDK.start()` does for traces: instrumentations, a context manager (ours, not its AsyncLocalStorage one), the W3C
  * trace-context and baggage propagators, the resource (our service name under OTEL_SERVICE_NAME and
  * OTEL_RESOURCE_ATTRIBUTES, plus host and process), and the tracer provider. Returns its shutdown.
  */
 export function registerSdk(parts: SdkParts, setup: SdkSetup): () => Promise<void> {
   const load = fromSdkNode();
   const resources = load('@opentelemetry/resources') as Resources;
-  const { AsyncLocalStorageContextManager } = load(
-    '@opentelemetry/context-async-hooks',
-  ) as typeof ContextAsyncHooks;
   parts.registerInstrumentations({ instrumentations: setup.instrumentations });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // Not the SDK's AsyncLocalStorage manager: the gateway passes trace contexts explicitly
+  // (context-manager.ts says why).
+  context.setGlobalContextManager(new SyncContextManager().enable());
   propagation.setGlobalPropagator(
     new parts.core.CompositePropagator({
       propagators: [new parts.core.W3CTraceContextPropagator(), new parts.core.W3CBaggagePropagator()],
@@ -88,7 +97,14 @@ export function registerSdk(parts: SdkParts, setup: SdkSetup): () => Promise<voi
     resource: resource as never,
     spanProcessors: setup.spanProcessors,
   });
-  trace.setGlobalTracerProvider(provider);
+  // @apollo/gateway's own spans (its executor runs only for introspection, @defer and subscriptions
+  // here) would start from the active context after its awaits, which this manager does not carry: they
+  // would be stray root traces. Our execute, fetch and attempt spans cover that work.
+  const noop = new ProxyTracerProvider().getTracer('noop');
+  trace.setGlobalTracerProvider({
+    getTracer: (name, version, options) =>
+      name === APOLLO_GATEWAY_TRACER ? noop : provider.getTracer(name, version, options),
+  });
   return () => provider.shutdown();
 }
 

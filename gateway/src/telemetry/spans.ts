@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type AttributeValue,
+  type Context,
   context,
   isSpanContextValid,
   type Span,
@@ -25,19 +26,21 @@ export function recordingSpan(): Span | undefined {
 }
 
 /**
- * Runs `fn` in a child span of the active span when that one records; when it does not (an unsampled
- * request, or tracing off) `fn` runs as is and no span is allocated.
+ * Runs `fn` in a child span of `parentContext` (default: the active context) when that one records; when
+ * it does not (an unsampled request, or tracing off) `fn` runs as is and no span is allocated.
  */
 export async function withSpan<T>(
   name: string,
-  fn: (span: Span | undefined) => Promise<T>,
+  fn: (span: Span | undefined, spanContext: Context | undefined) => Promise<T>,
   attributes?: Attributes,
+  parentContext?: Context,
 ): Promise<T> {
-  const parent = context.active();
-  if (!trace.getSpan(parent)?.isRecording()) return fn(undefined);
+  const parent = parentContext ?? context.active();
+  if (!trace.getSpan(parent)?.isRecording()) return fn(undefined, undefined);
   const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
   try {
-    return await context.with(trace.setSpan(parent, span), fn, undefined, span);
+    const active = trace.setSpan(parent, span);
+    return await context.with(active, fn, undefined, span, active);
   } catch (error) {
     failSpan(span, error);
     throw error;
@@ -72,9 +75,13 @@ export interface RequestFacts {
   rateLimit?: string | undefined;
 }
 
-/** One request's facts plus its server span. */
+/** One request's facts plus its server span and the trace contexts its stages hang under. */
 export interface RequestRecord extends RequestFacts {
   span?: Span | undefined;
+  /** The server span's context: the parent of the auth, rate-limit and execute spans. */
+  context?: Context | undefined;
+  /** The execute span's context while the operation runs: the parent of every fetch span. */
+  execution?: Context | undefined;
 }
 
 // Each request's record, reachable from its IncomingMessage (the HTTP layer) and from its GraphQL
@@ -87,6 +94,15 @@ type Owner = { [RECORD]?: RequestRecord };
 /** Makes `record` the record of `owner` (the request, or its GraphQL context). */
 export function bindRecord(owner: object, record: RequestRecord | undefined): void {
   if (record) (owner as Owner)[RECORD] = record;
+}
+
+/**
+ * The trace context a stage of this request (given by its IncomingMessage or GraphQL context) runs
+ * under: the execute span's while the operation executes, else the server span's.
+ */
+export function traceContextOf(owner: object | undefined): Context | undefined {
+  const record = recordOf(owner);
+  return record?.execution ?? record?.context;
 }
 
 /** The record of a request or of its GraphQL context, if it has one. */
