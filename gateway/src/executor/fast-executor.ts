@@ -142,6 +142,10 @@ export function createFastExecution(apolloGateway: object, options: FastExecutor
     return prepared;
   };
 
+  // Read from the gateway's current service map at fetch time: no per-request copy of it.
+  const service = (name: string): GraphQLDataSource | undefined =>
+    Object.hasOwn(state.serviceMap, name) ? state.serviceMap[name]?.dataSource : undefined;
+
   const execute = async (
     rc: GatewayGraphQLRequestContext,
     prepared: Prepared,
@@ -155,11 +159,9 @@ export function createFastExecution(apolloGateway: object, options: FastExecutor
     const errors: GraphQLError[] = [];
     const supergraphSchema = state.supergraphSchema;
     if (!supergraphSchema) throw new Error('the gateway has no supergraph schema loaded');
-    const services: Record<string, GraphQLDataSource | undefined> = Object.create(null);
-    for (const [name, service] of Object.entries(state.serviceMap)) services[name] = service?.dataSource;
     const data = await executePlanNode(
       {
-        services,
+        service,
         requestContext: rc,
         supergraphSchema,
         variableDefinitions: prepared.operationVariables!,

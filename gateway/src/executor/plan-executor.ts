@@ -27,7 +27,8 @@ import {
 type ResultMap = Record<string, unknown>;
 
 export interface PlanRun {
-  readonly services: Readonly<Record<string, GraphQLDataSource | undefined>>;
+  /** The data source of a subgraph, looked up when a fetch needs it. */
+  service(name: string): GraphQLDataSource | undefined;
   readonly requestContext: GatewayGraphQLRequestContext;
   /** The supergraph as graphql-js (rewrites and `requires` type conditions use it, as Apollo does). */
   readonly supergraphSchema: GraphQLSchema;
@@ -313,7 +314,7 @@ function conditionValue(run: PlanRun, variable: string): boolean {
 }
 
 async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<void> {
-  const service = run.services[fetch.serviceName];
+  const service = run.service(fetch.serviceName);
   if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
 
   const entities: ResultMap[] = Array.isArray(cursor.data)
