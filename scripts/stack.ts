@@ -150,10 +150,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stateDir = options.stateDir ?? join(ROOT, '.tollgate');
   mkdirSync(stateDir, { recursive: true });
   const started: ChildProcess[] = [];
+  const gateways: ChildProcess[] = [];
+  let database: ChildProcess | undefined;
   let watcher: NodeJS.Timeout | undefined;
+  // Gateways first (nothing new reaches the replicas), then every replica at once (each drains on its
+  // own, so the stack stops in the time of the slowest, not the sum), then the database they used.
   const stopAll = async () => {
     clearInterval(watcher);
-    for (const child of [...started].reverse()) await stopChild(child);
+    await Promise.all(gateways.map((child) => stopChild(child)));
+    await Promise.all(started.filter((c) => c !== database).map((child) => stopChild(child)));
+    if (database) await stopChild(database);
   };
   try {
     let databaseUrl = options.databaseUrl;
@@ -168,6 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         /"ready":true/,
       );
       started.push(pg.child);
+      database = pg.child;
       databaseUrl = (JSON.parse(pg.line) as { url: string }).url;
     }
 
@@ -268,6 +275,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         options.readyTimeoutMs,
       );
       started.push(gateway.child);
+      gateways.push(gateway.child);
       gateway.child.stdout!.pipe(process.stdout);
       gateway.child.stderr!.pipe(process.stderr);
       return { child: gateway.child, url: /gateway ready at (\S+)/.exec(gateway.line)![1]! };

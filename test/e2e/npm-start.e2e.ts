@@ -5,16 +5,20 @@ import { gql, SAMPLE_QUERY } from '../fixtures/sample-query.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function descendants(pid: number): number[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+/** Every process under `pid`, with its command line (named in a failure). */
+function descendants(pid: number): Map<number, string> {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .trim()
     .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
-  const out: number[] = [];
+    .map((l) => {
+      const [child, parent, ...args] = l.trim().split(/\s+/);
+      return [Number(child), Number(parent), args.join(' ')] as const;
+    });
+  const out = new Map<number, string>();
   const walk = (p: number) => {
-    for (const [child, parent] of table) {
+    for (const [child, parent, args] of table) {
       if (parent === p) {
-        out.push(child);
+        out.set(child, args);
         walk(child);
       }
     }
@@ -64,7 +68,8 @@ describe('npm start on embedded defaults', () => {
     expect(body.errors).toBeUndefined();
     expect((body.data!.topProducts as unknown[]).length).toBe(5);
 
-    const pids = descendants(npm.pid!);
+    const processes = descendants(npm.pid!);
+    const pids = [...processes.keys()];
     expect(pids.length).toBeGreaterThanOrEqual(10); // launcher, database, 8 replicas, gateway
     const exited = new Promise<[number | null, string | null]>((resolve) =>
       npm.once('exit', (c, s) => resolve([c, s])),
@@ -74,9 +79,10 @@ describe('npm start on embedded defaults', () => {
     // npm itself re-raises the signal after forwarding it; the launcher under it exits 0.
     const [code, signal] = await exited;
     expect(code === 0 || signal === 'SIGTERM', `code ${code} signal ${signal}`).toBe(true);
-    const deadline = Date.now() + 15_000;
+    // each of the launcher's three phases (gateways, replicas, database) sends SIGKILL after 10 s
+    const deadline = Date.now() + 35_000;
     while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     console.log(`stack started in ${readyAt - startAt} ms, stopped in ${Date.now() - stopAt} ms`);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(alive).map((pid) => `${pid} ${processes.get(pid)}`)).toEqual([]);
   });
 });
