@@ -163,7 +163,8 @@ const files = tempFiles('executor');
 describe('the Tollgate executor answers exactly as Apollo Gateway does', () => {
   let catalog: TestSubgraph;
   let stock: TestSubgraph;
-  const gateways: Gateway[] = [];
+  // by executor, not by start order: both start at once and either may be ready first
+  const gateways = new Map<'tollgate' | 'apollo', Gateway>();
   let fastUrl: string;
   let apolloUrl: string;
 
@@ -188,13 +189,13 @@ describe('the Tollgate executor answers exactly as Apollo Gateway does', () => {
         },
       });
       const gateway = await createGateway({ config });
-      gateways.push(gateway);
+      gateways.set(executor, gateway);
       return gateway.listen();
     };
     [fastUrl, apolloUrl] = await Promise.all([start('tollgate'), start('apollo')]);
   });
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => g.close(100)));
+    await Promise.all([...gateways.values()].map((g) => g.close(100)));
     await Promise.all([catalog, stock].map((s) => s?.stop()));
   });
 
@@ -218,7 +219,7 @@ describe('the Tollgate executor answers exactly as Apollo Gateway does', () => {
   }
 
   it('the fast path served every case but introspection, which Apollo ran', async () => {
-    const stats = gateways[0]!.executorStats!;
+    const stats = gateways.get('tollgate')!.executorStats!;
     const before = { ...stats };
     const reached: string[] = [];
     for (const c of CASES) {
@@ -231,6 +232,6 @@ describe('the Tollgate executor answers exactly as Apollo Gateway does', () => {
     const notFast = ['a variable of the wrong type', 'introspection (left to Apollo)', 'validation error'];
     expect(CASES.map((c) => c.name).filter((n) => !reached.includes(n))).toEqual(notFast);
     expect(stats.apollo - before.apollo).toBe(1);
-    expect(gateways[1]!.executorStats).toBeUndefined();
+    expect(gateways.get('apollo')!.executorStats).toBeUndefined();
   });
 });
