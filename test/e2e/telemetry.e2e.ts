@@ -24,6 +24,8 @@ function ancestry(span: ReceivedSpan, byId: ReadonlyMap<string, ReceivedSpan>): 
 
 // The whole stack as `npm start` runs it (database, a replica per subgraph, gateway, each its own
 // process with the real OpenTelemetry SDK) exporting to an OTLP/HTTP receiver this test runs.
+const REDIS_URL = process.env.REDIS_URL;
+
 describe('one trace per request, gateway to SQL', () => {
   let receiver: OtlpReceiver;
   let stack: Stack;
@@ -37,7 +39,11 @@ describe('one trace per request, gateway to SQL', () => {
       // one replica each: the trace is the point here (the retry's attempt spans have their own test)
       replicas: 1,
       stateDir: `${process.cwd()}/.tollgate/e2e-telemetry-${process.pid}`,
+      // With REDIS_URL, the budgets and the subgraphs' loader cache are in Redis (a fresh cache prefix:
+      // a cold cache, so every loader still reaches SQL), and their commands are in the trace too.
+      ...(REDIS_URL ? { redisUrl: REDIS_URL } : {}),
       env: {
+        SUBGRAPH_CACHE_PREFIX: `tollgate-e2e-telemetry-${process.pid}-${Date.now()}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         // the subgraphs keep their default (parent-based: they follow the gateway)
@@ -46,6 +52,7 @@ describe('one trace per request, gateway to SQL', () => {
       gatewayConfig: {
         telemetry: { sampler: 'always_on' },
         ratelimit: {
+          keyPrefix: `tollgate:e2e-telemetry:${process.pid}:${Date.now()}:`,
           plans: {
             anonymous: { capacity: 1_000_000, restoreRate: 100_000 },
             free: { capacity: 1000, restoreRate: 50 },
@@ -106,6 +113,19 @@ describe('one trace per request, gateway to SQL', () => {
         'gateway.execute',
         'POST /graphql',
       ]);
+    }
+    if (REDIS_URL) {
+      const redis = trace.filter((s) => s.scope.includes('instrumentation-ioredis'));
+      // the gateway charges the budget under its rate-limit decision
+      const charge = redis.find((s) => s.service === 'tollgate-gateway');
+      expect(charge && byId.get(charge.parentSpanId)?.name).toBe('gateway.ratelimit');
+      // each subgraph reads its loader cache from within the DataLoader batch that needs it
+      const subgraphCommands = redis.filter((s) => s.service !== 'tollgate-gateway');
+      expect(new Set(subgraphCommands.map((s) => s.service)).size).toBeGreaterThanOrEqual(3);
+      for (const command of subgraphCommands)
+        expect(ancestry(command, byId).join(' < ')).toMatch(
+          /:subgraph\.loader\.batch < .*gateway\.pool\.attempt/,
+        );
     }
     const replicaServer = trace.find((s) => s.service === 'products' && s.kind === SERVER)!;
     const attempt = byId.get(replicaServer.parentSpanId)!;

@@ -52,6 +52,41 @@ describe('loadConfig', () => {
     expect(c.supergraph.file).toBe('/srv/sg.graphql');
   });
 
+  it('reads the standard OTEL_* variables into telemetry, and names a bad one', () => {
+    const c = loadConfig({
+      env: {
+        OTEL_SERVICE_NAME: 'edge',
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON',
+        OTEL_PROPAGATORS: 'b3multi, tracecontext',
+      },
+      cwd: dir,
+    });
+    expect(c.telemetry).toMatchObject({
+      serviceName: 'edge',
+      sampler: 'traceidratio',
+      samplerRatio: 0.25,
+      protocol: 'http/json',
+      propagators: ['b3multi', 'tracecontext'],
+    });
+    expect(loadConfig({ cwd: dir }).telemetry).toMatchObject({
+      enabled: true,
+      protocol: 'http/protobuf',
+      propagators: ['tracecontext', 'baggage'],
+    });
+    expect(loadConfig({ env: { OTEL_SDK_DISABLED: 'true' }, cwd: dir }).telemetry.enabled).toBe(false);
+    const issues = issuesOf(() =>
+      loadConfig({
+        env: { OTEL_PROPAGATORS: 'tracecontext,xray', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' },
+        cwd: dir,
+      }),
+    );
+    expect(issues.join('\n')).toMatch(/telemetry\.propagators\.1/);
+    expect(issues.join('\n')).toMatch(/telemetry\.protocol/);
+  });
+
   it("reads 'false' from the environment as false", () => {
     expect(loadConfig({ env: { GATEWAY_SERVER_IDE: 'false' }, cwd: dir }).server.ide).toBe(false);
   });

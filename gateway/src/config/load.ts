@@ -63,6 +63,16 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
   if (env.OTEL_BSP_MAX_QUEUE_SIZE) setPath(tree, ['telemetry', 'maxQueueSize'], env.OTEL_BSP_MAX_QUEUE_SIZE);
   if (env.OTEL_BSP_SCHEDULE_DELAY)
     setPath(tree, ['telemetry', 'scheduleDelayMs'], env.OTEL_BSP_SCHEDULE_DELAY);
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  if (protocol) setPath(tree, ['telemetry', 'protocol'], protocol.toLowerCase());
+  if (env.OTEL_PROPAGATORS?.trim())
+    setPath(
+      tree,
+      ['telemetry', 'propagators'],
+      env.OTEL_PROPAGATORS.split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    );
   const sections = CONFIG_SECTIONS;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('GATEWAY_') || value === undefined) continue;

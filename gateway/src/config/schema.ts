@@ -1,3 +1,4 @@
+import { PROPAGATORS, PROTOCOLS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
 
 const url = z.string().url();
@@ -702,6 +703,19 @@ export const GatewayConfigObject = z
           .min(0)
           .default(5000)
           .describe('How long spans wait to be exported as one batch (OTEL_BSP_SCHEDULE_DELAY).'),
+        protocol: z
+          .enum(PROTOCOLS)
+          .default('http/protobuf')
+          .describe(
+            'OTLP encoding of the exported spans (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL); the exporter reads the endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_* itself.',
+          ),
+        propagators: z
+          .array(z.enum(PROPAGATORS))
+          .min(1)
+          .default(['tracecontext', 'baggage'])
+          .describe(
+            'Trace context formats read from callers and sent to subgraphs (OTEL_PROPAGATORS, comma-separated); `none` sends and reads none.',
+          ),
         debugHeader: z
           .string()
           .default('tollgate-debug')

@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type { RatePolicy } from './bucket.ts';
 import { assertPoints, assertPolicy } from './bucket.ts';
@@ -215,10 +216,13 @@ class RedisStore implements RateLimitStore {
     if (this.#closed) throw new RateLimitStoreError('ratelimit redis store is closed');
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
+    // The command is sent after an await, where the gateway's synchronous context manager no longer holds
+    // the caller's span: send it in the context it was asked in, so its span hangs under the decision.
+    const send = context.bind(context.active(), op);
     const attempt = this.#whenReady().then(() => {
       // The caller has moved on (fallback or 503): sending now would charge a budget nobody answered for.
       if (timedOut) throw new RateLimitStoreError(`ratelimit ${what} abandoned after its deadline`);
-      return op();
+      return send();
     });
     // The loser of the race below must not surface as an unhandled rejection.
     attempt.catch(() => undefined);

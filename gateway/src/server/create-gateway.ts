@@ -14,6 +14,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { context as otelContext } from '@opentelemetry/api';
+import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import {
   buildAccessRules,
   createAuthentication,
@@ -47,7 +48,6 @@ import {
   traceExecution,
   traceRequests,
 } from '../telemetry/index.ts';
-import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { createHttpHandler } from './http-handler.ts';
 
 /** Per-request context every plugin sees. */

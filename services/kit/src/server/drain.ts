@@ -33,7 +33,7 @@ interface Activity {
  * nothing for `idleMs` are closed by the server, right after the event loop has read what arrived.
  * Leave this order intact.
  *
- * The gateway has the same helper (gateway/src/server/drain.ts); the two packages share no code.
+ * The gateway drains with it too (`@tollgate/kit/drain`).
  */
 export function createHttpDrain(server: Server): HttpDrain {
   let draining = false;

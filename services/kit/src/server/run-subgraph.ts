@@ -1,7 +1,12 @@
 import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
 import { createDb } from '../db/index.ts';
 import type { LoaderDefinitions } from '../loaders/index.ts';
-import { startTelemetry, type TelemetryEnv } from '../telemetry/index.ts';
+import {
+  startTelemetry,
+  type Telemetry,
+  type TelemetryEnv,
+  TelemetrySettingError,
+} from '../telemetry/index.ts';
 import type { Subgraph, SubgraphOptions } from './create-subgraph.ts';
 
 /** What a service's own `createSubgraph` takes: the kit's options minus the loaders it brings itself. */
@@ -73,7 +78,14 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     process.exit(1);
   }
   // First: the pg, ioredis and http instrumentations must be in place before the pool and server exist.
-  const telemetry = await startTelemetry(name, env);
+  let telemetry: Telemetry;
+  try {
+    telemetry = await startTelemetry(name, env);
+  } catch (err) {
+    if (!(err instanceof TelemetrySettingError)) throw err;
+    console.error(`${name}: ${err.message}`);
+    process.exit(1);
+  }
   const db = createDb(config.url, { max: config.poolMax });
   const cache: Cache | undefined = config.cache && createCache(config.cache);
   const signing = config.signingSecret === undefined ? undefined : { secret: config.signingSecret };
