@@ -222,6 +222,56 @@ describe('trusted documents', () => {
     expect(code(hijack)).toBe('BAD_REQUEST');
   });
 
+  it('serves a changed manifest without a restart, and keeps the serving list when the new file is unusable', async () => {
+    const listOf = (ops: { id: string; body: string }[]) =>
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: ops.map((o) => ({ ...o, type: 'query' })),
+      });
+    const PRICES = 'query Prices { topProducts(first: 1) { price } }';
+    const path = files.write('hot-manifest.json', listOf([{ id: 'top-upcs', body: TOP_UPCS }]));
+    const hot = await start({
+      persistedQueries: { trustedDocuments: { manifest: path, pollIntervalMs: 100 } },
+    });
+    const prices = () => post(hot, { query: PRICES });
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      const deadline = Date.now() + 5_000;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    expect(code(await prices())).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+
+    // a deploy adds an operation: it runs without a restart, and the old one still does
+    const added = Date.now();
+    files.write(
+      'hot-manifest.json',
+      listOf([
+        { id: 'top-upcs', body: TOP_UPCS },
+        { id: 'prices', body: PRICES },
+      ]),
+    );
+    await until('the added operation runs', async () => (await prices()).status === 200);
+    console.log(`manifest change served after ${Date.now() - added} ms`);
+    expect((await prices()).body).toMatchObject({ data: { topProducts: [{ price: 100 }] } });
+    expect((await post(hot, { documentId: 'top-upcs' })).status).toBe(200);
+
+    // a broken manifest is refused: the list serving stays, as it was
+    files.write('hot-manifest.json', '{"format": "apollo-persisted-query-manifest", "operations": [');
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await prices()).status).toBe(200);
+    expect(code(await post(hot, { query: '{ topProducts(first: 1) { upc } }' }))).toBe(
+      'PERSISTED_QUERY_NOT_IN_LIST',
+    );
+
+    // an operation removed from the list is refused again
+    files.write('hot-manifest.json', listOf([{ id: 'top-upcs', body: TOP_UPCS }]));
+    await until('the removed operation is refused', async () => (await prices()).status === 400);
+    expect(code(await prices())).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+  });
+
   it('audit mode runs unlisted operations', async () => {
     const audit = await start({ persistedQueries: { trustedDocuments: { manifest, mode: 'audit' } } });
     const res = await post(audit, { query: '{ topProducts(first: 1) { price } }' });

@@ -639,6 +639,17 @@ export const GatewayConfigObject = z
               .describe(
                 'enforce refuses any operation not in the manifest (PERSISTED_QUERY_NOT_IN_LIST, 400); audit runs it and logs it (for rolling the list out).',
               ),
+            watch: bool
+              .default(true)
+              .describe(
+                'Re-read the manifest when the file changes and serve the new list without a restart; a manifest that cannot be used is refused and the previous list keeps serving.',
+              ),
+            pollIntervalMs: z.coerce
+              .number()
+              .int()
+              .min(100)
+              .default(2_000)
+              .describe('How often the manifest file is checked for changes when watch is on.'),
           })
           .strict()
           .optional()

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import type { GatewayConfig } from '../config/index.ts';
@@ -28,7 +29,7 @@ export interface PersistedQueries<TContext extends BaseContext> {
   readonly apolloOption: false | { cache: DocumentStore; ttl: number };
   /** Enforces trusted documents (absent without a manifest). Put it before the cost and rate-limit plugins. */
   readonly plugin: ApolloServerPlugin<TContext> | undefined;
-  /** Registered operations in the manifest (0 without one). */
+  /** Registered operations in the manifest now serving (0 without one). */
   readonly manifestSize: number;
   /** For the HTTP handler: a `documentId` (body field or GET parameter) becomes extensions.persistedQuery. */
   rewriteRequest(request: RawGraphQLRequest): RawGraphQLRequest;
@@ -41,11 +42,28 @@ const PLACEHOLDER = '{ __typename }';
 const AUDIT_MEMORY = 1_000;
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
+/** What tells a changed manifest file from the one read (replaced, rewritten or resized). */
+interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+const stampOf = (path: string): FileStamp | undefined => {
+  try {
+    const { ino, size, mtimeMs } = statSync(path);
+    return { ino, size, mtimeMs };
+  } catch {
+    return undefined; // gone for now (a deploy replacing it): the serving list stays
+  }
+};
+const sameStamp = (a: FileStamp | undefined, b: FileStamp | undefined) =>
+  !a || (b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs);
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function trustPlugin<TContext extends BaseContext>(
-  trusted: TrustedDocuments,
+  current: () => TrustedDocuments,
   enforce: boolean,
   log: PersistedQueriesDeps['log'],
 ): ApolloServerPlugin<TContext> {
@@ -66,7 +84,7 @@ function trustPlugin<TContext extends BaseContext>(
         const { persistedQuery: _dropped, ...rest } = extensions;
         request.extensions = rest;
       };
-      const decision = trusted.check({ query: request.query, id });
+      const decision = current().check({ query: request.query, id });
       let refusal: GraphQLError;
       switch (decision.kind) {
         case 'listed':
@@ -118,14 +136,42 @@ export function createPersistedQueries<TContext extends BaseContext>(
 ): PersistedQueries<TContext> {
   const trustedConfig = options.trustedDocuments;
   let trusted: TrustedDocuments | undefined;
+  let manifestFile: FileStamp | undefined;
   try {
-    trusted = trustedConfig ? createTrustedDocuments(loadManifest(trustedConfig.manifest)) : undefined;
+    if (trustedConfig) {
+      manifestFile = stampOf(trustedConfig.manifest);
+      trusted = createTrustedDocuments(loadManifest(trustedConfig.manifest));
+    }
   } catch (error) {
     // start-up stops here: say which key to fix, as config errors do
     if (error instanceof PersistedManifestError)
       throw new PersistedManifestError(`persistedQueries.trustedDocuments.manifest: ${error.message}`);
     throw error;
   }
+  // Hot reload: a changed file is read again; a list that cannot be used leaves the serving one in place.
+  let lastReloadError: string | undefined;
+  const watcher =
+    trustedConfig?.watch && trusted
+      ? setInterval(() => {
+          const stamp = stampOf(trustedConfig.manifest);
+          if (sameStamp(stamp, manifestFile)) return;
+          try {
+            const next = createTrustedDocuments(loadManifest(trustedConfig.manifest));
+            trusted = next;
+            manifestFile = stamp;
+            lastReloadError = undefined;
+            deps.log?.('trusted documents manifest reloaded', { operations: next.size });
+          } catch (error) {
+            const message = (error as Error).message;
+            if (message !== lastReloadError)
+              deps.log?.('trusted documents manifest refused; the previous list keeps serving', {
+                error: message,
+              });
+            lastReloadError = message;
+          }
+        }, trustedConfig.pollIntervalMs)
+      : undefined;
+  watcher?.unref();
   const local = createMemoryDocumentStore({ maxBytes: options.maxMemoryBytes });
   const remote =
     options.apq && deps.redisUrl
@@ -152,10 +198,15 @@ export function createPersistedQueries<TContext extends BaseContext>(
     : local;
   return {
     apolloOption: options.apq ? { cache: store, ttl: options.ttlSeconds } : false,
-    plugin: trusted ? trustPlugin<TContext>(trusted, trustedConfig?.mode === 'enforce', deps.log) : undefined,
-    manifestSize: trusted?.size ?? 0,
+    plugin: trusted
+      ? trustPlugin<TContext>(() => trusted!, trustedConfig?.mode === 'enforce', deps.log)
+      : undefined,
+    get manifestSize() {
+      return trusted?.size ?? 0;
+    },
     rewriteRequest: documentIdToExtensions,
     async close() {
+      clearInterval(watcher);
       await remote?.close();
     },
   };
