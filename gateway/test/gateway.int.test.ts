@@ -210,13 +210,31 @@ describe('a subgraph with no live replica', () => {
         serviceName: 'reviews',
       });
       expect(partial.body.errors?.[0]?.path).toEqual(['topProducts', 0]);
+      // the gateway stays in its load balancer (it still answers everything but reviews), and says why
       const ready = await fetch(url.replace('/graphql', '/health/ready'));
-      expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { down: string[] }).down).toEqual([
-        'reviews http://127.0.0.1:9/graphql',
-      ]);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        status: 'degraded',
+        subgraphs: { reviews: { ready: false }, products: { ready: true } },
+        down: ['reviews http://127.0.0.1:9/graphql'],
+      });
     } finally {
       await gateway.close(100);
+    }
+    // server.readiness: all-subgraphs takes it out instead
+    const strict = await createGateway({
+      config: loadConfig({ base: { ...config, server: { ...config.server, readiness: 'all-subgraphs' } } }),
+    });
+    const strictUrl = await strict.listen();
+    try {
+      const ready = await fetch(strictUrl.replace('/graphql', '/health/ready'));
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({
+        status: 'not ready',
+        down: ['reviews http://127.0.0.1:9/graphql'],
+      });
+    } finally {
+      await strict.close(100);
       await p.stop();
     }
     // every replica of the only subgraph a query needs is down: nothing could be fetched → 503

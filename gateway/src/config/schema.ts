@@ -93,6 +93,12 @@ export const GatewayConfigObject = z
           .describe(
             'Answer introspection (__schema, __type) and put "Did you mean …" field suggestions in validation errors. Default: on when `development` is on (NODE_ENV=development), off otherwise.',
           ),
+        readiness: z
+          .enum(['gateway', 'all-subgraphs'])
+          .default('gateway')
+          .describe(
+            'What GET /health/ready needs for 200: `gateway`, a loaded supergraph and no shutdown under way (a subgraph with no replica up is reported, and its fields answer SUBGRAPH_UNAVAILABLE, but it does not take every gateway out of its load balancer); `all-subgraphs`, also a replica up for every subgraph.',
+          ),
         batching: bool
           .default(false)
           .describe(

@@ -90,6 +90,8 @@ export interface SupergraphStatus {
 
 export interface ReadinessReport {
   ready: boolean;
+  /** `degraded`: ready, but some subgraph has no replica up (`server.readiness: gateway`). */
+  state: 'ready' | 'degraded' | 'not ready';
   supergraph: SupergraphStatus;
   subgraphs: Record<string, { ready: boolean; replicas: ReplicaStats[] }>;
   /** Replicas that did not answer the last probe, as `subgraph url`. */
@@ -378,8 +380,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       for (const r of replicas) if (r.up === false) down.push(`${name} ${r.url}`);
       subgraphs[name] = { ready: replicas.some((r) => r.up !== false), replicas };
     }
-    const ready = !closing && Object.values(subgraphs).every((s) => s.ready);
-    return { ready, supergraph: { ...status }, subgraphs, down };
+    const everySubgraph = Object.values(subgraphs).every((s) => s.ready);
+    // By default a subgraph that is down everywhere degrades answers but leaves the gateway in rotation:
+    // failing every gateway's readiness for it would turn a partial outage into a total one.
+    const ready = !closing && (everySubgraph || config.server.readiness === 'gateway');
+    const state = !ready ? 'not ready' : everySubgraph ? 'ready' : 'degraded';
+    return { ready, state, supergraph: { ...status }, subgraphs, down };
   };
 
   const lag =
@@ -422,7 +428,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
         const report = await readiness();
         return {
           status: report.ready ? 200 : 503,
-          body: { status: report.ready ? 'ready' : 'not ready', ...report },
+          body: { status: report.state, ...report },
         };
       },
     },
