@@ -18,6 +18,12 @@ const loaders = {
     sql: 'SELECT id, name FROM kit_test.items WHERE id = ANY($1)',
     key: 'id',
   }),
+  // the same rows through the shared cache (the subgraph's default: in-process, cold at start)
+  cachedItemById: loadOne<{ id: string; name: string }>({
+    sql: 'SELECT id, name FROM kit_test.items WHERE id = ANY($1)',
+    key: 'id',
+    cache: {},
+  }),
 };
 type Context = SubgraphContext<typeof loaders>;
 
@@ -32,6 +38,7 @@ const definition: ServiceDefinition<typeof loaders> = {
     type Query {
       whoami: String
       items(ids: [ID!]!): [Item]!
+      cachedItems(ids: [ID!]!): [Item]!
       slow: String!
       fail(bad: Boolean!): String
     }
@@ -40,6 +47,8 @@ const definition: ServiceDefinition<typeof loaders> = {
     Query: {
       whoami: (_: unknown, __: unknown, ctx: Context) => ctx.userId ?? null,
       items: (_: unknown, { ids }: { ids: string[] }, ctx: Context) => ctx.loaders.itemById.loadMany(ids),
+      cachedItems: (_: unknown, { ids }: { ids: string[] }, ctx: Context) =>
+        ctx.loaders.cachedItemById.loadMany(ids),
       // Holds the request open until the test calls release().
       slow: () => new Promise((resolve) => (release = () => resolve('done'))),
       fail: (_: unknown, { bad }: { bad: boolean }) => {
@@ -215,6 +224,36 @@ describe('createSubgraph', () => {
     const after = await health();
     expect(after).toEqual({ status: 'ok', service: 'kit-test', requests: before.requests + 2 });
     expect(subgraph.requests).toBe(after.requests);
+  });
+
+  it('serves Prometheus metrics whose loader counters move by what a query loaded', async () => {
+    const scrape = async () => {
+      const res = await fetch(url.replace('/graphql', '/metrics'));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const samples = new Map<string, number>();
+      for (const line of (await res.text()).split('\n')) {
+        if (!line || line.startsWith('#')) continue;
+        const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+        expect(m, `not Prometheus text: ${line}`).not.toBeNull();
+        samples.set(m![1]!, Number(m![2]));
+      }
+      return samples;
+    };
+    const labels = 'service="kit-test",loader="cachedItemById"';
+    const before = await scrape();
+    const query = JSON.stringify({ query: '{ cachedItems(ids: ["41", "42", "43"]) { id } }' });
+    await post(url, query);
+    await post(url, query);
+    const after = await scrape();
+    const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('subgraph_graphql_requests_total{service="kit-test"}')).toBe(2);
+    expect(delta(`subgraph_loader_batches_total{${labels}}`)).toBe(2);
+    // cold: three keys from one statement; warm: the same three from the shared cache, no statement
+    expect(delta(`subgraph_loader_keys_total{${labels},source="database"}`)).toBe(3);
+    expect(delta(`subgraph_loader_keys_total{${labels},source="cache"}`)).toBe(3);
+    expect(delta(`subgraph_loader_statements_total{${labels}}`)).toBe(1);
+    expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
   });
 
   it('answers unknown paths with 404', async () => {

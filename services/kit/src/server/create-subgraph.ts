@@ -24,6 +24,7 @@ import {
 } from '../loaders/index.ts';
 import { type ForwardedPrincipal, SignatureError, verifySignedRequest } from '../signing/index.ts';
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
+import { subgraphMetrics } from '../telemetry/metrics.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
@@ -254,6 +255,16 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
         return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /health');
       }
       return this.#health(res);
+    }
+    if (url.pathname === '/metrics') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /metrics');
+      }
+      const metrics = subgraphMetrics(this.name, () => this.requests);
+      const text = await metrics.scrape();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
     }
     sendGraphQLError(res, 404, 'NOT_FOUND', `No route for ${url.pathname}`);
   }
