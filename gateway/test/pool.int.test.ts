@@ -385,6 +385,76 @@ describe('replica pool with real replica processes', () => {
     }
   });
 
+  it('a hung subgraph with the circuit breaker on: fetches fail at once while open, and trials bring traffic back', async () => {
+    await Promise.all(reviews.map((r) => r.control({ delayMs: 5_000 })));
+    const { gateway, url } = await startGateway({
+      ...FAST_CHECKS,
+      overrides: {
+        reviews: {
+          timeoutMs: 300,
+          circuitBreaker: {
+            enabled: true,
+            minRequests: 6,
+            windowMs: 10_000,
+            openMs: 1_500,
+            halfOpenRequests: 2,
+          },
+        },
+      },
+    });
+    const reviewsPool = gateway.pools.get('reviews')!;
+    const received = async () =>
+      (await Promise.all(reviews.map((r) => r.state()))).reduce((n, s) => n + s.requests, 0);
+    const reviewsNull = [
+      { upc: '1', name: 'Product 1', reviews: null },
+      { upc: '2', name: 'Product 2', reviews: null },
+    ];
+    try {
+      // six fetches wait out the 300 ms timeout, and the circuit opens
+      const slow = await Promise.all(Array.from({ length: 6 }, () => gql(url, FULL)));
+      for (const r of slow) expect(r.body.errors?.[0]?.extensions?.reason).toBe('POOL_TIMEOUT');
+      expect(reviewsPool.snapshot().circuit).toMatchObject({ state: 'open', opened: 1 });
+
+      // while open: no wait, no request to the subgraph, the other subgraph's data as before
+      const before = await received();
+      const fast: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await gql(url, FULL);
+        fast.push(r.ms);
+        expect(r.status).toBe(200);
+        expect(r.body.data).toEqual({ topProducts: reviewsNull });
+        expect(r.body.errors?.[0]?.extensions).toMatchObject({
+          code: 'SUBGRAPH_UNAVAILABLE',
+          serviceName: 'reviews',
+          reason: 'POOL_CIRCUIT_OPEN',
+        });
+      }
+      expect(await received()).toBe(before);
+      log(
+        `circuit open: answers in ${fast.map((ms) => ms.toFixed(0)).join(', ')} ms against ${slow.map((r) => r.ms.toFixed(0)).join(', ')} ms before it opened`,
+      );
+      expect(Math.min(...fast)).toBeLessThan(150);
+
+      // the subgraph recovers; after openMs two trial fetches succeed and the circuit closes
+      await Promise.all(reviews.map((r) => r.control({ delayMs: 0 })));
+      const recovered = performance.now();
+      await waitFor(() => reviewsPool.snapshot().circuit?.state !== 'open', 5_000, 'the circuit half-opens');
+      for (let i = 0; i < 2; i++) {
+        const r = await gql(url, FULL);
+        expect(r.body.errors).toBeUndefined();
+        expect(r.body.data).toEqual(FULL_DATA);
+      }
+      expect(reviewsPool.snapshot().circuit).toMatchObject({ state: 'closed', opened: 1 });
+      log(`circuit closed ${(performance.now() - recovered).toFixed(0)} ms after the subgraph recovered`);
+      const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      expect(metrics).toMatch(/gateway_pool_circuit_events_total\{subgraph="reviews",event="rejected"\} 5\b/);
+      expect(metrics).toMatch(/gateway_pool_circuit_open\{subgraph="reviews"\} 0\b/);
+    } finally {
+      await Promise.all(reviews.map((r) => r.control({ delayMs: 0 })));
+      await gateway.close(100);
+    }
+  });
+
   it('mutations are never executed twice when replicas are killed mid-stream (T-F1)', async () => {
     const { gateway, url } = await startGateway(FAST_CHECKS);
     const before = readRows().length;

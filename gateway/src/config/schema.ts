@@ -8,6 +8,42 @@ const bool = z.preprocess(
   z.boolean(),
 );
 
+const circuitBreakerSchema = z
+  .object({
+    enabled: bool.default(false).describe('Turn the circuit breaker on.'),
+    failureRatePercent: z.coerce
+      .number()
+      .min(1)
+      .max(100)
+      .default(50)
+      .describe('Share of failed fetches in the window that opens the circuit (percent).'),
+    minRequests: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(20)
+      .describe('Fewest fetches in the window before its failure rate counts.'),
+    windowMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .default(10_000)
+      .describe('Rolling window of fetch outcomes (ms).'),
+    openMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5_000)
+      .describe('How long the circuit stays open before trial fetches go through (ms).'),
+    halfOpenRequests: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(3)
+      .describe('Trial fetches after openMs: all must succeed to close the circuit; one failure reopens it.'),
+  })
+  .strict();
+
 const SubgraphSchema = z
   .object({
     name: z
@@ -338,6 +374,11 @@ export const GatewayConfigObject = z
           .strict()
           .default({})
           .describe('Retries of idempotent fetches (queries) on resets, timeouts and these statuses.'),
+        circuitBreaker: circuitBreakerSchema
+          .default({})
+          .describe(
+            "Per-subgraph circuit breaker: while most of a subgraph's recent fetches fail (timeouts, refused or broken connections, 5xx), its fetches fail at once with SUBGRAPH_UNAVAILABLE instead of each waiting out the timeout; after openMs, halfOpenRequests trial fetches decide whether traffic resumes.",
+          ),
         discovery: z
           .object({
             refreshMs: z.coerce
@@ -378,6 +419,9 @@ export const GatewayConfigObject = z
                   .positive()
                   .optional()
                   .describe('Concurrency limit per replica of this subgraph.'),
+                circuitBreaker: circuitBreakerSchema
+                  .optional()
+                  .describe('Circuit breaker of this subgraph (replaces pool.circuitBreaker for it).'),
               })
               .strict(),
           )

@@ -5,6 +5,7 @@ export type PoolErrorCode =
   | 'POOL_UPSTREAM_ERROR'
   | 'POOL_BAD_RESPONSE'
   | 'POOL_OVERLOADED'
+  | 'POOL_CIRCUIT_OPEN'
   | 'POOL_ABORTED';
 
 /**
@@ -14,6 +15,7 @@ export type PoolErrorCode =
  * - POOL_UPSTREAM_ERROR: the connection broke after the request was sent, or the last answer was a 5xx.
  * - POOL_BAD_RESPONSE: an answer that is not a GraphQL response.
  * - POOL_OVERLOADED: every candidate replica is at its concurrency limit (fail fast, no queueing).
+ * - POOL_CIRCUIT_OPEN: the subgraph's circuit breaker is open (most of its recent fetches failed).
  * - POOL_ABORTED: the caller's signal aborted the fetch.
  * - POOL_CLOSED: the pool is shut down.
  */

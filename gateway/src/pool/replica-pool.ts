@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { failSpan, tracer } from '../telemetry/index.ts';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitSnapshot } from './circuit-breaker.ts';
 import { DnsDiscovery, isDnsEntry, parseDnsEntry, type Resolver } from './discovery.ts';
-import { PoolError } from './errors.ts';
+import { PoolError, type PoolErrorCode } from './errors.ts';
 import type { CheckResult } from './health.ts';
 import type { LatencySummary } from './latency.ts';
 import { OutlierDetector, type OutlierOptions } from './outlier.ts';
@@ -38,6 +39,12 @@ export interface PoolOutlierOptions extends OutlierOptions {
   unejectOnActiveCheck?: boolean;
 }
 
+/** The subgraph's circuit breaker, on when `enabled`. */
+export interface PoolCircuitBreakerOptions extends CircuitBreakerOptions {
+  /** @default false */
+  enabled?: boolean;
+}
+
 /** Per-subgraph overrides, keyed by subgraph name in `overrides`; each defaults to the pool-wide value. */
 export interface PoolOverrides {
   /** Fetch deadline for this subgraph. @default ReplicaPoolOptions.timeoutMs */
@@ -48,6 +55,8 @@ export interface PoolOverrides {
   strategy?: StrategyName | undefined;
   /** Concurrency limit per replica of this subgraph. @default ReplicaPoolOptions.maxConcurrentPerReplica */
   maxConcurrentPerReplica?: number | undefined;
+  /** Circuit breaker of this subgraph. @default ReplicaPoolOptions.circuitBreaker */
+  circuitBreaker?: PoolCircuitBreakerOptions | undefined;
 }
 
 export interface ReplicaPoolOptions {
@@ -80,6 +89,8 @@ export interface ReplicaPoolOptions {
   healthCheck?: HealthCheckOptions;
   outlier?: PoolOutlierOptions;
   retry?: RetryOptions;
+  /** Fail fetches at once while the subgraph fails most of them (circuit-breaker.ts). @default off */
+  circuitBreaker?: PoolCircuitBreakerOptions;
   discovery?: {
     /** How often `dns://` entries are resolved again. @default 10000 */
     refreshMs?: number;
@@ -151,6 +162,8 @@ export interface PoolSnapshot {
   /** Fetches refused because every candidate replica was at `maxConcurrentPerReplica`. */
   overloaded: number;
   ejections: number;
+  /** The circuit breaker; undefined when it is off. */
+  circuit: CircuitSnapshot | undefined;
   outstanding: number;
   replicas: ReplicaStats[];
   /** Last DNS discovery failure, if the last round had one. */
@@ -191,6 +204,14 @@ const nowMs = () => performance.now();
  * replica within a budget and a deadline, and feeds every answer back into outlier detection and the
  * latency estimate. The data source only calls `send`.
  */
+/** Fetch failures that count against the circuit: the subgraph timed out, refused, broke or answered 5xx. */
+const CIRCUIT_FAILURES: ReadonlySet<PoolErrorCode> = new Set<PoolErrorCode>([
+  'POOL_TIMEOUT',
+  'POOL_NO_HEALTHY_REPLICA',
+  'POOL_UPSTREAM_ERROR',
+  'POOL_BAD_RESPONSE',
+]);
+
 export class ReplicaPool {
   readonly name: string;
   #replicas: Replica[] = [];
@@ -221,6 +242,7 @@ export class ReplicaPool {
     retry: { maxAttempts: number; baseMs: number; maxMs: number; onStatus: readonly number[] };
     discoveryRefreshMs: number;
   };
+  readonly #breaker: CircuitBreaker | undefined;
   readonly #counters = {
     requests: 0,
     failed: 0,
@@ -289,6 +311,8 @@ export class ReplicaPool {
     });
     this.#outlier = new OutlierDetector(options.outlier ?? {}, this.#clock);
     this.#budget = new RetryBudget(retry);
+    const circuit = override.circuitBreaker ?? options.circuitBreaker;
+    this.#breaker = circuit?.enabled ? new CircuitBreaker(circuit, this.#clock) : undefined;
 
     this.#resolver = options.resolver;
     for (const url of urls) this.addReplica(url);
@@ -379,6 +403,7 @@ export class ReplicaPool {
       timeoutMs: this.#o.timeoutMs,
       panic: this.#inPanic(),
       ...this.#counters,
+      circuit: this.#breaker?.snapshot(),
       outstanding: this.#budget.active,
       replicas,
       discoveryError: this.#discoveryError,
@@ -391,6 +416,28 @@ export class ReplicaPool {
    */
   async send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
     if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.name} is closed`);
+    const breaker = this.#breaker;
+    if (!breaker) return this.#send(body, headers, options);
+    const permit = breaker.tryAcquire();
+    if (!permit) {
+      throw new PoolError(
+        'POOL_CIRCUIT_OPEN',
+        `${this.name}: circuit open (too many of its recent fetches failed); trial fetches in ${Math.ceil(breaker.openForMs)} ms`,
+      );
+    }
+    try {
+      const result = await this.#send(body, headers, options);
+      breaker.record(permit, result.status < 500);
+      return result;
+    } catch (error) {
+      // what says something about the subgraph counts; a caller's abort or a local limit does not
+      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code)) breaker.record(permit, false);
+      else breaker.release(permit);
+      throw error;
+    }
+  }
+
+  async #send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
     const traceContext = options.traceContext ?? context.active(); // before any await
     await this.#ready;
     const { signal, idempotent } = options;

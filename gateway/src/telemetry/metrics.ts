@@ -115,6 +115,32 @@ export function createGatewayMetrics(
       }
     },
   );
+  mirrored(
+    'gateway_pool_circuit_events_total',
+    'Circuit breaker events per subgraph: opened (most of its recent fetches failed), rejected (a fetch failed at once while open).',
+    ['subgraph', 'event'],
+    (set) => {
+      for (const [subgraph, pool] of pools) {
+        const c = pool.snapshot().circuit;
+        if (!c) continue;
+        set({ subgraph, event: 'opened' }, c.opened);
+        set({ subgraph, event: 'rejected' }, c.rejected);
+      }
+    },
+  );
+  new Gauge({
+    name: 'gateway_pool_circuit_open',
+    help: "1 while the subgraph's circuit is open or half-open (fetches fail at once, or only trials go through), 0 when closed. Absent when the breaker is off.",
+    labelNames: ['subgraph'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [subgraph, pool] of pools) {
+        const c = pool.snapshot().circuit;
+        if (c) this.set({ subgraph }, c.state === 'closed' ? 0 : 1);
+      }
+    },
+  });
   mirrored('gateway_pool_ejections_total', 'Replicas ejected by outlier detection.', ['subgraph'], (set) => {
     for (const [subgraph, pool] of pools) set({ subgraph }, pool.snapshot().ejections);
   });
