@@ -1,4 +1,4 @@
-import { PROPAGATORS, PROTOCOLS } from '@tollgate/kit/tracing';
+import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
 
 const url = z.string().url();
@@ -730,14 +730,7 @@ export const GatewayConfigObject = z
           .default('tollgate-gateway')
           .describe("service.name of the gateway's spans (OTEL_SERVICE_NAME)."),
         sampler: z
-          .enum([
-            'always_on',
-            'always_off',
-            'traceidratio',
-            'parentbased_always_on',
-            'parentbased_always_off',
-            'parentbased_traceidratio',
-          ])
+          .enum(SAMPLERS)
           .default('parentbased_always_on')
           .describe(
             "Which requests are traced (OTEL_TRACES_SAMPLER): parentbased_* follow the caller's traceparent when there is one.",

@@ -414,10 +414,20 @@ export class ReplicaPool {
    * POSTs a GraphQL body to one replica. Idempotent fetches are retried on another replica on resets,
    * timeouts and retryable statuses; any fetch moves on after a refused connection (nothing was sent).
    */
-  async send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+  send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+    // no extra promise per fetch when the breaker is off
+    return this.#breaker
+      ? this.#sendThrough(this.#breaker, body, headers, options)
+      : this.#send(body, headers, options);
+  }
+
+  async #sendThrough(
+    breaker: CircuitBreaker,
+    body: string,
+    headers: Record<string, string>,
+    options: SendOptions,
+  ): Promise<SendResult> {
     if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.name} is closed`);
-    const breaker = this.#breaker;
-    if (!breaker) return this.#send(body, headers, options);
     const permit = breaker.tryAcquire();
     if (!permit) {
       throw new PoolError(
@@ -438,6 +448,7 @@ export class ReplicaPool {
   }
 
   async #send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+    if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.name} is closed`);
     const traceContext = options.traceContext ?? context.active(); // before any await
     await this.#ready;
     const { signal, idempotent } = options;
