@@ -87,6 +87,29 @@ describe('loadConfig', () => {
     expect(issues.join('\n')).toMatch(/telemetry\.protocol/);
   });
 
+  it('names the key of a bad readiness, circuit breaker or manifest watch setting', () => {
+    const path = file(
+      'new-keys.yaml',
+      [
+        'server: { readiness: sometimes }',
+        'pool:',
+        '  circuitBreaker: { enabled: true, failureRatePercent: 0, halfOpenRequests: -1 }',
+        '  overrides: { reviews: { circuitBreaker: { openMs: soon } } }',
+        'persistedQueries:',
+        '  trustedDocuments: { manifest: m.json, pollIntervalMs: 10 }',
+      ].join('\n'),
+    );
+    const issues = issuesOf(() => loadConfig({ argv: ['--config', path], cwd: dir })).join('\n');
+    for (const key of [
+      'server.readiness',
+      'pool.circuitBreaker.failureRatePercent',
+      'pool.circuitBreaker.halfOpenRequests',
+      'pool.overrides.reviews.circuitBreaker.openMs',
+      'persistedQueries.trustedDocuments.pollIntervalMs',
+    ])
+      expect(issues).toContain(key);
+  });
+
   it("reads 'false' from the environment as false", () => {
     expect(loadConfig({ env: { GATEWAY_SERVER_IDE: 'false' }, cwd: dir }).server.ide).toBe(false);
   });

@@ -254,6 +254,11 @@ describe('createSubgraph', () => {
     expect(delta(`subgraph_loader_keys_total{${labels},source="cache"}`)).toBe(3);
     expect(delta(`subgraph_loader_statements_total{${labels}}`)).toBe(1);
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+    // anything but GET or HEAD is refused, naming the method to use, and the replica keeps serving
+    const wrong = await fetch(url.replace('/graphql', '/metrics'), { method: 'POST', body: '{}' });
+    expect(wrong.status).toBe(405);
+    expect(((await wrong.json()) as Body).errors?.[0]?.message).toBe('Use GET /metrics');
+    expect((await post(url, JSON.stringify({ query: '{ whoami }' }))).status).toBe(200);
   });
 
   it('answers unknown paths with 404', async () => {
