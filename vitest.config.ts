@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 const graphql = createRequire(import.meta.url).resolve('graphql');
 const resolve = { alias: [{ find: /^graphql$/, replacement: graphql }] };
 
-// Test tiers are chosen by file suffix (STYLE.md): unit and plugin tests sit beside the code,
+// Test tiers are chosen by file suffix (docs/design.md#layout): unit and plugin tests sit beside the code,
 // integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts, faults
 // staged against the whole stack in test/chaos/*.chaos.ts.
 export default defineConfig({

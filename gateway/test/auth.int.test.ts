@@ -187,7 +187,7 @@ function secretsOf(token: string): string[] {
   return [token, ...token.split('.').filter((part) => part.length >= 8), ...key.material];
 }
 
-describe('JWT rejections through the gateway (REFERENCE.md §5)', () => {
+describe('JWT rejections through the gateway (RFC 8725; docs/design.md#jwt-validation)', () => {
   type Row = [
     id: string,
     what: string,

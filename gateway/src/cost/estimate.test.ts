@@ -25,7 +25,7 @@ function failure(run: () => unknown): CostAnalysisError {
   throw new Error('expected a CostAnalysisError');
 }
 
-describe('REFERENCE.md §1 oracles', () => {
+describe('cost oracles T-C1…T-C7 (docs/design.md#query-cost)', () => {
   it('T-C1: objects cost 1, scalars 0', () => {
     expect(cost(books, `query { book(id: 1) ${SELECTION} }`)).toBe(4);
   });

@@ -6,7 +6,7 @@ import { type EstimateOptions, prepareOperation } from './operation.ts';
 export type { EstimateOptions } from './operation.ts';
 
 /**
- * Static cost of the selected operation before execution, per REFERENCE.md §1 (IBM cost directives as the
+ * Static cost of the selected operation before execution, per docs/design.md#query-cost (IBM cost directives as the
  * Apollo Router computes them). Pure and synchronous; throws `CostAnalysisError` for operations that
  * cannot be costed, including the `requireOneSlicingArgument` rule.
  */

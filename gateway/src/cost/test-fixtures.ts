@@ -1,4 +1,4 @@
-// Schemas for the cost tests (REFERENCE.md §1 oracles T-C1…T-C7 and the extra rule cases).
+// Schemas for the cost tests (docs/design.md#query-cost: oracles T-C1…T-C7 and the extra rule cases).
 
 export const COST_DIRECTIVES = /* GraphQL */ `
   directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR

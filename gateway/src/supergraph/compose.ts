@@ -137,7 +137,7 @@ function linkUrl(node: DirectiveNode): string {
 }
 
 /**
- * @apollo/gateway refuses a supergraph whose authorization links say `for: SECURITY` (SEAMS.md §2). We drop
+ * @apollo/gateway refuses a supergraph whose authorization links say `for: SECURITY` (docs/design.md#where-tollgate-plugs-into-apollo-gateway). We drop
  * that argument so the gateway loads it, and enforce the directives ourselves in the auth plugin.
  * Leave this intact: without the auth plugin, removing `for: SECURITY` removes the gateway's fail-closed net.
  */

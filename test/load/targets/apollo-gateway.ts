@@ -11,7 +11,7 @@ import { type DirectiveNode, Kind, parse, print, visit } from 'graphql';
 import { stopWithParent } from '../lib/child.ts';
 
 // This file runs under tsx, which turns on source-mapped stack traces; plain `node gateway.mjs` (the way
-// Apollo Gateway is deployed and measured in PERF-NOTES.md) has them off. Its default fetcher builds an
+// Apollo Gateway is deployed, and how docs/design.md#performance measured it) has them off. Its default fetcher builds an
 // Error stack on every subgraph request, so leaving them on would overstate Apollo's CPU per request.
 process.setSourceMapsEnabled(false);
 
