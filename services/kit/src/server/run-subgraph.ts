@@ -51,6 +51,8 @@ export interface SubgraphEnv extends TelemetryEnv {
    * serves only signed requests (401/403 otherwise); unset, it serves anyone and says so at startup.
    */
   TOLLGATE_SIGNING_SECRET?: string;
+  /** Set by the launcher (`npm start`) to its pid: the replica stops when that process is gone. */
+  TOLLGATE_PARENT_PID?: string;
 }
 
 interface Config {
@@ -125,7 +127,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Started by the launcher (`npm start`)? Then stop when it is gone, even if it was SIGKILLed.
-  const launcher = Number(process.env.TOLLGATE_PARENT_PID);
+  const launcher = Number(env.TOLLGATE_PARENT_PID);
   if (launcher) {
     setInterval(() => {
       if (!stopping && process.ppid !== launcher) void stop('SIGTERM');
