@@ -22,7 +22,12 @@ import {
   type LoaderDefinitions,
   type LoaderOptions,
 } from '../loaders/index.ts';
-import { type ForwardedPrincipal, SignatureError, verifySignedRequest } from '../signing/index.ts';
+import {
+  assertSigningSecret,
+  type ForwardedPrincipal,
+  SignatureError,
+  verifySignedRequest,
+} from '../signing/index.ts';
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
 import { subgraphMetrics } from '../telemetry/metrics.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
@@ -156,9 +161,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     if (opts.signing !== undefined) {
       const { secret, maxSkewMs = 30_000 } = opts.signing;
       // Checked here so a bad secret stops the replica at startup, not at its first request.
-      if (typeof secret !== 'string' || secret.length < 32) {
-        throw new TypeError('signing.secret: expected at least 32 characters');
-      }
+      assertSigningSecret(secret, 'signing.secret');
       if (!Number.isFinite(maxSkewMs) || maxSkewMs < 0)
         throw new TypeError('signing.maxSkewMs: expected a non-negative number');
       this.#signing = { secret, maxSkewMs };

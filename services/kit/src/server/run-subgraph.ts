@@ -1,6 +1,7 @@
 import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
 import { createDb } from '../db/index.ts';
 import type { LoaderDefinitions } from '../loaders/index.ts';
+import { assertSigningSecret } from '../signing/index.ts';
 import {
   startTelemetry,
   type Telemetry,
@@ -153,8 +154,8 @@ function readEnv(env: SubgraphEnv): Config {
 function readSigningSecret(env: SubgraphEnv): string | undefined {
   const secret = env.TOLLGATE_SIGNING_SECRET;
   if (secret === undefined || secret === '') return undefined;
-  // Never echo the value: this line goes to logs.
-  if (secret.length < 32) throw new Error('TOLLGATE_SIGNING_SECRET: expected at least 32 characters');
+  // Never echo the value: this line goes to logs (assertSigningSecret names only the variable).
+  assertSigningSecret(secret, 'TOLLGATE_SIGNING_SECRET');
   return secret;
 }
 
