@@ -16,6 +16,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { type Cache, createCache } from '../cache/index.ts';
 import type { Db } from '../db/index.ts';
+import { HttpError, sendJson } from '../http/index.ts';
 import {
   type BatchEvent,
   createLoaders,
@@ -31,7 +32,7 @@ import {
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
 import { subgraphMetrics } from '../telemetry/metrics.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
-import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
+import { readJsonBody, sendGraphQLError } from './http.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 
 export interface SubgraphOptions<L extends LoaderDefinitions> {
