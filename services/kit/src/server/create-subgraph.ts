@@ -22,6 +22,7 @@ import {
   createLoaders,
   type LoaderDefinitions,
   type LoaderOptions,
+  loaderStats,
 } from '../loaders/index.ts';
 import {
   assertSigningSecret,
@@ -30,9 +31,9 @@ import {
   verifySignedRequest,
 } from '../signing/index.ts';
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
-import { subgraphMetrics } from '../telemetry/metrics.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { readJsonBody, sendGraphQLError } from './http.ts';
+import { subgraphMetrics } from './metrics.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 
 export interface SubgraphOptions<L extends LoaderDefinitions> {
@@ -264,7 +265,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /metrics');
       }
-      const metrics = subgraphMetrics(this.name, () => this.requests);
+      const metrics = subgraphMetrics(this.name, { requests: () => this.requests, loaders: loaderStats });
       const text = await metrics.scrape();
       res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);
