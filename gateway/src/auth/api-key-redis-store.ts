@@ -32,7 +32,9 @@ class RedisStore implements ApiKeyStore {
   constructor(options: RedisApiKeyStoreOptions) {
     this.#owned = typeof options.redis === 'string';
     // Own client: fail a command after one reconnect attempt rather than queue it for long; a request
-    // whose key cannot be checked must fail, not hang.
+    // whose key cannot be checked must fail, not hang. Not the stores' RedisConnection (@tollgate/kit/redis)
+    // on purpose: a key check has no fallback to fail fast to, so it may wait for a connection in
+    // progress (offline queue on) instead of failing at a deadline, and the caller may bring its client.
     this.#redis =
       typeof options.redis === 'string'
         ? new Redis(options.redis, { maxRetriesPerRequest: 1 })

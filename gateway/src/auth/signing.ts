@@ -1,10 +1,13 @@
-import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import {
+  assertSigningSecret,
+  encodePrincipal,
+  PRINCIPAL_HEADER,
+  SIGNATURE_HEADER,
+  signatureHeader,
+  signingKey,
+  TIMESTAMP_HEADER,
+} from '@tollgate/kit/signing';
 import type { Principal } from './principal.ts';
-
-/** Headers of the gateway → subgraph signature (services/kit `verifySignedRequest` reads them). */
-export const PRINCIPAL_HEADER = 'x-tollgate-principal';
-export const TIMESTAMP_HEADER = 'x-tollgate-timestamp';
-export const SIGNATURE_HEADER = 'x-tollgate-signature';
 
 export interface RequestSignerOptions {
   /** The secret shared with every subgraph (`auth.signing.secret`, `TOLLGATE_SIGNING_SECRET`); at least 32 characters. */
@@ -24,7 +27,8 @@ export type RequestSigner = (headers: Record<string, string>, body: string, cont
 
 /**
  * Creates the `decorate` hook that signs every subgraph fetch, so subgraphs serve only the gateway and
- * learn the caller from it:
+ * learn the caller from it. The protocol (headers, `v1` MAC) is `@tollgate/kit/signing`, the module the
+ * subgraphs verify with:
  *
  * - `x-tollgate-principal`: base64url JSON `{ id, kind, scopes, plan }` (claims are never forwarded);
  *   absent for a fetch on nobody's behalf (health checks), which is signed with an empty principal;
@@ -34,10 +38,8 @@ export type RequestSigner = (headers: Record<string, string>, body: string, cont
  * Any of these headers already present is overwritten, so nothing upstream can pre-set them.
  */
 export function createRequestSigner(options: RequestSignerOptions): RequestSigner {
-  if (typeof options.secret !== 'string' || options.secret.length < 32) {
-    throw new TypeError('auth.signing.secret: expected at least 32 characters');
-  }
-  const key: KeyObject = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  assertSigningSecret(options.secret, 'auth.signing.secret');
+  const key = signingKey(options.secret);
   const now = options.now ?? Date.now;
   // A principal is frozen and lives for one request, but a request makes several fetches: encode once.
   const encoded = new WeakMap<Principal, string>();
@@ -50,18 +52,9 @@ export function createRequestSigner(options: RequestSignerOptions): RequestSigne
       encoded.set(principal, value);
     }
     const timestamp = String(now());
-    const bodyHash = createHash('sha256').update(body, 'utf8').digest('hex');
-    const mac = createHmac('sha256', key).update(`${timestamp}.${value}.${bodyHash}`).digest('hex');
     if (value) headers[PRINCIPAL_HEADER] = value;
     else delete headers[PRINCIPAL_HEADER];
     headers[TIMESTAMP_HEADER] = timestamp;
-    headers[SIGNATURE_HEADER] = `v1=${mac}`;
+    headers[SIGNATURE_HEADER] = signatureHeader(key, timestamp, value, body);
   };
-}
-
-function encodePrincipal(p: Principal): string {
-  return Buffer.from(
-    JSON.stringify({ id: p.id, kind: p.kind, scopes: p.scopes, plan: p.plan }),
-    'utf8',
-  ).toString('base64url');
 }

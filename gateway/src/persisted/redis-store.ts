@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { RedisConnection, type RedisDeadline, type RedisFailure } from '@tollgate/kit/redis';
 import type { DocumentStore } from './store.ts';
 
 export interface RedisDocumentStoreOptions {
@@ -29,54 +29,38 @@ class StoreUnavailableError extends Error {
 export function createRedisDocumentStore(options: RedisDocumentStoreOptions): RedisDocumentStore {
   const prefix = options.keyPrefix ?? 'tollgate:pq:';
   const timeoutMs = options.timeoutMs ?? 50;
-  const client = new Redis(options.url, {
-    // Fail fast while disconnected rather than queue: a lookup that waits is worse than a miss.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_000,
-    socketTimeout: 1_000,
-    retryStrategy: (times) => Math.min(times * 50, 1_000),
+  const redis = new RedisConnection({
+    url: options.url,
     connectionName: 'tollgate-persisted-queries',
+    // A document SET again after a reconnect stores the same text under the same hash: harmless.
+    resendAfterReconnect: true,
+    connectTimeoutMs: 1_000,
+    socketTimeoutMs: 1_000,
   });
-  client.on('error', () => {}); // reported per call by the tiered store
-  // Waits for a connection in progress (the first calls after start); fails fast while Redis is known down.
-  const whenReady = (): Promise<void> => {
-    if (client.status === 'ready') return Promise.resolve();
-    if (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect')
-      return Promise.reject(new Error(`Redis connection is ${client.status}`));
-    return new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        client.off('ready', onReady);
-        client.off('close', onClose);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => settle();
-      const onClose = () => settle(new Error('Redis connection closed'));
-      client.once('ready', onReady);
-      client.once('close', onClose);
-    });
+  const client = redis.client;
+  // The persisted queries' failure rule: a lookup that waits is worse than a miss. Every failure
+  // (Redis down, no answer within timeoutMs, an error reply) is PERSISTED_STORE_UNAVAILABLE, which the
+  // tiered store answers from memory and reports per call.
+  const deadline: RedisDeadline = {
+    timeoutMs,
+    graceTurn: false,
+    fail: (failure, what) => new StoreUnavailableError(`persisted queries ${what}: ${reason(failure)}`),
   };
-  const bounded = <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    let late = false;
-    return Promise.race([
-      whenReady()
-        .then(() => {
-          if (late) throw new Error('abandoned after its deadline');
-          return run();
-        })
-        .catch((error: unknown) => {
-          throw new StoreUnavailableError(`persisted queries ${what}: ${(error as Error).message}`);
-        }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          late = true;
-          reject(new StoreUnavailableError(`persisted queries ${what}: no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+  const reason = (failure: RedisFailure): string => {
+    switch (failure.kind) {
+      case 'down':
+        return `Redis connection is ${failure.status}`;
+      case 'lost':
+        return 'Redis connection closed';
+      case 'abandoned':
+        return 'abandoned after its deadline';
+      case 'deadline':
+        return `no answer within ${timeoutMs} ms`;
+      case 'command':
+        return (failure.error as Error).message;
+    }
   };
+  const bounded = <T>(what: string, run: () => Promise<T>): Promise<T> => redis.run(what, run, deadline);
   return {
     async get(key) {
       const value = await bounded('get', () => client.get(prefix + key));
@@ -91,12 +75,6 @@ export function createRedisDocumentStore(options: RedisDocumentStoreOptions): Re
     async delete(key) {
       return (await bounded('delete', () => client.del(prefix + key))) > 0;
     },
-    async close() {
-      await Promise.race([
-        client.quit().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, 200).unref()),
-      ]);
-      client.disconnect();
-    },
+    close: () => redis.close(200),
   };
 }

@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
-import { Redis } from 'ioredis';
+import { RedisConnection, type RedisDeadline } from '@tollgate/kit/redis';
+import type { Redis } from 'ioredis';
 import type { RatePolicy } from './bucket.ts';
 import { assertPoints, assertPolicy } from './bucket.ts';
 import type { RateDecision, RateLimitStore } from './store.ts';
@@ -125,13 +126,12 @@ export function createRedisStore(options: RedisStoreOptions): RateLimitStore {
 }
 
 class RedisStore implements RateLimitStore {
+  #redis: RedisConnection;
   #client: LimiterClient;
   #keyPrefix: string;
   #timeoutMs: number;
   #now: (() => number) | undefined;
-  #closed = false;
-  #lastError: unknown;
-  #readyWait: Promise<void> | undefined;
+  #deadline: RedisDeadline;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options?.url !== 'string' || options.url.length === 0) {
@@ -140,24 +140,52 @@ class RedisStore implements RateLimitStore {
     this.#keyPrefix = options.keyPrefix ?? 'tollgate:rl:';
     this.#timeoutMs = positive(options.timeoutMs ?? 50, 'timeoutMs');
     this.#now = options.now;
-    this.#client = new Redis(options.url, {
-      // Leave the next three intact. A take queued while disconnected, or replayed after a reconnect, would
-      // be charged after the request was already answered from the fallback (or charged twice).
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      socketTimeout: positive(options.socketTimeoutMs ?? 1000, 'socketTimeoutMs'),
-      connectTimeout: positive(options.connectTimeoutMs ?? 1000, 'connectTimeoutMs'),
-      // Reconnect for ever but notice a recovered Redis within about a second.
-      retryStrategy: (times) => Math.min(times * 50, 1000),
+    this.#redis = new RedisConnection({
+      url: options.url,
       connectionName: 'tollgate-ratelimit',
-    }) as LimiterClient;
-    // Without a listener ioredis prints every connection error; the resilient store reports them instead.
-    this.#client.on('error', (err: unknown) => {
-      this.#lastError = err;
+      // Leave this intact, with the helper's no offline queue and no retries: a take queued while
+      // disconnected, or replayed after a reconnect, would be charged after the request was already
+      // answered from the fallback (or charged twice).
+      resendAfterReconnect: false,
+      socketTimeoutMs: positive(options.socketTimeoutMs ?? 1000, 'socketTimeoutMs'),
+      connectTimeoutMs: positive(options.connectTimeoutMs ?? 1000, 'connectTimeoutMs'),
     });
+    this.#client = this.#redis.client as LimiterClient;
     this.#client.defineCommand('tollgateTake', { numberOfKeys: 1, lua: TAKE_SCRIPT });
     this.#client.defineCommand('tollgateRefund', { numberOfKeys: 1, lua: REFUND_SCRIPT });
+    // The limiter's failure rule: never charge late. A take or refund that missed its deadline is never
+    // sent (the caller has moved on to the fallback or a 503: sending now would charge a budget nobody
+    // answered for), and the deadline fails at once, with no grace turn: a decision must not wait.
+    // Every failure is a RateLimitStoreError (RATELIMIT_STORE_UNAVAILABLE) for the resilient store.
+    this.#deadline = {
+      timeoutMs: this.#timeoutMs,
+      graceTurn: false,
+      fail: (failure, what) => {
+        switch (failure.kind) {
+          case 'deadline':
+            return new RateLimitStoreError(
+              `ratelimit ${what}: Redis did not answer within ${this.#timeoutMs} ms`,
+              { cause: failure.lastError },
+            );
+          case 'abandoned':
+            return new RateLimitStoreError(`ratelimit ${what} abandoned after its deadline`);
+          case 'down':
+            return new RateLimitStoreError(`Redis unavailable (connection ${failure.status})`, {
+              cause: failure.lastError,
+            });
+          case 'lost':
+            return new RateLimitStoreError('Redis connection closed before it was ready', {
+              cause: failure.lastError,
+            });
+          case 'command': {
+            const err = failure.error;
+            if (err instanceof RateLimitStoreError) return err;
+            const message = err instanceof Error ? err.message : String(err);
+            return new RateLimitStoreError(`ratelimit ${what}: ${message}`, { cause: err });
+          }
+        }
+      },
+    };
   }
 
   async take(key: string, cost: number, policy: RatePolicy): Promise<RateDecision> {
@@ -189,101 +217,20 @@ class RedisStore implements RateLimitStore {
     await this.#run('refund', () => this.#client.tollgateRefund(this.#keyPrefix + key, ...args));
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const client = this.#client;
-    if (client.status === 'ready') {
-      // QUIT lets in-flight decisions finish; bounded, because a hung server would never answer it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        client.quit().catch(() => undefined),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, Math.max(this.#timeoutMs, 100));
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    client.disconnect();
+  close(): Promise<void> {
+    // QUIT lets in-flight decisions finish.
+    return this.#redis.close(Math.max(this.#timeoutMs, 100));
   }
 
   #clockArg(): string[] {
     return this.#now ? [String(this.#now())] : [];
   }
 
-  // One deadline covers waiting for a connection in progress plus the round trip.
-  async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new RateLimitStoreError('ratelimit redis store is closed');
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
+  #run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.#redis.closed) return Promise.reject(new RateLimitStoreError('ratelimit redis store is closed'));
     // The command is sent after an await, where the gateway's synchronous context manager no longer holds
     // the caller's span: send it in the context it was asked in, so its span hangs under the decision.
-    const send = context.bind(context.active(), op);
-    const attempt = this.#whenReady().then(() => {
-      // The caller has moved on (fallback or 503): sending now would charge a budget nobody answered for.
-      if (timedOut) throw new RateLimitStoreError(`ratelimit ${what} abandoned after its deadline`);
-      return send();
-    });
-    // The loser of the race below must not surface as an unhandled rejection.
-    attempt.catch(() => undefined);
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(
-          new RateLimitStoreError(`ratelimit ${what}: Redis did not answer within ${this.#timeoutMs} ms`, {
-            cause: this.#lastError,
-          }),
-        );
-      }, this.#timeoutMs);
-    });
-    try {
-      return await Promise.race([attempt, deadline]);
-    } catch (err) {
-      if (err instanceof RateLimitStoreError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new RateLimitStoreError(`ratelimit ${what}: ${message}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  // Fails fast while ioredis knows Redis is down (reconnecting); waits only for a connection in progress.
-  #whenReady(): Promise<void> {
-    const client = this.#client;
-    switch (client.status) {
-      case 'ready':
-        return Promise.resolve();
-      case 'wait':
-      case 'connecting':
-      case 'connect':
-        this.#readyWait ??= new Promise<void>((resolve, reject) => {
-          const settle = (err?: Error) => {
-            client.off('ready', onReady);
-            client.off('close', onClose);
-            client.off('end', onClose);
-            this.#readyWait = undefined;
-            if (err) reject(err);
-            else resolve();
-          };
-          const onReady = () => settle();
-          const onClose = () =>
-            settle(
-              new RateLimitStoreError('Redis connection closed before it was ready', {
-                cause: this.#lastError,
-              }),
-            );
-          client.on('ready', onReady);
-          client.on('close', onClose);
-          client.on('end', onClose);
-        });
-        return this.#readyWait;
-      default:
-        return Promise.reject(
-          new RateLimitStoreError(`Redis unavailable (connection ${client.status})`, {
-            cause: this.#lastError,
-          }),
-        );
-    }
+    return this.#redis.run(what, context.bind(context.active(), op), this.#deadline);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { HttpError, readBody, sendJson } from '@tollgate/kit/http';
 import { ErrorCode } from '../errors/index.ts';
 import { ideAsset, idePage } from './ide.ts';
 
@@ -20,54 +21,6 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   routes: Readonly<
     Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
   >;
-}
-
-class BodyError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit)
-    return Promise.reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      // Over the limit: keep reading but keep nothing, so the 413 reaches the client (destroying the
-      // socket here would reset the connection before the client reads the answer).
-      if (size > limit) return;
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        reject(new BodyError(413, `Request body is larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
 }
 
 function badRequest(
@@ -96,7 +49,7 @@ async function writeGraphQLResponse(res: ServerResponse, response: HTTPGraphQLRe
 }
 
 /**
- * The gateway's HTTP front: a plain node:http handler (no express: PERF-NOTES.md lever H) that serves
+ * The gateway's HTTP front: a plain node:http handler (no express: a performance choice) that serves
  * health and admin routes, the IDE, and hands GraphQL requests to Apollo Server.
  */
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
@@ -165,9 +118,11 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       if (method === 'POST') {
         let text: string;
         try {
-          text = await readBody(req, maxBodyBytes);
+          // Drained, not stopped: a client that is still sending when the 413 is decided must be able to
+          // read it (see ReadBodyOptions.overflow in @tollgate/kit/http).
+          text = (await readBody(req, { limit: maxBodyBytes, overflow: 'drain' })).toString('utf8');
         } catch (error) {
-          if (error instanceof BodyError)
+          if (error instanceof HttpError && error.status === 413)
             return badRequest(res, error.status, error.message, { limit: 'bodySize', max: maxBodyBytes });
           throw error;
         }

@@ -1,11 +1,8 @@
-import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type Logger, traceFields } from '@tollgate/kit/log';
 import { type DestinationStream, multistream, pino } from 'pino';
 
-/** What the gateway logs through: a message and structured fields. */
-export interface GatewayLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+/** The shared `Logger` (`@tollgate/kit/log`), plus the flush the gateway's buffered stdout needs. */
+export interface GatewayLogger extends Logger {
   /** Writes out buffered lines (call before process.exit). */
   flush(): void;
 }
@@ -17,15 +14,6 @@ export interface LoggerOptions {
   out?: DestinationStream;
   /** Where warn and error lines go. @default stderr */
   err?: DestinationStream;
-}
-
-/** trace_id, span_id and trace_flags of the active span, so a log line leads to its trace. */
-export function traceFields(): Record<string, string> {
-  const span = trace.getSpan(context.active());
-  if (!span) return {};
-  const sc = span.spanContext();
-  if (!isSpanContextValid(sc)) return {};
-  return { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: sc.traceFlags & 1 ? '01' : '00' };
 }
 
 /**

@@ -4,13 +4,13 @@
 export * from './cache/index.ts';
 export * from './db/index.ts';
 export * from './loaders/index.ts';
+export type { LogFields, LogFn, Logger } from './log/index.ts';
 export * from './registry/index.ts';
 export * from './server/index.ts';
 export * from './signing/index.ts';
 export {
   createSubgraphLogger,
   type SpanExportStats,
-  type SubgraphLogger,
   startTelemetry,
   type Telemetry,
   type TelemetryEnv,

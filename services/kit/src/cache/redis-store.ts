@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { RedisConnection, type RedisDeadline } from '../redis/index.ts';
 import { type CacheStore, CacheStoreError, type FillEntry } from './store.ts';
 
 export interface RedisStoreOptions {
@@ -29,34 +30,65 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 
 class RedisStore implements CacheStore {
   readonly backend = 'redis';
+  #redis: RedisConnection;
   #client: Redis;
   #timeoutMs: number;
-  #closed = false;
-  #lastError: unknown;
-  #readyWait: Promise<void> | undefined;
+  #deadline: RedisDeadline;
 
   constructor(options: RedisStoreOptions) {
     this.#timeoutMs = options.timeoutMs;
-    this.#client = new Redis(options.url, {
-      // Leave the next three intact: a command queued while Redis is away, or retried, would hold a
-      // request up, and a tombstone or fill replayed after a reconnect could land out of order.
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      // No ioredis commandTimeout: #run's deadline does that job, and unlike a plain timer it lets a reply
-      // that is already on the socket win over event-loop lag. A hung connection (sent, heard nothing for
-      // a second) is dropped and re-dialled instead, which also fails whatever it still had queued.
-      socketTimeout: Math.max(options.timeoutMs * 20, 1000),
-      connectTimeout: options.connectTimeoutMs,
-      // Reconnect for ever, but notice a recovered Redis within about a second.
-      retryStrategy: (times) => Math.min(times * 50, 1000),
+    this.#redis = new RedisConnection({
+      url: options.url,
       connectionName: 'tollgate-cache',
+      // Leave this intact: a tombstone or fill replayed after a reconnect could land out of order.
+      resendAfterReconnect: false,
+      // No ioredis commandTimeout: the deadline below does that job, and unlike a plain timer it lets a
+      // reply that is already on the socket win over event-loop lag. A hung connection (sent, heard nothing
+      // for a second) is dropped and re-dialled instead, which also fails whatever it still had queued.
+      socketTimeoutMs: Math.max(options.timeoutMs * 20, 1000),
+      connectTimeoutMs: options.connectTimeoutMs,
     });
-    // Without a listener ioredis prints every connection error; the cache reports its own failures.
-    this.#client.on('error', (err: unknown) => {
-      this.#lastError = err;
-    });
+    this.#client = this.#redis.client;
     this.#client.defineCommand('tollgateCasFill', { numberOfKeys: 1, lua: CAS_FILL_SCRIPT });
+    // The cache's failure rule: never fill stale data. A call that missed its deadline sends nothing
+    // (the caller has gone to the database: a late fill or tombstone would race newer ones), and every
+    // failure is a CacheStoreError the cache answers by reading the database instead.
+    this.#deadline = {
+      timeoutMs: options.timeoutMs,
+      // Give a reply already on the socket one loop turn, so event-loop lag is not blamed on Redis (and
+      // 100 concurrent requests do not all fall through to the database at once).
+      graceTurn: true,
+      fail: (failure, what) => {
+        switch (failure.kind) {
+          case 'deadline':
+            return new CacheStoreError(
+              'CACHE_TIMEOUT',
+              `cache ${what}: Redis did not answer within ${this.#timeoutMs} ms`,
+              { cause: failure.lastError },
+            );
+          case 'abandoned':
+            return new CacheStoreError('CACHE_TIMEOUT', `cache ${what} abandoned after its deadline`);
+          case 'down':
+            return new CacheStoreError(
+              'CACHE_UNAVAILABLE',
+              `Redis unavailable (connection ${failure.status})`,
+              {
+                cause: failure.lastError,
+              },
+            );
+          case 'lost':
+            return new CacheStoreError('CACHE_UNAVAILABLE', 'Redis connection closed before it was ready', {
+              cause: failure.lastError,
+            });
+          case 'command': {
+            const err = failure.error;
+            if (err instanceof CacheStoreError) return err;
+            const message = err instanceof Error ? err.message : String(err);
+            return new CacheStoreError('CACHE_UNAVAILABLE', `cache ${what}: ${message}`, { cause: err });
+          }
+        }
+      },
+    };
   }
 
   get(keys: readonly string[]): Promise<(string | null)[]> {
@@ -102,105 +134,15 @@ class RedisStore implements CacheStore {
     } while (cursor !== '0');
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const client = this.#client;
-    if (client.status === 'ready') {
-      // QUIT lets sent fills finish; bounded, because a hung server would never answer it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        client.quit().catch(() => undefined),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, Math.max(this.#timeoutMs, 100));
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    client.disconnect();
+  close(): Promise<void> {
+    // QUIT lets sent fills finish.
+    return this.#redis.close(Math.max(this.#timeoutMs, 100));
   }
 
-  // One deadline covers waiting for a connection in progress plus the round trip.
-  async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new CacheStoreError('CACHE_UNAVAILABLE', 'cache store is closed');
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
-    const attempt = this.#whenReady().then(() => {
-      // The caller has gone to the database: a late fill or tombstone would race newer ones.
-      if (timedOut) throw new CacheStoreError('CACHE_TIMEOUT', `cache ${what} abandoned after its deadline`);
-      return op();
-    });
-    // The loser of the race below must not surface as an unhandled rejection.
-    attempt.catch(() => undefined);
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        // Timers run before I/O in each loop turn: on a busy loop the reply may already be waiting on the
-        // socket. Give it that one turn, so event-loop lag is not blamed on Redis (and 100 concurrent
-        // requests do not all fall through to the database at once).
-        immediate = setImmediate(() =>
-          reject(
-            new CacheStoreError(
-              'CACHE_TIMEOUT',
-              `cache ${what}: Redis did not answer within ${this.#timeoutMs} ms`,
-              {
-                cause: this.#lastError,
-              },
-            ),
-          ),
-        );
-      }, this.#timeoutMs);
-    });
-    try {
-      return await Promise.race([attempt, deadline]);
-    } catch (err) {
-      if (err instanceof CacheStoreError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new CacheStoreError('CACHE_UNAVAILABLE', `cache ${what}: ${message}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
-      clearImmediate(immediate);
-    }
-  }
-
-  // Fails fast while ioredis knows Redis is down (reconnecting); waits only for a connection in progress.
-  #whenReady(): Promise<void> {
-    const client = this.#client;
-    switch (client.status) {
-      case 'ready':
-        return Promise.resolve();
-      case 'wait':
-      case 'connecting':
-      case 'connect':
-        this.#readyWait ??= new Promise<void>((resolve, reject) => {
-          const settle = (err?: Error) => {
-            client.off('ready', onReady);
-            client.off('close', onClose);
-            client.off('end', onClose);
-            this.#readyWait = undefined;
-            if (err) reject(err);
-            else resolve();
-          };
-          const onReady = () => settle();
-          const onClose = () =>
-            settle(
-              new CacheStoreError('CACHE_UNAVAILABLE', 'Redis connection closed before it was ready', {
-                cause: this.#lastError,
-              }),
-            );
-          client.on('ready', onReady);
-          client.on('close', onClose);
-          client.on('end', onClose);
-        });
-        return this.#readyWait;
-      default:
-        return Promise.reject(
-          new CacheStoreError('CACHE_UNAVAILABLE', `Redis unavailable (connection ${client.status})`, {
-            cause: this.#lastError,
-          }),
-        );
-    }
+  #run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.#redis.closed)
+      return Promise.reject(new CacheStoreError('CACHE_UNAVAILABLE', 'cache store is closed'));
+    return this.#redis.run(what, op, this.#deadline);
   }
 }
 

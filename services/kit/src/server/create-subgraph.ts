@@ -16,17 +16,24 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { type Cache, createCache } from '../cache/index.ts';
 import type { Db } from '../db/index.ts';
+import { HttpError, sendJson } from '../http/index.ts';
 import {
   type BatchEvent,
   createLoaders,
   type LoaderDefinitions,
   type LoaderOptions,
+  loaderStats,
 } from '../loaders/index.ts';
-import { type ForwardedPrincipal, SignatureError, verifySignedRequest } from '../signing/index.ts';
+import {
+  assertSigningSecret,
+  type ForwardedPrincipal,
+  SignatureError,
+  verifySignedRequest,
+} from '../signing/index.ts';
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
-import { subgraphMetrics } from '../telemetry/metrics.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
-import { HttpError, readJsonBody, sendGraphQLError, sendJson } from './http.ts';
+import { readJsonBody, sendGraphQLError } from './http.ts';
+import { subgraphMetrics } from './metrics.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 
 export interface SubgraphOptions<L extends LoaderDefinitions> {
@@ -156,9 +163,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     if (opts.signing !== undefined) {
       const { secret, maxSkewMs = 30_000 } = opts.signing;
       // Checked here so a bad secret stops the replica at startup, not at its first request.
-      if (typeof secret !== 'string' || secret.length < 32) {
-        throw new TypeError('signing.secret: expected at least 32 characters');
-      }
+      assertSigningSecret(secret, 'signing.secret');
       if (!Number.isFinite(maxSkewMs) || maxSkewMs < 0)
         throw new TypeError('signing.maxSkewMs: expected a non-negative number');
       this.#signing = { secret, maxSkewMs };
@@ -260,7 +265,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /metrics');
       }
-      const metrics = subgraphMetrics(this.name, () => this.requests);
+      const metrics = subgraphMetrics(this.name, { requests: () => this.requests, loaders: loaderStats });
       const text = await metrics.scrape();
       res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);

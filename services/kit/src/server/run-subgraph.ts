@@ -1,6 +1,7 @@
 import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
 import { createDb } from '../db/index.ts';
 import type { LoaderDefinitions } from '../loaders/index.ts';
+import { assertSigningSecret } from '../signing/index.ts';
 import {
   startTelemetry,
   type Telemetry,
@@ -51,6 +52,8 @@ export interface SubgraphEnv extends TelemetryEnv {
    * serves only signed requests (401/403 otherwise); unset, it serves anyone and says so at startup.
    */
   TOLLGATE_SIGNING_SECRET?: string;
+  /** Set by the launcher (`npm start`) to its pid: the replica stops when that process is gone. */
+  TOLLGATE_PARENT_PID?: string;
 }
 
 interface Config {
@@ -125,7 +128,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   // Started by the launcher (`npm start`)? Then stop when it is gone, even if it was SIGKILLed.
-  const launcher = Number(process.env.TOLLGATE_PARENT_PID);
+  const launcher = Number(env.TOLLGATE_PARENT_PID);
   if (launcher) {
     setInterval(() => {
       if (!stopping && process.ppid !== launcher) void stop('SIGTERM');
@@ -151,8 +154,8 @@ function readEnv(env: SubgraphEnv): Config {
 function readSigningSecret(env: SubgraphEnv): string | undefined {
   const secret = env.TOLLGATE_SIGNING_SECRET;
   if (secret === undefined || secret === '') return undefined;
-  // Never echo the value: this line goes to logs.
-  if (secret.length < 32) throw new Error('TOLLGATE_SIGNING_SECRET: expected at least 32 characters');
+  // Never echo the value: this line goes to logs (assertSigningSecret names only the variable).
+  assertSigningSecret(secret, 'TOLLGATE_SIGNING_SECRET');
   return secret;
 }
 

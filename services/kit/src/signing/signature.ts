@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 /**
  * Who called, as the gateway forwards it: the gateway's principal without its claims. The gateway
@@ -57,21 +57,66 @@ export interface SignRequestOptions {
   timestamp?: number;
 }
 
-const MIN_SECRET_LENGTH = 32;
+/** The shortest secret either end accepts. */
+export const MIN_SECRET_LENGTH = 32;
 const TIMESTAMP = /^\d{1,16}$/;
 const SIGNATURE = /^v1=([0-9a-f]{64})$/;
 const KINDS = new Set(['user', 'apikey', 'anonymous']);
 
-/** `v1` signature: HMAC-SHA256(secret, `${timestamp}.${principalHeader}.${sha256hex(body)}`), hex. */
-function sign(secret: string, timestamp: string, principal: string, body: string | Uint8Array): string {
+/** `v1` MAC: HMAC-SHA256(secret, `${timestamp}.${principalHeader}.${sha256hex(body)}`), hex. */
+function mac(
+  key: string | KeyObject,
+  timestamp: string,
+  principal: string,
+  body: string | Uint8Array,
+): string {
   const bodyHash = createHash('sha256').update(body).digest('hex');
-  return createHmac('sha256', secret).update(`${timestamp}.${principal}.${bodyHash}`).digest('hex');
+  return createHmac('sha256', key).update(`${timestamp}.${principal}.${bodyHash}`).digest('hex');
 }
 
-function checkSecret(secret: unknown): asserts secret is string {
+/**
+ * Throws a TypeError unless `secret` is a string of at least {@link MIN_SECRET_LENGTH} characters. The
+ * message names `label` (a config key or variable) and never the value, since it ends up in logs.
+ */
+export function assertSigningSecret(secret: unknown, label = 'signing secret'): asserts secret is string {
   if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-    throw new TypeError(`signing secret: expected at least ${MIN_SECRET_LENGTH} characters`);
+    throw new TypeError(`${label}: expected at least ${MIN_SECRET_LENGTH} characters`);
   }
+}
+
+/** The secret as a key object, for a signer that signs many requests (no key setup per HMAC). */
+export function signingKey(secret: string): KeyObject {
+  assertSigningSecret(secret);
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+/**
+ * The value of `x-tollgate-principal` for a principal: base64url JSON `{ id, kind, scopes, plan }`. Only
+ * those four fields are copied, so a caller's claims are never forwarded.
+ */
+export function encodePrincipal(principal: ForwardedPrincipal): string {
+  return Buffer.from(
+    JSON.stringify({
+      id: principal.id,
+      kind: principal.kind,
+      scopes: principal.scopes,
+      plan: principal.plan,
+    }),
+    'utf8',
+  ).toString('base64url');
+}
+
+/**
+ * The value of `x-tollgate-signature` over one request: `v1=` + the hex MAC of its timestamp, encoded
+ * principal (`''` for a request on nobody's behalf) and exact body bytes. What `verifySignedRequest` checks.
+ */
+export function signatureHeader(
+  key: string | KeyObject,
+  timestamp: string,
+  principal: string,
+  body: string | Uint8Array,
+): string {
+  return `v1=${mac(key, timestamp, principal, body)}`;
 }
 
 function single(value: string | readonly string[] | undefined): string | undefined {
@@ -82,30 +127,20 @@ function single(value: string | readonly string[] | undefined): string | undefin
 
 /**
  * The gateway's headers for one request: what `verifySignedRequest` accepts. `principal` null signs an
- * empty principal (health checks and other requests on nobody's behalf). The gateway has its own copy
- * of this (`gateway/src/auth/signing.ts`); the integration tests check that the two agree.
+ * empty principal (health checks and other requests on nobody's behalf). The gateway's signer
+ * (`createRequestSigner`) builds the same headers from `encodePrincipal` and `signatureHeader`.
  */
 export function signRequest(
   principal: ForwardedPrincipal | null,
   body: string | Uint8Array,
   options: SignRequestOptions,
 ): Record<string, string> {
-  checkSecret(options.secret);
+  assertSigningSecret(options.secret);
   const timestamp = String(options.timestamp ?? Date.now());
-  const encoded =
-    principal === null
-      ? ''
-      : Buffer.from(
-          JSON.stringify({
-            id: principal.id,
-            kind: principal.kind,
-            scopes: principal.scopes,
-            plan: principal.plan,
-          }),
-        ).toString('base64url');
+  const encoded = principal === null ? '' : encodePrincipal(principal);
   const headers: Record<string, string> = {
     [TIMESTAMP_HEADER]: timestamp,
-    [SIGNATURE_HEADER]: `v1=${sign(options.secret, timestamp, encoded, body)}`,
+    [SIGNATURE_HEADER]: signatureHeader(options.secret, timestamp, encoded, body),
   };
   if (encoded) headers[PRINCIPAL_HEADER] = encoded;
   return headers;
@@ -123,7 +158,7 @@ export function verifySignedRequest(
   rawBody: string | Uint8Array,
   options: VerifySignedRequestOptions,
 ): ForwardedPrincipal | null {
-  checkSecret(options.secret);
+  assertSigningSecret(options.secret);
   const maxSkewMs = options.maxSkewMs ?? 30_000;
   const signature = single(headers[SIGNATURE_HEADER]);
   const timestamp = single(headers[TIMESTAMP_HEADER]);
@@ -142,7 +177,7 @@ export function verifySignedRequest(
   if (given === undefined) throw new SignatureError('SIGNATURE_INVALID', 'malformed request signature');
 
   // Compare before looking at the clock, so a forged request always reads as forged.
-  const expected = Buffer.from(sign(options.secret, timestamp, principal, rawBody), 'hex');
+  const expected = Buffer.from(mac(options.secret, timestamp, principal, rawBody), 'hex');
   if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) {
     throw new SignatureError('SIGNATURE_INVALID', 'bad request signature');
   }

@@ -1,24 +1,36 @@
 // Prometheus metrics of a subgraph process (GET /metrics): GraphQL requests, DataLoader batches and
 // where their keys came from (the shared cache, another request's read in flight, or SQL), statements,
-// cache bypasses and invalidations, plus Node's own (event-loop lag, heap, GC). The loader counters are
-// read from the loaders' process-wide registry at scrape time, so serving costs nothing per request.
+// cache bypasses and invalidations, plus Node's own (event-loop lag, heap, GC). It sits above the
+// concerns it reports on: each exports a typed snapshot through its index.ts, and createSubgraph passes
+// them in. Snapshots are read at scrape time, so serving costs nothing per request.
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import { type LoaderStats, loaderStats } from '../loaders/stats.ts';
+import type { LoaderStats } from '../loaders/index.ts';
 
 export interface SubgraphMetrics {
   readonly contentType: string;
   scrape(): Promise<string>;
 }
 
+/** What the metrics read at each scrape. */
+export interface SubgraphMetricsSources {
+  /** GraphQL requests this subgraph served. */
+  requests: () => number;
+  /** Every loader's counters in the process, by `<service>.<loader>` (the loaders' `loaderStats`). */
+  loaders: () => Record<string, LoaderStats>;
+}
+
 let shared: Registry | undefined;
 const requestCounts = new Map<string, () => number>();
+type EachLoader = (fn: (labels: { service: string; loader: string }, stats: LoaderStats) => void) => void;
 
-/** Per loader (`<service>.<loader>`): the counters to expose, with their labels. */
-function eachLoader(fn: (labels: { service: string; loader: string }, stats: LoaderStats) => void): void {
-  for (const [name, stats] of Object.entries(loaderStats())) {
-    const dot = name.indexOf('.');
-    fn({ service: name.slice(0, dot), loader: name.slice(dot + 1) }, stats);
-  }
+/** Per loader (`<service>.<loader>`) of a snapshot: the counters to expose, with their labels. */
+function eachLoaderOf(snapshot: () => Record<string, LoaderStats>): EachLoader {
+  return (fn) => {
+    for (const [name, stats] of Object.entries(snapshot())) {
+      const dot = name.indexOf('.');
+      fn({ service: name.slice(0, dot), loader: name.slice(dot + 1) }, stats);
+    }
+  };
 }
 
 function counter(
@@ -40,7 +52,8 @@ function counter(
   });
 }
 
-function createRegistry(): Registry {
+function createRegistry(loaders: () => Record<string, LoaderStats>): Registry {
+  const eachLoader = eachLoaderOf(loaders);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   counter(
@@ -96,12 +109,13 @@ function createRegistry(): Registry {
 }
 
 /**
- * The metrics of this process, with `requests` counted for `service`. One registry per process (the
- * loader counters and Node's are process-wide); several subgraphs in one process share it.
+ * The metrics of this process, with `sources.requests` counted for `service`. One registry per process
+ * (the loader counters and Node's are process-wide); several subgraphs in one process share it.
  */
-export function subgraphMetrics(service: string, requests: () => number): SubgraphMetrics {
-  shared ??= createRegistry();
-  requestCounts.set(service, requests);
+export function subgraphMetrics(service: string, sources: SubgraphMetricsSources): SubgraphMetrics {
+  // The loader counters are process-wide, so every subgraph passes the same snapshot: the first one counts.
+  shared ??= createRegistry(sources.loaders);
+  requestCounts.set(service, sources.requests);
   const registry = shared;
   return { contentType: registry.contentType, scrape: () => registry.metrics() };
 }
