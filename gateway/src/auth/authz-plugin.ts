@@ -9,6 +9,7 @@ import {
   print,
 } from 'graphql';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.ts';
+import { wrapExecutor } from '../executor-wrap/index.ts';
 import { type AccessRules, type AuthorizedOperation, applyDenials, authorizeOperation } from './authorize.ts';
 import type { Principal } from './principal.ts';
 
@@ -94,7 +95,7 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
     },
   };
 
-  const wrapExecutor =
+  const withoutDenied =
     (execute: GatewayExecutor): GatewayExecutor =>
     async (rc) => {
       const decision = decisions.get(rc.context);
@@ -127,15 +128,6 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
 
   return {
     plugin,
-    wrap(gateway) {
-      return {
-        async load(options) {
-          const loaded = await gateway.load(options);
-          return { ...loaded, executor: loaded.executor && wrapExecutor(loaded.executor) };
-        },
-        onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-        stop: () => gateway.stop(),
-      };
-    },
+    wrap: (gateway) => wrapExecutor(gateway, withoutDenied),
   };
 }

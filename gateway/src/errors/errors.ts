@@ -58,11 +58,6 @@ export class RateLimitedError extends GatewayError {
     super(ErrorCode.RATE_LIMITED, message, options);
   }
 }
-export class SubgraphUnavailableError extends GatewayError {
-  constructor(message: string, options?: GatewayErrorOptions) {
-    super(ErrorCode.SUBGRAPH_UNAVAILABLE, message, options);
-  }
-}
 export class BadRequestError extends GatewayError {
   constructor(message: string, options?: GatewayErrorOptions) {
     super(ErrorCode.BAD_REQUEST, message, options);

@@ -27,6 +27,7 @@ import {
   getVariableValues,
   type VariableDefinitionNode,
 } from 'graphql';
+import { wrapExecutor } from '../executor-wrap/index.ts';
 import { recordingSpan, tracer } from '../telemetry/index.ts';
 import { executePlanNode, planNeedsApollo } from './plan-executor.ts';
 import { type CompiledShape, compileShape, shapeResponse } from './shape.ts';
@@ -186,7 +187,7 @@ export function createFastExecution(apolloGateway: object, options: FastExecutor
     }
   };
 
-  const wrapExecutor =
+  const fastOrApollo =
     (apollo: GatewayExecutor): GatewayExecutor =>
     (rc) => {
       const prepared = preparedFor(rc);
@@ -200,15 +201,6 @@ export function createFastExecution(apolloGateway: object, options: FastExecutor
 
   return {
     stats,
-    wrap(gateway) {
-      return {
-        async load(loadOptions) {
-          const loaded = await gateway.load(loadOptions);
-          return { ...loaded, executor: loaded.executor && wrapExecutor(loaded.executor) };
-        },
-        onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-        stop: () => gateway.stop(),
-      };
-    },
+    wrap: (gateway) => wrapExecutor(gateway, fastOrApollo),
   };
 }

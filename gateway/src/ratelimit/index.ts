@@ -10,6 +10,7 @@ export {
   budgetKey,
   createRateLimitPlugin,
   type RateLimitContext,
+  type RateLimitOutcome,
   type RateLimitPluginDeps,
 } from './plugin.ts';
 export type { RedisStoreOptions } from './redis-store.ts';

@@ -15,8 +15,16 @@ export interface RateLimitContext extends BaseContext {
   clientAddress: string;
 }
 
+/**
+ * How the plugin decided one operation: `admitted`, `limited` (429), `unavailable` (503: the store
+ * failed and failureMode is closed) or `over_budget` (`measure` mode: charged past the budget, not refused).
+ */
+export type RateLimitOutcome = 'admitted' | 'limited' | 'unavailable' | 'over_budget';
+
 export interface RateLimitPluginDeps<T extends RateLimitContext> {
   store: RateLimitStore;
+  /** Told each decision as it is taken (the gateway counts them on GET /metrics). */
+  onDecision?: ((outcome: RateLimitOutcome) => void) | undefined;
   /** The request's cost (shared with the cost plugin). */
   costOf(rc: GraphQLRequestContext<T>): RequestCost;
   /** `measure` charges and reports but never refuses. */
@@ -46,6 +54,11 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
   deps: RateLimitPluginDeps<T>,
 ): ApolloServerPlugin<T> {
   const charges = new WeakMap<object, Charge>();
+  // The decision goes on the request's access-log line and span, and to whoever counts decisions.
+  const decided = (context: T, outcome: RateLimitOutcome) => {
+    annotateRequest(context, { rateLimit: outcome });
+    deps.onDecision?.(outcome);
+  };
   const planOf = (principal: Principal) => {
     const name = config.plans[principal.plan] ? principal.plan : config.defaultPlan;
     return { name, policy: config.plans[name]! };
@@ -77,13 +90,14 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
               undefined,
               traceContextOf(rc.contextValue),
             );
-            annotateRequest(rc.contextValue, {
-              rateLimit: decision.allowed ? 'admitted' : deps.mode === 'enforce' ? 'limited' : 'over_budget',
-            });
+            decided(
+              rc.contextValue,
+              decision.allowed ? 'admitted' : deps.mode === 'enforce' ? 'limited' : 'over_budget',
+            );
           } catch (error) {
             if (error instanceof RateLimitStoreError) {
-              annotateRequest(rc.contextValue, { rateLimit: 'unavailable' });
-              // failureMode closed: the limiter cannot decide, so nobody is admitted (REFERENCE.md T-F6).
+              decided(rc.contextValue, 'unavailable');
+              // failureMode closed: a limiter that cannot decide admits nobody.
               throw new RateLimitedError('The rate limiter is unavailable; try again shortly', {
                 status: 503,
                 headers: { 'retry-after': '1' },

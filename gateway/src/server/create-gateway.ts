@@ -40,7 +40,6 @@ import { gatewaySafeSdl, resolveSupergraph } from '../supergraph/index.ts';
 import {
   annotateRequest,
   bindRecord,
-  createGatewayMetrics,
   createTelemetryPlugin,
   recordOf,
   type Tracing,
@@ -49,6 +48,7 @@ import {
   traceRequests,
 } from '../telemetry/index.ts';
 import { createHttpHandler } from './http-handler.ts';
+import { createGatewayMetrics } from './metrics.ts';
 
 /** Per-request context every plugin sees. */
 export interface GatewayContext {
@@ -234,7 +234,11 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     }
   };
   syncPools(resolved.replicas, config.pool);
-  const metrics = createGatewayMetrics(pools, options.tracing);
+  const tracing = options.tracing;
+  const metrics = createGatewayMetrics({
+    pools: () => [...pools.values()].map((pool) => pool.snapshot()),
+    spans: tracing && (() => tracing.stats()),
+  });
 
   let updateSupergraph: ((sdl: string) => void) | undefined;
   let servingSdl = resolved.sdl;
@@ -303,11 +307,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
               mode: config.cost.mode === 'measure' ? 'measure' : 'enforce',
               costOf: (rc) => requestCost(rc, config.cost, costDeps),
               log,
+              onDecision: metrics.rateLimitDecision,
             }),
           ]
         : []),
       // last: it reads the status and extensions.cost the plugins above set
-      metrics.plugin as ApolloServerPlugin<GatewayContext>,
+      metrics.plugin,
     ],
   });
   await apollo.start();

@@ -1,4 +1,5 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import { wrapExecutor } from '../executor-wrap/index.ts';
 import { recordOf, withSpan } from './spans.ts';
 
 /**
@@ -7,7 +8,7 @@ import { recordOf, withSpan } from './spans.ts';
  * for an unsampled request.
  */
 export function traceExecution(gateway: GatewayInterface): GatewayInterface {
-  const wrap =
+  const traced =
     (execute: GatewayExecutor): GatewayExecutor =>
     (rc) => {
       const record = recordOf(rc.context);
@@ -22,12 +23,5 @@ export function traceExecution(gateway: GatewayInterface): GatewayInterface {
         record?.context,
       );
     };
-  return {
-    async load(options) {
-      const loaded = await gateway.load(options);
-      return { ...loaded, executor: loaded.executor && wrap(loaded.executor) };
-    },
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-    stop: () => gateway.stop(),
-  };
+  return wrapExecutor(gateway, traced);
 }

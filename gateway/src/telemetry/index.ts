@@ -1,9 +1,9 @@
-// Observability: traces (OpenTelemetry, OTLP/HTTP), Prometheus metrics for GET /metrics, and JSON logs
-// carrying the trace id. The SDK itself loads only when `startTracing` runs.
+// Observability: traces (OpenTelemetry, OTLP/HTTP), the request record behind the access log, and JSON
+// logs carrying the trace id. The SDK itself loads only when `startTracing` runs. (The Prometheus
+// metrics are wired in server/, above every concern they read.)
 
 export { traceExecution } from './execution.ts';
 export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.ts';
-export { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 export { createTelemetryPlugin, type TelemetryPluginOptions } from './plugin.ts';
 export { type AccessLogEntry, traceRequests } from './request.ts';
 export {

@@ -1,15 +1,25 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ReplicaPool } from '../pool/index.ts';
-import { recordOf } from './spans.ts';
-import type { Tracing } from './tracing.ts';
+import type { PoolSnapshot, ReplicaStats } from '../pool/index.ts';
+import type { RateLimitOutcome } from '../ratelimit/index.ts';
+import type { SpanExportStats } from '../telemetry/index.ts';
+
+/** What the metrics read at scrape time: each concern's own typed snapshot. */
+export interface GatewayMetricsSources {
+  /** One snapshot per subgraph pool (`ReplicaPool.snapshot()`); `name` is the subgraph. */
+  pools(): Iterable<PoolSnapshot>;
+  /** The tracer's export counters; undefined while tracing is not started. */
+  spans?: (() => SpanExportStats) | undefined;
+}
 
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** Apollo Server plugin counting requests, latency, costs and rate-limit refusals. */
+  /** Apollo Server plugin counting requests, latency, costs and document cache hits. */
   readonly plugin: ApolloServerPlugin<BaseContext>;
   /** Counts a supergraph reload attempt. */
   reload(ok: boolean): void;
+  /** Counts a rate-limit decision (the rate-limit plugin's `onDecision`). */
+  rateLimitDecision(outcome: RateLimitOutcome): void;
   /** Prometheus text exposition of everything. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -22,10 +32,7 @@ const MAX_OPERATIONS = 200;
 const COST_BUCKETS = [0, 1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 100_000, 1_000_000];
 
 /** The gateway's Prometheus metrics (GET /metrics), on a registry of its own. */
-export function createGatewayMetrics(
-  pools: ReadonlyMap<string, ReplicaPool>,
-  tracing?: Pick<Tracing, 'stats'>,
-): GatewayMetrics {
+export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_seconds
   const requests = new Counter({
@@ -95,10 +102,9 @@ export function createGatewayMetrics(
     'Subgraph fetches through the pool, by result (failed: an error or a 5xx after every attempt).',
     ['subgraph', 'result'],
     (set) => {
-      for (const [subgraph, pool] of pools) {
-        const s = pool.snapshot();
-        set({ subgraph, result: 'ok' }, s.requests - s.failed);
-        set({ subgraph, result: 'failed' }, s.failed);
+      for (const s of sources.pools()) {
+        set({ subgraph: s.name, result: 'ok' }, s.requests - s.failed);
+        set({ subgraph: s.name, result: 'failed' }, s.failed);
       }
     },
   );
@@ -107,11 +113,10 @@ export function createGatewayMetrics(
     'Attempts after the first: retry (backed off, within the budget), failover (connection refused), denied (budget refused a retry).',
     ['subgraph', 'kind'],
     (set) => {
-      for (const [subgraph, pool] of pools) {
-        const s = pool.snapshot();
-        set({ subgraph, kind: 'retry' }, s.retries);
-        set({ subgraph, kind: 'failover' }, s.failovers);
-        set({ subgraph, kind: 'denied' }, s.retriesDenied);
+      for (const s of sources.pools()) {
+        set({ subgraph: s.name, kind: 'retry' }, s.retries);
+        set({ subgraph: s.name, kind: 'failover' }, s.failovers);
+        set({ subgraph: s.name, kind: 'denied' }, s.retriesDenied);
       }
     },
   );
@@ -120,8 +125,7 @@ export function createGatewayMetrics(
     'Circuit breaker events per subgraph: opened (most of its recent fetches failed), rejected (a fetch failed at once while open).',
     ['subgraph', 'event'],
     (set) => {
-      for (const [subgraph, pool] of pools) {
-        const c = pool.snapshot().circuit;
+      for (const { name: subgraph, circuit: c } of sources.pools()) {
         if (!c) continue;
         set({ subgraph, event: 'opened' }, c.opened);
         set({ subgraph, event: 'rejected' }, c.rejected);
@@ -135,21 +139,20 @@ export function createGatewayMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [subgraph, pool] of pools) {
-        const c = pool.snapshot().circuit;
+      for (const { name: subgraph, circuit: c } of sources.pools()) {
         if (c) this.set({ subgraph }, c.state === 'closed' ? 0 : 1);
       }
     },
   });
   mirrored('gateway_pool_ejections_total', 'Replicas ejected by outlier detection.', ['subgraph'], (set) => {
-    for (const [subgraph, pool] of pools) set({ subgraph }, pool.snapshot().ejections);
+    for (const s of sources.pools()) set({ subgraph: s.name }, s.ejections);
   });
   mirrored(
     'gateway_telemetry_spans_total',
     'Spans of sampled requests by fate: queued for export, exported, failed (collector down or refusing), dropped (export queue full).',
     ['result'],
     (set) => {
-      const s = tracing?.stats();
+      const s = sources.spans?.();
       if (!s) return;
       set({ result: 'queued' }, s.queued);
       set({ result: 'exported' }, s.exported);
@@ -158,7 +161,8 @@ export function createGatewayMetrics(
     },
   );
   const replicaLabels = ['subgraph', 'replica'] as const;
-  const poolGauge = (name: string, help: string, pick: (r: Record<string, unknown>) => unknown) =>
+  // A gauge per replica field; `pick` returns undefined to leave a replica out (no sample yet).
+  const poolGauge = (name: string, help: string, pick: (r: ReplicaStats) => number | undefined) =>
     new Gauge({
       name,
       help,
@@ -166,38 +170,25 @@ export function createGatewayMetrics(
       registers: [registry],
       collect() {
         this.reset();
-        for (const [subgraph, pool] of pools) {
-          for (const r of pool.stats() as unknown as Record<string, unknown>[]) {
+        for (const { name: subgraph, replicas } of sources.pools()) {
+          for (const r of replicas) {
             const value = pick(r);
-            if (typeof value === 'number' && Number.isFinite(value))
-              this.set({ subgraph, replica: String(r.url) }, value);
+            if (value !== undefined && Number.isFinite(value)) this.set({ subgraph, replica: r.url }, value);
           }
         }
       },
     });
   poolGauge('gateway_pool_replica_requests', 'Requests sent to the replica since start.', (r) => r.requests);
   poolGauge('gateway_pool_replica_errors', 'Failed attempts on the replica since start.', (r) => r.errors);
-  poolGauge(
-    'gateway_pool_replica_outstanding',
-    'Requests in flight on the replica.',
-    (r) => r.outstanding ?? r.inflight,
-  );
+  poolGauge('gateway_pool_replica_outstanding', 'Requests in flight on the replica.', (r) => r.outstanding);
   poolGauge(
     'gateway_pool_replica_up',
     '1 when the replica is in rotation (healthy or in slow start), else 0.',
-    (r) =>
-      r.state === undefined
-        ? r.up === false
-          ? 0
-          : 1
-        : r.state === 'healthy' || r.state === 'slow_start'
-          ? 1
-          : 0,
+    (r) => (r.state === 'healthy' || r.state === 'slow_start' ? 1 : 0),
   );
-  poolGauge('gateway_pool_replica_latency_p99_seconds', 'p99 latency of the replica.', (r) => {
-    const latency = r.latency as { p99?: number } | undefined;
-    return typeof latency?.p99 === 'number' ? latency.p99 / 1000 : undefined;
-  });
+  poolGauge('gateway_pool_replica_latency_p99_seconds', 'p99 latency of the replica.', (r) =>
+    r.latency.p99Ms === null ? undefined : r.latency.p99Ms / 1000,
+  );
 
   const operations = new Set<string>();
   const operationLabel = (name: string | undefined | null) => {
@@ -226,20 +217,13 @@ export function createGatewayMetrics(
           requests.inc({ operation, status: String(status) });
           duration.observe({ operation }, (performance.now() - start) / 1000);
           const body = rc.response.body;
-          // The rate-limit plugin notes its decision on the request's record as it takes it (the
-          // response's throttleStatus may land after this hook, behind the refund).
-          const decided = recordOf(rc.contextValue)?.rateLimit;
-          if (decided) decisions.inc({ decision: decided });
-          else if (status === 429) decisions.inc({ decision: 'limited' });
-          const cost =
-            body.kind === 'single'
-              ? (body.singleResult.extensions?.cost as
-                  | { requestedQueryCost?: number; actualQueryCost?: number; throttleStatus?: unknown }
-                  | undefined)
-              : undefined;
-          if (!decided && cost?.throttleStatus) decisions.inc({ decision: 'admitted' });
-          if (typeof cost?.requestedQueryCost === 'number') estimated.observe(cost.requestedQueryCost);
-          if (typeof cost?.actualQueryCost === 'number') actual.observe(cost.actualQueryCost);
+          // extensions.cost as the cost plugin writes it: { requestedQueryCost, actualQueryCost, … }
+          const cost = body.kind === 'single' ? body.singleResult.extensions?.cost : undefined;
+          if (typeof cost !== 'object' || cost === null) return;
+          if ('requestedQueryCost' in cost && typeof cost.requestedQueryCost === 'number')
+            estimated.observe(cost.requestedQueryCost);
+          if ('actualQueryCost' in cost && typeof cost.actualQueryCost === 'number')
+            actual.observe(cost.actualQueryCost);
         },
       };
     },
@@ -249,6 +233,9 @@ export function createGatewayMetrics(
     registry,
     plugin,
     reload: (ok) => reloads.inc({ result: ok ? 'ok' : 'refused' }),
+    // Counted as the rate-limit plugin decides, not read back from the response: its throttleStatus
+    // may land after this plugin's willSendResponse, behind the refund.
+    rateLimitDecision: (outcome) => decisions.inc({ decision: outcome }),
     scrape: () => registry.metrics(),
     contentType: registry.contentType,
   };
