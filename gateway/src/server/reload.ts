@@ -6,7 +6,9 @@ import type { Logger, SupergraphStatus } from './types.ts';
 
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
 
-/** Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow. */
+/**
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+ */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
   replicas: ResolvedSupergraph['replicas'],
