@@ -96,7 +96,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   // 1. the fast executor, innermost: it plans from the document and queryHash it is handed and caches
   //    prepared plans by them;
   // 2. authorization around it: it hands the executor the operation without the denied fields, under
-  //    their own queryHash, so no plan (Apollo's or the fast executor's) built for a caller who may see
+  //    its own queryHash, so no plan (Apollo's or the fast executor's) built for a caller who may see
   //    more fields serves one who may not; then it adds the denial errors to the result;
   // 3. tracing outermost: the gateway.execute span covers all of the above, and every fetch span hangs
   //    under it.
