@@ -28,8 +28,8 @@ export interface Authorization<T extends AuthorizationContext> {
 }
 
 /**
- * @authenticated / @requiresScopes enforcement in front of @apollo/gateway, which does not enforce them
- * (SEAMS.md §2–3b). Denied fields never reach a subgraph: the executor plans the rewritten operation.
+ * @authenticated / @requiresScopes enforcement in front of @apollo/gateway, which does not enforce them.
+ * Denied fields never reach a subgraph: the executor plans the rewritten operation.
  */
 export function createAuthorization<T extends AuthorizationContext>(deps: {
   rules(): AccessRules;
@@ -106,7 +106,7 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
         text = {
           source,
           // Leave this intact: the gateway caches plans by queryHash, and a plan built for a caller who may
-          // see more fields must never serve one who may not (SEAMS.md §3b pitfall).
+          // see more fields must never serve one who may not, so the rewritten operation gets its own hash.
           queryHash: createHash('sha256').update(source).digest('hex'),
           operation: getOperationAST(decision.document, rc.request.operationName),
         };

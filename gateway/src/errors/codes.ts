@@ -22,7 +22,9 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** HTTP status each code answers with when it ends the request (GraphQL-over-HTTP, DESIGN.md). */
+/**
+ * HTTP status each code answers with when it ends the request (GraphQL-over-HTTP; docs/errors.md lists them).
+ */
 export const statusOf: Readonly<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,

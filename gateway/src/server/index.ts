@@ -1,9 +1,3 @@
 // The gateway process: builds Apollo Server + Apollo Gateway over the replica pools, and serves HTTP.
-export {
-  type CreateGatewayOptions,
-  createGateway,
-  type Gateway,
-  type GatewayContext,
-  type Logger,
-  type ReadinessReport,
-} from './create-gateway.ts';
+export { type CreateGatewayOptions, createGateway, type Gateway } from './create-gateway.ts';
+export type { GatewayContext, Logger, ReadinessReport } from './types.ts';

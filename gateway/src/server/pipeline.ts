@@ -1,0 +1,169 @@
+import { ApolloGateway, type SupergraphSdlHook } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { buildAccessRules, createAuthorization } from '../auth/index.ts';
+import type { GatewayConfig } from '../config/index.ts';
+import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
+import { createFormatError, ErrorCode } from '../errors/index.ts';
+import { createFastExecution, type FastExecutorStats } from '../executor/index.ts';
+import { createLimitsRule } from '../limits/index.ts';
+import type { PersistedQueries } from '../persisted/index.ts';
+import { ReplicaDataSource, type ReplicaPool, type RequestDecorator } from '../pool/index.ts';
+import { createRateLimitPlugin, type RateLimitStore } from '../ratelimit/index.ts';
+import { createTelemetryPlugin, traceExecution } from '../telemetry/index.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayContext, Logger } from './types.ts';
+
+/**
+ * When every subgraph fetch failed and nothing came back, the response is an outage, not partial data:
+ * answer 503. With any data at all it stays 200.
+ */
+const unavailableStatus: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const { data, errors } = response.body.singleResult;
+        if (!errors?.length || !errors.every((e) => e.extensions?.code === ErrorCode.SUBGRAPH_UNAVAILABLE))
+          return;
+        const empty = data == null || Object.values(data).every((v) => v == null);
+        if (empty) response.http.status = 503;
+      },
+    };
+  },
+};
+
+export interface PipelineOptions {
+  config: GatewayConfig;
+  /** The supergraph resolved at start: the cost model and access rules begin from it. */
+  initialSdl: string;
+  /** ApolloGateway's `supergraphSdl` option (the supergraph watch's hook). */
+  supergraph: SupergraphSdlHook;
+  /** One pool per subgraph; a subgraph's data source is built over its pool. */
+  pools: ReadonlyMap<string, ReplicaPool>;
+  /** Signs every subgraph fetch (undefined: unsigned). */
+  decorate: RequestDecorator<GatewayContext> | undefined;
+  store: RateLimitStore;
+  persisted: PersistedQueries<GatewayContext>;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  log: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface Pipeline {
+  readonly apollo: ApolloServer<GatewayContext>;
+  /** Requests run by Tollgate's executor and by Apollo's (undefined with `server.executor: apollo`). */
+  readonly executorStats: Readonly<FastExecutorStats> | undefined;
+  /** Starts Apollo Server; from then on the cost model and access rules follow each supergraph swap. */
+  start(): Promise<void>;
+}
+
+/**
+ * The request pipeline: Apollo Gateway over the pools, its executor wrapped, and Apollo Server with the
+ * plugins in the order they run.
+ */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { config, pools, logger, log } = options;
+  let costModel = buildCostModel(options.initialSdl);
+  let accessRules = buildAccessRules(options.initialSdl);
+  const authorization = createAuthorization<GatewayContext>({ rules: () => accessRules });
+  const apolloGateway = new ApolloGateway({
+    supergraphSdl: options.supergraph,
+    buildService: ({ name }) => {
+      const pool = pools.get(name);
+      if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
+      return new ReplicaDataSource<GatewayContext>({ pool, decorate: options.decorate });
+    },
+    logger: {
+      debug() {},
+      info() {},
+      warn: (m: unknown) => logger.warn(String(m)),
+      error: (m: unknown) => logger.error(String(m)),
+    },
+  });
+  // ApolloGateway implements server-gateway-interface 1.x, structurally the same as the 2.x Apollo Server 5 takes.
+  const inner = apolloGateway as unknown as GatewayInterface;
+  // Apollo's planner plans; Tollgate's executor runs the plans (issue 10), unless configured otherwise.
+  const fast = config.server.executor === 'tollgate' ? createFastExecution(apolloGateway) : undefined;
+  // The executor wrappers, innermost first; leave the order intact:
+  // 1. the fast executor, innermost: it plans from the document and queryHash it is handed and caches
+  //    prepared plans by them;
+  // 2. authorization around it: it hands the executor the operation without the denied fields, under
+  //    its own queryHash, so no plan (Apollo's or the fast executor's) built for a caller who may see
+  //    more fields serves one who may not; then it adds the denial errors to the result;
+  // 3. tracing outermost: the gateway.execute span covers all of the above, and every fetch span hangs
+  //    under it.
+  const gateway = traceExecution(authorization.wrap(fast ? fast.wrap(inner) : inner));
+
+  const costDeps = { model: () => costModel };
+  // Production answers no introspection and gives no "Did you mean …" hints (issue 9).
+  const introspection = config.server.introspection ?? config.development;
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    ApolloServerPluginLandingPageDisabled(),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+    ApolloServerPluginCacheControlDisabled(),
+    unavailableStatus,
+    createTelemetryPlugin<GatewayContext>(config.telemetry),
+    ...(options.persisted.plugin ? [options.persisted.plugin] : []),
+    authorization.plugin,
+    // cost.mode off: no cost limit and no extensions.cost (rate limits, if on, still charge estimates)
+    ...(config.cost.mode === 'off' ? [] : [createCostPlugin<GatewayContext>(config.cost, costDeps)]),
+    ...(config.ratelimit.enabled
+      ? [
+          createRateLimitPlugin<GatewayContext>(config.ratelimit, {
+            store: options.store,
+            mode: config.cost.mode === 'measure' ? 'measure' : 'enforce',
+            costOf: (rc) => requestCost(rc, config.cost, costDeps),
+            log,
+            onDecision: options.metrics.rateLimitDecision,
+          }),
+        ]
+      : []),
+    // last: it reads the status and extensions.cost the plugins above set
+    options.metrics.plugin,
+  ];
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [createLimitsRule(config.limits)],
+    introspection,
+    hideSchemaDetailsFromClientErrors: !introspection,
+    allowBatchedHttpRequests: config.server.batching,
+    persistedQueries: options.persisted.apolloOption,
+    includeStacktraceInErrorResponses: config.development,
+    formatError: createFormatError({
+      development: config.development,
+      hideSuggestions: !introspection,
+      log: (message, error) =>
+        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
+    }),
+    plugins,
+  });
+  return {
+    apollo,
+    executorStats: fast?.stats,
+    async start() {
+      await apollo.start();
+      apolloGateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+        try {
+          costModel = buildCostModel(coreSupergraphSdl);
+          accessRules = buildAccessRules(coreSupergraphSdl);
+        } catch (error) {
+          logger.error('cost model or access rules not updated; keeping the previous ones', {
+            error: (error as Error).message,
+          });
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gateway';
+import type { GatewayConfig } from '../config/index.ts';
+import { ReplicaPool } from '../pool/index.ts';
+import { gatewaySafeSdl, type ResolvedSupergraph, resolveSupergraph } from '../supergraph/index.ts';
+import type { Logger, SupergraphStatus } from './types.ts';
+
+type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
+
+/**
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+ */
+export function syncPools(
+  pools: Map<string, ReplicaPool>,
+  replicas: ResolvedSupergraph['replicas'],
+  poolConfig: GatewayConfig['pool'],
+): void {
+  for (const [name, urls] of replicas) {
+    const pool = pools.get(name);
+    if (!pool) {
+      pools.set(name, new ReplicaPool(name, urls, poolConfig));
+      continue;
+    }
+    const current = pool.replicas;
+    for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
+    for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
+  }
+}
+
+export interface SupergraphWatchOptions {
+  config: GatewayConfig;
+  /** The supergraph resolved at start: what ApolloGateway loads first. */
+  initial: ResolvedSupergraph;
+  /** Re-reads the configuration on each poll. @default the initial config */
+  reloadConfig?: (() => GatewayConfig) | undefined;
+  /** Signs the `_service { sdl }` fetches of a re-composition. */
+  sign: Sign;
+  pools: Map<string, ReplicaPool>;
+  logger: Logger;
+  /** Told each reload that swapped (true) or was refused (false). */
+  onReload(ok: boolean): void;
+}
+
+export interface SupergraphWatch {
+  /** ApolloGateway's `supergraphSdl` option: the initial SDL, and the `update` handle reloads swap with. */
+  readonly hook: SupergraphSdlHook;
+  /** The supergraph SDL now serving (as resolved, before gatewaySafeSdl). */
+  readonly servingSdl: string;
+  readonly status: Readonly<SupergraphStatus>;
+  /** One round: re-resolve, sync the pools, swap when the SDL changed. Never throws. */
+  reload(): Promise<void>;
+  /** Polls every `supergraph.pollIntervalMs` when `supergraph.watch` is on. */
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * Supergraph watch: re-resolve the source of truth; swap when it changed, keep serving the old one when
+ * it no longer composes (and say why on /health/ready). A swap lets requests in flight finish on the
+ * plan they have; new ones get the new supergraph.
+ */
+export function createSupergraphWatch(options: SupergraphWatchOptions): SupergraphWatch {
+  const { config, logger } = options;
+  let update: SupergraphSdlUpdateFunction | undefined;
+  let servingSdl = options.initial.sdl;
+  const status: SupergraphStatus = { loadedAt: Date.now(), reloads: 0, failures: 0, lastError: null };
+  let reloading = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const reload = async () => {
+    if (reloading) return;
+    reloading = true;
+    try {
+      const next = options.reloadConfig?.() ?? config;
+      const fresh = await resolveSupergraph(next, { sign: options.sign });
+      syncPools(options.pools, fresh.replicas, next.pool);
+      if (fresh.sdl !== servingSdl) {
+        if (!update) throw new Error('the gateway is not ready for updates yet');
+        update(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph
+        servingSdl = fresh.sdl;
+        status.loadedAt = Date.now();
+        status.reloads++;
+        logger.info('supergraph updated', { subgraphs: [...fresh.replicas.keys()] });
+        options.onReload(true);
+      }
+      status.lastError = null;
+    } catch (error) {
+      status.failures++;
+      options.onReload(false);
+      const message = error instanceof Error ? error.message : String(error);
+      if (status.lastError !== message)
+        logger.error('supergraph reload refused; the previous supergraph keeps serving', { error: message });
+      status.lastError = message;
+    } finally {
+      reloading = false;
+    }
+  };
+
+  return {
+    // The function form hands us `update`, with which a reload swaps in a new supergraph.
+    hook: async (hookOptions) => {
+      update = hookOptions.update;
+      return { supergraphSdl: gatewaySafeSdl(options.initial.sdl) };
+    },
+    get servingSdl() {
+      return servingSdl;
+    },
+    status,
+    reload,
+    start() {
+      if (!config.supergraph.watch) return;
+      timer = setInterval(() => void reload(), config.supergraph.pollIntervalMs);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+  };
+}

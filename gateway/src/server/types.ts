@@ -1,0 +1,40 @@
+import type { Principal } from '../auth/index.ts';
+import type { ReplicaStats } from '../pool/index.ts';
+
+/** Per-request context every plugin sees. */
+export interface GatewayContext {
+  [key: string]: unknown;
+  /** Who is calling (set before anything else runs). */
+  principal: Principal;
+  /** The client's address: the budget key of anonymous callers. */
+  clientAddress: string;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export interface SupergraphStatus {
+  /** When the serving supergraph was loaded (ms since the epoch). */
+  loadedAt: number;
+  /** Successful swaps since start. */
+  reloads: number;
+  /** Reloads refused (composition or config errors); the previous supergraph kept serving. */
+  failures: number;
+  /** Why the last reload was refused, until one succeeds. */
+  lastError: string | null;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  /** `degraded`: ready, but some subgraph has no replica up (`server.readiness: gateway`). */
+  state: 'ready' | 'degraded' | 'not ready';
+  supergraph: SupergraphStatus;
+  subgraphs: Record<string, { ready: boolean; replicas: ReplicaStats[] }>;
+  /** Replicas that did not answer the last probe, as `subgraph url`. */
+  down: string[];
+}
