@@ -111,7 +111,7 @@ describe('JWT verifier: accepted tokens', () => {
   });
 });
 
-describe('JWT verifier: rejection matrix (REFERENCE §5)', () => {
+describe('JWT verifier: rejection matrix (RFC 8725; docs/design.md#jwt-validation)', () => {
   it('J1: alg none with an empty signature', async () => {
     const server = await serve();
     const v = verifier(server);

@@ -73,7 +73,7 @@ function unavailable(
  * A GraphQLDataSource that sends each subgraph fetch through the replica pool. It implements `process`
  * directly instead of subclassing RemoteGraphQLDataSource: that class builds node-fetch Headers and a
  * Request per fetch and only lets us swap the fetcher, which is where half of Apollo Gateway's CPU goes
- * (PERF-NOTES.md §1). Transport failures come back as SUBGRAPH_UNAVAILABLE errors, so the gateway returns
+ * (docs/design.md#performance). Transport failures come back as SUBGRAPH_UNAVAILABLE errors, so the gateway returns
  * partial data with the error at the fetch's path.
  */
 export class ReplicaDataSource<TContext extends Record<string, unknown> = Record<string, unknown>>

@@ -186,7 +186,7 @@ export interface SendOptions {
   deadline?: number | undefined;
   /**
    * The trace context the attempts belong to (the fetch span's). Passed rather than read from the active
-   * context: the gateway propagates trace context explicitly (no async-context store; telemetry/README).
+   * context: the gateway propagates trace context explicitly (it runs no async-context store).
    * @default the active context
    */
   traceContext?: Context | undefined;

@@ -1,3 +1,4 @@
+import type { Logger } from '@tollgate/kit/log';
 import type { Principal } from '../auth/index.ts';
 import type { ReplicaStats } from '../pool/index.ts';
 
@@ -10,11 +11,8 @@ export interface GatewayContext {
   clientAddress: string;
 }
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+// The one Logger type, shared with the subgraphs.
+export type { Logger };
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
