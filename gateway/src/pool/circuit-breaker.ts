@@ -16,6 +16,15 @@ export interface CircuitBreakerOptions {
   halfOpenRequests?: number;
 }
 
+/** The breaker's defaults when one is turned on without settings. */
+export const CIRCUIT_BREAKER_DEFAULTS = {
+  failureRatePercent: 50,
+  minRequests: 20,
+  windowMs: 10_000,
+  openMs: 5_000,
+  halfOpenRequests: 3,
+} as const;
+
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 /** What `tryAcquire` hands out; give it back to `record` with the fetch's outcome. */
@@ -60,11 +69,14 @@ export class CircuitBreaker {
   #bucketStart: number;
 
   constructor(options: CircuitBreakerOptions = {}, now: () => number = () => performance.now()) {
-    this.#rate = Math.min(100, Math.max(1, options.failureRatePercent ?? 50));
-    this.#min = Math.max(1, options.minRequests ?? 20);
-    this.#bucketMs = Math.max(1, options.windowMs ?? 10_000) / BUCKETS;
-    this.#openMs = Math.max(0, options.openMs ?? 5_000);
-    this.#trials = Math.max(1, options.halfOpenRequests ?? 3);
+    this.#rate = Math.min(
+      100,
+      Math.max(1, options.failureRatePercent ?? CIRCUIT_BREAKER_DEFAULTS.failureRatePercent),
+    );
+    this.#min = Math.max(1, options.minRequests ?? CIRCUIT_BREAKER_DEFAULTS.minRequests);
+    this.#bucketMs = Math.max(1, options.windowMs ?? CIRCUIT_BREAKER_DEFAULTS.windowMs) / BUCKETS;
+    this.#openMs = Math.max(0, options.openMs ?? CIRCUIT_BREAKER_DEFAULTS.openMs);
+    this.#trials = Math.max(1, options.halfOpenRequests ?? CIRCUIT_BREAKER_DEFAULTS.halfOpenRequests);
     this.#now = now;
     this.#bucketStart = now();
   }

@@ -37,14 +37,15 @@ describe('ReplicaDataSource', () => {
       context,
     }) as unknown as GraphQLDataSourceProcessOptions<Record<string, unknown>>;
 
-  it("gives the pool what is left of the request's deadline and maps the timeout to SUBGRAPH_UNAVAILABLE", async () => {
-    const pool = new ReplicaPool('slowpoke', [url], { healthCheck: { intervalMs: 0 } });
-    const source = new ReplicaDataSource<Record<string, unknown>>({
-      pool,
-      requestDeadline: (context) => ({ deadline: context?.deadline as number }),
+  // As the gateway builds it (server/create-gateway.ts): the fetch deadline is the pool's, set per subgraph.
+  it("bounds a fetch by its subgraph's timeout and maps the timeout to SUBGRAPH_UNAVAILABLE", async () => {
+    const pool = new ReplicaPool('slowpoke', [url], {
+      healthCheck: { intervalMs: 0 },
+      overrides: { slowpoke: { timeoutMs: 150 } },
     });
+    const source = new ReplicaDataSource<Record<string, unknown>>({ pool });
     const t0 = performance.now();
-    const res = await source.process(fetchOf('{ slow }', { deadline: Date.now() + 150 }));
+    const res = await source.process(fetchOf('{ slow }'));
     expect(performance.now() - t0).toBeLessThan(800);
     expect(res.errors?.[0]).toMatchObject({
       path: ['slow'],

@@ -14,21 +14,10 @@ export type RequestDecorator<TContext> = (
   context: TContext | undefined,
 ) => void;
 
-/** What is left of the incoming request: its deadline (epoch ms) and/or a signal that aborts it. */
-export interface RequestDeadline {
-  deadline?: number | undefined;
-  signal?: AbortSignal | undefined;
-}
-
 export interface ReplicaDataSourceOptions<TContext> {
   pool: ReplicaPool;
   /** Called for every request after the body is serialized. */
   decorate?: RequestDecorator<TContext>;
-  /**
-   * The incoming request's deadline, read from its context: each fetch gets at most the time left (and
-   * tells the subgraph in `x-tollgate-deadline-ms`). Without it, only the per-subgraph timeout applies.
-   */
-  requestDeadline?: (context: TContext | undefined) => RequestDeadline | undefined;
 }
 
 function isMutation(options: GraphQLDataSourceProcessOptions): boolean {
@@ -73,7 +62,9 @@ function unavailable(
  * A GraphQLDataSource that sends each subgraph fetch through the replica pool. It implements `process`
  * directly instead of subclassing RemoteGraphQLDataSource: that class builds node-fetch Headers and a
  * Request per fetch and only lets us swap the fetcher, which is where half of Apollo Gateway's CPU goes
- * (docs/design.md#performance). Transport failures come back as SUBGRAPH_UNAVAILABLE errors, so the gateway returns
+ * (docs/design.md#performance).
+ * Each fetch is bounded by the subgraph's pool timeout (`pool.timeoutMs`, per-subgraph
+ * overrides first). Transport failures come back as SUBGRAPH_UNAVAILABLE errors, so the gateway returns
  * partial data with the error at the fetch's path.
  */
 export class ReplicaDataSource<TContext extends Record<string, unknown> = Record<string, unknown>>
@@ -81,12 +72,10 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 {
   readonly #pool: ReplicaPool;
   readonly #decorate: RequestDecorator<TContext> | undefined;
-  readonly #requestDeadline: ReplicaDataSourceOptions<TContext>['requestDeadline'];
 
   constructor(options: ReplicaDataSourceOptions<TContext>) {
     this.#pool = options.pool;
     this.#decorate = options.decorate;
-    this.#requestDeadline = options.requestDeadline;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<TContext>): Promise<GatewayGraphQLResponse> {
@@ -108,7 +97,7 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 
     let result: Awaited<ReturnType<ReplicaPool['send']>>;
     const mutation = isMutation(options);
-    // The fetch span, parent of one attempt span per replica tried (replica-pool.ts); only for a sampled
+    // The fetch span, parent of one attempt span per replica tried (attempt.ts); only for a sampled
     // request. Made here, not by the plan executor, so any executor that calls process() gets it.
     // The trace context of the request's execution, carried on its GraphQL context (the gateway has no
     // async-context store: a fetch after the first await would not find it in the active context).
@@ -127,11 +116,8 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
         )
       : undefined;
     try {
-      const limit = this.#requestDeadline?.(context);
       result = await this.#pool.send(body, headers, {
         idempotent: !mutation,
-        deadline: limit?.deadline,
-        signal: limit?.signal,
         traceContext: span ? trace.setSpan(parent, span) : parent,
       });
       if (span) {

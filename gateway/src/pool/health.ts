@@ -11,6 +11,9 @@ export interface ActiveHealthOptions {
   unhealthyThreshold?: number;
 }
 
+/** The state machine's thresholds when none are given. */
+export const ACTIVE_HEALTH_DEFAULTS = { healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+
 /** Envoy's reading of a health-check answer: 200 passes, 503 means stop traffic now, anything else fails. */
 export function classifyCheck(status: number | undefined): CheckResult {
   if (status === 200) return 'pass';
@@ -30,8 +33,11 @@ export class ActiveHealth {
   #fails = 0;
 
   constructor(options: ActiveHealthOptions = {}) {
-    this.#healthyThreshold = Math.max(1, options.healthyThreshold ?? 2);
-    this.#unhealthyThreshold = Math.max(1, options.unhealthyThreshold ?? 2);
+    this.#healthyThreshold = Math.max(1, options.healthyThreshold ?? ACTIVE_HEALTH_DEFAULTS.healthyThreshold);
+    this.#unhealthyThreshold = Math.max(
+      1,
+      options.unhealthyThreshold ?? ACTIVE_HEALTH_DEFAULTS.unhealthyThreshold,
+    );
   }
 
   get status(): HealthStatus {

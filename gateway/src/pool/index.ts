@@ -5,11 +5,11 @@ export { type PoolAdminView, poolAdminView } from './admin.ts';
 export {
   ReplicaDataSource,
   type ReplicaDataSourceOptions,
-  type RequestDeadline,
   type RequestDecorator,
 } from './data-source.ts';
 export type { Resolver } from './discovery.ts';
 export { PoolError, type PoolErrorCode } from './errors.ts';
+export { POOL_DEFAULTS } from './options.ts';
 export {
   type AttemptEvent,
   type PoolSnapshot,

@@ -14,6 +14,15 @@ export interface OutlierOptions {
   decayIntervalMs?: number;
 }
 
+/** The detector's defaults; the pool's and the config schema's come from here (through `POOL_DEFAULTS`). */
+export const OUTLIER_DEFAULTS = {
+  consecutiveFailures: 5,
+  baseEjectionMs: 30_000,
+  maxEjectionMs: 300_000,
+  maxEjectionPercent: 10,
+  decayIntervalMs: 10_000,
+} as const;
+
 interface Host {
   failures: number;
   timesEjected: number;
@@ -46,11 +55,11 @@ export class OutlierDetector {
   readonly #hosts = new Map<string, Host>();
 
   constructor(options: OutlierOptions = {}, clock: () => number = () => performance.now()) {
-    this.#threshold = options.consecutiveFailures ?? 5;
-    this.#baseMs = options.baseEjectionMs ?? 30_000;
-    this.#maxMs = Math.max(options.maxEjectionMs ?? 300_000, this.#baseMs);
-    this.#maxPercent = options.maxEjectionPercent ?? 10;
-    this.#decayMs = options.decayIntervalMs ?? 10_000;
+    this.#threshold = options.consecutiveFailures ?? OUTLIER_DEFAULTS.consecutiveFailures;
+    this.#baseMs = options.baseEjectionMs ?? OUTLIER_DEFAULTS.baseEjectionMs;
+    this.#maxMs = Math.max(options.maxEjectionMs ?? OUTLIER_DEFAULTS.maxEjectionMs, this.#baseMs);
+    this.#maxPercent = options.maxEjectionPercent ?? OUTLIER_DEFAULTS.maxEjectionPercent;
+    this.#decayMs = options.decayIntervalMs ?? OUTLIER_DEFAULTS.decayIntervalMs;
     this.#clock = clock;
   }
 

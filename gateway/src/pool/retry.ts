@@ -10,11 +10,21 @@ export interface RetryOptions {
   backoffMaxMs?: number;
   /** Retries in flight may be at most this share of the requests in flight... @default 20 */
   budgetPercent?: number;
-  /** ...but this many are always allowed, so a quiet pool can still retry. @default 3 */
+  /** ...but this many are always allowed, so a quiet pool can still retry. @default 10 */
   minRetryConcurrency?: number;
   /** Response statuses an idempotent fetch is retried on. @default [500, 502, 503, 504] */
   onStatus?: readonly number[];
 }
+
+/** The retry rules' defaults when none are given. */
+export const RETRY_DEFAULTS = {
+  maxAttempts: 3,
+  backoffBaseMs: 25,
+  backoffMaxMs: 250,
+  budgetPercent: 20,
+  minRetryConcurrency: 10,
+  onStatus: [500, 502, 503, 504],
+} as const;
 
 // Raised before any byte of the request left: safe to send elsewhere, even a mutation. Leave this intact:
 // adding a code here that can happen after the request was written would replay mutations (T-F1).
@@ -92,8 +102,8 @@ export class RetryBudget {
   #retries = 0;
 
   constructor(options: { budgetPercent?: number; minRetryConcurrency?: number } = {}) {
-    this.#percent = options.budgetPercent ?? 20;
-    this.#min = options.minRetryConcurrency ?? 10;
+    this.#percent = options.budgetPercent ?? RETRY_DEFAULTS.budgetPercent;
+    this.#min = options.minRetryConcurrency ?? RETRY_DEFAULTS.minRetryConcurrency;
   }
 
   /** Requests (subgraph fetches) in flight. */

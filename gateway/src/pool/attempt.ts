@@ -1,0 +1,165 @@
+import { type Context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { failSpan, tracer } from '../telemetry/index.ts';
+import { PoolError } from './errors.ts';
+import type { AttemptEvent } from './options.ts';
+import { post } from './post.ts';
+import type { Replica } from './replica.ts';
+import type { ReplicaSet } from './replica-set.ts';
+import { classifyError, type FailureKind } from './retry.ts';
+import type { StrategyName } from './strategies/index.ts';
+
+export interface SendResult {
+  status: number;
+  contentType: string;
+  body: string;
+  replica: string;
+}
+
+/** How one attempt ended: an answer (of any status), or a failure sorted for the retry rules. */
+export type Outcome =
+  | { kind: 'response'; result: SendResult }
+  | { kind: FailureKind; error: unknown; replica: string; afterMs: number };
+
+/** What every attempt of one pool shares. */
+export interface AttemptContext {
+  pool: string;
+  strategy: StrategyName;
+  /** Lower-cased; '' sends none. */
+  deadlineHeader: string;
+  /** Told of each answer and failure (outlier detection, latency). */
+  set: ReplicaSet;
+  onAttempt: ((event: AttemptEvent) => void) | undefined;
+}
+
+export interface AttemptRequest {
+  body: string;
+  headers: Record<string, string>;
+  /** Time this attempt may take, in ms; sent to the replica in the deadline header. */
+  budgetMs: number;
+  signal: AbortSignal | undefined;
+  /** 1 for the first attempt of a fetch. */
+  attempt: number;
+  /** Why the previous attempt is being retried: `status 503`, `reset`, `timeout`… */
+  retryReason: string | undefined;
+  traceContext: Context;
+}
+
+const nowMs = () => performance.now();
+
+/** Sends one attempt to one replica and records what came of it; never throws. */
+export async function attempt(ctx: AttemptContext, replica: Replica, req: AttemptRequest): Promise<Outcome> {
+  const { budgetMs, signal, attempt: n, retryReason } = req;
+  // The attempt span (a client span: one per replica tried) when the fetch records; either way the
+  // outgoing request carries the trace context, so the replica's server span is its child, and an
+  // unsampled request stays unsampled downstream. Nothing is injected when tracing is off.
+  const parent = req.traceContext;
+  const span = trace.getSpan(parent)?.isRecording()
+    ? tracer.startSpan(
+        'gateway.pool.attempt',
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gateway.subgraph': ctx.pool,
+            'gateway.pool.replica': replica.url,
+            'gateway.pool.strategy': ctx.strategy,
+            'gateway.pool.attempt': n,
+            ...(retryReason ? { 'gateway.pool.retry_reason': retryReason } : {}),
+            'http.request.method': 'POST',
+            'url.full': replica.url,
+            ...(n > 1 ? { 'http.request.resend_count': n - 1 } : {}),
+          },
+        },
+        parent,
+      )
+    : undefined;
+  let timedOut = false;
+  const sent: Record<string, string> = ctx.deadlineHeader
+    ? { ...req.headers, [ctx.deadlineHeader]: String(Math.max(1, Math.floor(budgetMs))) }
+    : { ...req.headers };
+  propagation.inject(span ? trace.setSpan(parent, span) : parent, sent);
+  replica.requests++;
+  replica.outstanding++;
+  const t0 = nowMs();
+  try {
+    const res = await post(replica.dispatcher, {
+      path: replica.path,
+      headers: sent,
+      body: req.body,
+      timeoutMs: budgetMs,
+      timeoutError: () => {
+        timedOut = true;
+        return new PoolError('POOL_TIMEOUT', `attempt timed out after ${Math.round(budgetMs)} ms`);
+      },
+      signal,
+    });
+    const text = res.body;
+    const rtt = nowMs() - t0;
+    replica.latency.record(rtt);
+    replica.answered = true;
+    if (res.statusCode < 500) replica.ewma.observe(rtt);
+    if (res.statusCode >= 500) {
+      replica.errors++;
+      replica.lastError = `answered ${res.statusCode}`;
+      ctx.set.failed(replica, rtt);
+    } else {
+      ctx.set.succeeded(replica);
+    }
+    emit(ctx, replica, n, rtt, res.statusCode >= 500 ? 'status' : 'ok', res.statusCode);
+    if (span) {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${res.statusCode}` });
+    }
+    return {
+      kind: 'response',
+      result: {
+        status: res.statusCode,
+        contentType: res.contentType,
+        body: text,
+        replica: replica.url,
+      },
+    };
+  } catch (error) {
+    const rtt = nowMs() - t0;
+    const kind: FailureKind = timedOut ? 'timeout' : signal?.aborted ? 'aborted' : classifyError(error);
+    if (kind !== 'aborted') {
+      replica.errors++;
+      replica.lastError = error instanceof Error ? error.message : String(error);
+      // a refused connection measured no round trip
+      if (kind !== 'connect') replica.latency.record(rtt);
+      ctx.set.failed(replica, kind === 'connect' ? 0 : rtt);
+    }
+    emit(ctx, replica, n, rtt, kind);
+    if (span) {
+      span.setAttribute('error.type', kind);
+      failSpan(span, error);
+    }
+    return { kind, error, replica: replica.url, afterMs: rtt };
+  } finally {
+    span?.end();
+    replica.outstanding--;
+  }
+}
+
+function emit(
+  ctx: AttemptContext,
+  replica: Replica,
+  attempt: number,
+  durationMs: number,
+  outcome: AttemptEvent['outcome'],
+  status?: number,
+): void {
+  if (!ctx.onAttempt) return;
+  try {
+    ctx.onAttempt({
+      pool: ctx.pool,
+      replica: replica.url,
+      attempt,
+      durationMs,
+      outcome,
+      ...(status === undefined ? {} : { status }),
+    });
+  } catch {
+    // a metrics hook must not break traffic
+  }
+}

@@ -1,0 +1,217 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Context, context } from '@opentelemetry/api';
+import { type AttemptContext, attempt, type Outcome, type SendResult } from './attempt.ts';
+import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker.ts';
+import { PoolError, type PoolErrorCode } from './errors.ts';
+import { abortError, failureError, type StopReason } from './failure.ts';
+import type { ResolvedPoolOptions } from './options.ts';
+import type { Replica } from './replica.ts';
+import type { ReplicaSet } from './replica-set.ts';
+import { backoffMs, mayRetry, RetryBudget } from './retry.ts';
+import type { PoolCounters } from './snapshot.ts';
+import type { StrategyName } from './strategies/index.ts';
+
+export interface SendOptions {
+  /** False for a mutation: it moves to another replica only when the connection failed before sending. */
+  idempotent: boolean;
+  /** Aborts the fetch (the incoming request went away). */
+  signal?: AbortSignal | undefined;
+  /** Deadline of the incoming request, in epoch ms (`Date.now()`); the fetch gets at most what is left. */
+  deadline?: number | undefined;
+  /**
+   * The trace context the attempts belong to (the fetch span's). Passed rather than read from the active
+   * context: the gateway propagates trace context explicitly, with no async-context store, so the active
+   * context after an await is not the request's.
+   * @default the active context
+   */
+  traceContext?: Context | undefined;
+}
+
+/** Fetch failures that count against the circuit: the subgraph timed out, refused, broke or answered 5xx. */
+const CIRCUIT_FAILURES: ReadonlySet<PoolErrorCode> = new Set<PoolErrorCode>([
+  'POOL_TIMEOUT',
+  'POOL_NO_HEALTHY_REPLICA',
+  'POOL_UPSTREAM_ERROR',
+  'POOL_BAD_RESPONSE',
+]);
+
+const nowMs = () => performance.now();
+
+/**
+ * One pool's fetches: the circuit breaker in front, then attempts on replicas the set picks, with retries
+ * of idempotent fetches within the retry budget and the fetch's deadline. Counts into the pool's counters.
+ */
+export class SendLoop {
+  readonly #name: string;
+  readonly #o: ResolvedPoolOptions;
+  readonly #set: ReplicaSet;
+  readonly #counters: PoolCounters;
+  readonly #budget: RetryBudget;
+  readonly #breaker: CircuitBreaker | undefined;
+  readonly #attempt: AttemptContext;
+  #closed = false;
+
+  constructor(
+    name: string,
+    o: ResolvedPoolOptions,
+    set: ReplicaSet,
+    strategy: StrategyName,
+    counters: PoolCounters,
+  ) {
+    this.#name = name;
+    this.#o = o;
+    this.#set = set;
+    this.#counters = counters;
+    this.#budget = new RetryBudget(o.retryBudget);
+    this.#breaker = o.circuitBreaker ? new CircuitBreaker(o.circuitBreaker, o.clock) : undefined;
+    this.#attempt = {
+      pool: name,
+      strategy,
+      deadlineHeader: o.deadlineHeader,
+      set,
+      onAttempt: o.onAttempt,
+    };
+  }
+
+  /** Fetches in flight. */
+  get inFlight(): number {
+    return this.#budget.active;
+  }
+
+  circuit(): CircuitSnapshot | undefined {
+    return this.#breaker?.snapshot();
+  }
+
+  /** Refuses every fetch from now on. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+    // no extra promise per fetch when the breaker is off
+    return this.#breaker
+      ? this.#sendThrough(this.#breaker, body, headers, options)
+      : this.#send(body, headers, options);
+  }
+
+  async #sendThrough(
+    breaker: CircuitBreaker,
+    body: string,
+    headers: Record<string, string>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.#name} is closed`);
+    const permit = breaker.tryAcquire();
+    if (!permit) {
+      throw new PoolError(
+        'POOL_CIRCUIT_OPEN',
+        `${this.#name}: circuit open (too many of its recent fetches failed); trial fetches in ${Math.ceil(breaker.openForMs)} ms`,
+      );
+    }
+    try {
+      const result = await this.#send(body, headers, options);
+      breaker.record(permit, result.status < 500);
+      return result;
+    } catch (error) {
+      // what says something about the subgraph counts; a caller's abort or a local limit does not
+      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code)) breaker.record(permit, false);
+      else breaker.release(permit);
+      throw error;
+    }
+  }
+
+  async #send(body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+    if (this.#closed) throw new PoolError('POOL_CLOSED', `pool ${this.#name} is closed`);
+    const traceContext = options.traceContext ?? context.active(); // before any await
+    await this.#set.ready;
+    const { signal, idempotent } = options;
+    const limitMs = Number.isFinite(options.deadline)
+      ? Math.min(this.#o.timeoutMs, (options.deadline as number) - Date.now())
+      : this.#o.timeoutMs;
+    const deadline = nowMs() + limitMs;
+    const { maxAttempts, onStatus } = this.#o.retry;
+    this.#counters.requests++;
+    this.#budget.requestStarted();
+    const tried = new Set<Replica>();
+    let last: Outcome | undefined;
+    let stop: StopReason | undefined;
+    let retries = 0;
+    let retrySlot = false;
+    let next: 'retry' | 'failover' | undefined;
+    // why the previous attempt is being retried (on the attempt span): `status 503`, `reset`, `timeout`…
+    let retryReason: string | undefined;
+    try {
+      for (let n = 1; ; n++) {
+        if (signal?.aborted) throw abortError(this.#name, signal.reason);
+        const remaining = deadline - nowMs();
+        if (remaining <= 0) {
+          stop = 'deadline';
+          break;
+        }
+        const replica = this.#set.pick(tried);
+        if (replica === 'overloaded' || replica === undefined) {
+          stop = replica ?? 'none';
+          break;
+        }
+        tried.add(replica);
+        if (next === 'retry') this.#counters.retries++;
+        if (next === 'failover') this.#counters.failovers++;
+        const budgetMs =
+          this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
+        const outcome = await attempt(this.#attempt, replica, {
+          body,
+          headers,
+          budgetMs,
+          signal,
+          attempt: n,
+          retryReason,
+          traceContext,
+        });
+        if (retrySlot) {
+          this.#budget.release();
+          retrySlot = false;
+        }
+        if (outcome.kind === 'aborted') throw abortError(this.#name, signal?.reason);
+        if (outcome.kind === 'response' && !onStatus.includes(outcome.result.status)) return outcome.result;
+        last = outcome;
+        const failure =
+          outcome.kind === 'response' ? { status: outcome.result.status } : { kind: outcome.kind };
+        if (!mayRetry(failure, idempotent, onStatus) || n >= maxAttempts) break;
+        retryReason = outcome.kind === 'response' ? `status ${outcome.result.status}` : outcome.kind;
+        if (outcome.kind === 'connect') {
+          // Nothing reached the replica, so this adds no load anywhere: move on at once, outside the budget.
+          next = 'failover';
+          continue;
+        }
+        const wait = backoffMs(
+          ++retries,
+          { baseMs: this.#o.retry.baseMs, maxMs: this.#o.retry.maxMs },
+          this.#o.random,
+        );
+        // never retry past the deadline: the answer would come too late to be used (T-F3)
+        if (nowMs() + wait >= deadline) break;
+        if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+        // The budget counts retries in flight upstream (Envoy's active retries), so the slot is taken
+        // after the backoff: a burst of fast failures waiting out their jitter does not exhaust it.
+        if (!this.#budget.tryAcquire()) {
+          this.#counters.retriesDenied++;
+          break;
+        }
+        retrySlot = true;
+        next = 'retry';
+      }
+    } finally {
+      if (retrySlot) this.#budget.release();
+      this.#budget.requestFinished();
+    }
+    this.#counters.failed++;
+    if (last?.kind === 'response') return last.result;
+    if (stop === 'overloaded' && !last) this.#counters.overloaded++;
+    throw failureError(
+      { name: this.#name, maxConcurrent: this.#o.maxConcurrent, discoveryError: this.#set.discoveryError },
+      last,
+      stop,
+      limitMs,
+    );
+  }
+}
