@@ -69,7 +69,10 @@ export class CircuitBreaker {
   #bucketStart: number;
 
   constructor(options: CircuitBreakerOptions = {}, now: () => number = () => performance.now()) {
-    this.#rate = Math.min(100, Math.max(1, options.failureRatePercent ?? CIRCUIT_BREAKER_DEFAULTS.failureRatePercent));
+    this.#rate = Math.min(
+      100,
+      Math.max(1, options.failureRatePercent ?? CIRCUIT_BREAKER_DEFAULTS.failureRatePercent),
+    );
     this.#min = Math.max(1, options.minRequests ?? CIRCUIT_BREAKER_DEFAULTS.minRequests);
     this.#bucketMs = Math.max(1, options.windowMs ?? CIRCUIT_BREAKER_DEFAULTS.windowMs) / BUCKETS;
     this.#openMs = Math.max(0, options.openMs ?? CIRCUIT_BREAKER_DEFAULTS.openMs);

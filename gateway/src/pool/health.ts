@@ -34,7 +34,10 @@ export class ActiveHealth {
 
   constructor(options: ActiveHealthOptions = {}) {
     this.#healthyThreshold = Math.max(1, options.healthyThreshold ?? ACTIVE_HEALTH_DEFAULTS.healthyThreshold);
-    this.#unhealthyThreshold = Math.max(1, options.unhealthyThreshold ?? ACTIVE_HEALTH_DEFAULTS.unhealthyThreshold);
+    this.#unhealthyThreshold = Math.max(
+      1,
+      options.unhealthyThreshold ?? ACTIVE_HEALTH_DEFAULTS.unhealthyThreshold,
+    );
   }
 
   get status(): HealthStatus {

@@ -171,8 +171,7 @@ const percent = (v: number | undefined, fallback: number) => Math.min(100, Math.
 export function resolvePoolOptions(name: string, options: ReplicaPoolOptions = {}): ResolvedPoolOptions {
   const d = POOL_DEFAULTS;
   const override =
-    Object.entries(options.overrides ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1] ??
-    {};
+    Object.entries(options.overrides ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1] ?? {};
   const hc = options.healthCheck ?? {};
   const retry = options.retry ?? {};
   const circuit = override.circuitBreaker ?? options.circuitBreaker;

@@ -1,7 +1,7 @@
 import type { SendResult } from './attempt.ts';
 import { type ReplicaPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import { ReplicaSet } from './replica-set.ts';
-import { type SendOptions, SendLoop } from './send-loop.ts';
+import { SendLoop, type SendOptions } from './send-loop.ts';
 import { newCounters, type PoolCounters, type PoolSnapshot, type ReplicaStats } from './snapshot.ts';
 import { createStrategy, type Strategy, type StrategyName } from './strategies/index.ts';
 

@@ -3,8 +3,8 @@ import type { CheckResult } from './health.ts';
 import { POOL_DEFAULTS, type ResolvedPoolOptions } from './options.ts';
 import { OutlierDetector } from './outlier.ts';
 import { Replica } from './replica.ts';
-import { type PoolCounters, type ReplicaStats, replicaStats } from './snapshot.ts';
 import { slowStartFactor } from './slow-start.ts';
+import { type PoolCounters, type ReplicaStats, replicaStats } from './snapshot.ts';
 import type { Strategy } from './strategies/index.ts';
 
 /**
@@ -31,12 +31,7 @@ export class ReplicaSet {
   #constructed = false;
   #closed = false;
 
-  constructor(
-    urls: readonly string[],
-    o: ResolvedPoolOptions,
-    strategy: Strategy,
-    counters: PoolCounters,
-  ) {
+  constructor(urls: readonly string[], o: ResolvedPoolOptions, strategy: Strategy, counters: PoolCounters) {
     this.#o = o;
     this.#strategy = strategy;
     this.#counters = counters;
