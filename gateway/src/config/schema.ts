@@ -1,5 +1,8 @@
 import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
+// The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
+// the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
+import { POOL_DEFAULTS } from '../pool/options.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -10,36 +13,36 @@ const bool = z.preprocess(
 
 const circuitBreakerSchema = z
   .object({
-    enabled: bool.default(false).describe('Turn the circuit breaker on.'),
+    enabled: bool.default(POOL_DEFAULTS.circuitBreaker.enabled).describe('Turn the circuit breaker on.'),
     failureRatePercent: z.coerce
       .number()
       .min(1)
       .max(100)
-      .default(50)
+      .default(POOL_DEFAULTS.circuitBreaker.failureRatePercent)
       .describe('Share of failed fetches in the window that opens the circuit (percent).'),
     minRequests: z.coerce
       .number()
       .int()
       .positive()
-      .default(20)
+      .default(POOL_DEFAULTS.circuitBreaker.minRequests)
       .describe('Fewest fetches in the window before its failure rate counts.'),
     windowMs: z.coerce
       .number()
       .int()
       .min(100)
-      .default(10_000)
+      .default(POOL_DEFAULTS.circuitBreaker.windowMs)
       .describe('Rolling window of fetch outcomes (ms).'),
     openMs: z.coerce
       .number()
       .int()
       .min(0)
-      .default(5_000)
+      .default(POOL_DEFAULTS.circuitBreaker.openMs)
       .describe('How long the circuit stays open before trial fetches go through (ms).'),
     halfOpenRequests: z.coerce
       .number()
       .int()
       .positive()
-      .default(3)
+      .default(POOL_DEFAULTS.circuitBreaker.halfOpenRequests)
       .describe('Trial fetches after openMs: all must succeed to close the circuit; one failure reopens it.'),
   })
   .strict();
@@ -179,7 +182,7 @@ export const GatewayConfigObject = z
           .number()
           .int()
           .positive()
-          .default(30_000)
+          .default(POOL_DEFAULTS.timeoutMs)
           .describe(
             'Deadline of one subgraph fetch, retries included (ms); what is left of it is sent to the subgraph in x-tollgate-deadline-ms.',
           ),
@@ -187,7 +190,7 @@ export const GatewayConfigObject = z
           .number()
           .int()
           .min(0)
-          .default(0)
+          .default(POOL_DEFAULTS.perTryTimeoutMs)
           .describe(
             'Deadline of one attempt (ms); 0 = the whole remaining fetch time, so a timed-out query is not retried.',
           ),
@@ -195,17 +198,17 @@ export const GatewayConfigObject = z
           .number()
           .int()
           .positive()
-          .default(64)
+          .default(POOL_DEFAULTS.connectionsPerReplica)
           .describe('Keep-alive connections kept per replica.'),
         keepAliveTimeoutMs: z.coerce
           .number()
           .int()
           .positive()
-          .default(30_000)
+          .default(POOL_DEFAULTS.keepAliveTimeoutMs)
           .describe('How long an idle keep-alive connection to a replica is kept.'),
         strategy: z
           .enum(['p2c_ewma', 'least_outstanding', 'round_robin'])
-          .default('p2c_ewma')
+          .default(POOL_DEFAULTS.strategy)
           .describe(
             'How a replica is picked: p2c_ewma (power of two choices on peak-EWMA latency × outstanding, as Finagle/Linkerd), least_outstanding (as AWS ALB), round_robin. All honour weights and slow start.',
           ),
@@ -219,32 +222,32 @@ export const GatewayConfigObject = z
           .number()
           .int()
           .positive()
-          .default(10_000)
+          .default(POOL_DEFAULTS.ewmaDecayMs)
           .describe('Decay time of the peak-EWMA latency estimate (ms).'),
         slowStartWindowMs: z.coerce
           .number()
           .int()
           .min(0)
-          .default(30_000)
+          .default(POOL_DEFAULTS.slowStartWindowMs)
           .describe(
             'A replica that joins or recovers ramps up its weight over this time (ms); 0 turns slow start off.',
           ),
         slowStartAggression: z.coerce
           .number()
           .positive()
-          .default(1)
+          .default(POOL_DEFAULTS.slowStartAggression)
           .describe('Slow-start curve: weight × (elapsed/window)^(1/aggression); 1 is linear.'),
         slowStartMinWeightPercent: z.coerce
           .number()
           .min(0)
           .max(100)
-          .default(10)
+          .default(POOL_DEFAULTS.slowStartMinWeightPercent)
           .describe('Slow-start weight floor, in percent of the full weight.'),
         panicThresholdPercent: z.coerce
           .number()
           .min(0)
           .max(100)
-          .default(50)
+          .default(POOL_DEFAULTS.panicThresholdPercent)
           .describe(
             'Below this share of available replicas, traffic goes to all of them, ignoring health; 0 never.',
           ),
@@ -252,13 +255,13 @@ export const GatewayConfigObject = z
           .number()
           .int()
           .positive()
-          .default(1024)
+          .default(POOL_DEFAULTS.maxConcurrentPerReplica)
           .describe(
             'Requests in flight per replica; a full replica is skipped, and a pool of full replicas fails fast.',
           ),
         deadlineHeader: z
           .string()
-          .default('x-tollgate-deadline-ms')
+          .default(POOL_DEFAULTS.deadlineHeader)
           .describe('Header telling the subgraph its remaining time budget in ms; empty sends none.'),
         healthCheck: z
           .object({
@@ -266,25 +269,25 @@ export const GatewayConfigObject = z
               .number()
               .int()
               .min(0)
-              .default(2_000)
+              .default(POOL_DEFAULTS.healthCheck.intervalMs)
               .describe('Time between active checks of each replica (ms); 0 turns them off.'),
             timeoutMs: z.coerce
               .number()
               .int()
               .positive()
-              .default(1_000)
+              .default(POOL_DEFAULTS.healthCheck.timeoutMs)
               .describe('Timeout of one active check (ms).'),
             healthyThreshold: z.coerce
               .number()
               .int()
               .positive()
-              .default(2)
+              .default(POOL_DEFAULTS.healthCheck.healthyThreshold)
               .describe('Consecutive passing checks that bring an unhealthy replica back.'),
             unhealthyThreshold: z.coerce
               .number()
               .int()
               .positive()
-              .default(2)
+              .default(POOL_DEFAULTS.healthCheck.unhealthyThreshold)
               .describe('Consecutive failing checks that take a replica out (a 503 takes it out at once).'),
             path: z
               .string()
@@ -302,7 +305,7 @@ export const GatewayConfigObject = z
               .number()
               .int()
               .min(0)
-              .default(5)
+              .default(POOL_DEFAULTS.outlier.consecutiveFailures)
               .describe(
                 'Consecutive failures (5xx, timeouts, resets, refused connections) that eject a replica; 0 turns ejection off.',
               ),
@@ -310,22 +313,22 @@ export const GatewayConfigObject = z
               .number()
               .int()
               .positive()
-              .default(30_000)
+              .default(POOL_DEFAULTS.outlier.baseEjectionMs)
               .describe('An ejection lasts this × the times the replica was ejected (ms).'),
             maxEjectionMs: z.coerce
               .number()
               .int()
               .positive()
-              .default(300_000)
+              .default(POOL_DEFAULTS.outlier.maxEjectionMs)
               .describe('Cap on one ejection (ms).'),
             maxEjectionPercent: z.coerce
               .number()
               .min(0)
               .max(100)
-              .default(10)
+              .default(POOL_DEFAULTS.outlier.maxEjectionPercent)
               .describe('At most this share of the replicas is ejected at once (always at least one).'),
             unejectOnActiveCheck: bool
-              .default(true)
+              .default(POOL_DEFAULTS.outlier.unejectOnActiveCheck)
               .describe('A passing active check ends an ejection early.'),
           })
           .strict()
@@ -338,35 +341,35 @@ export const GatewayConfigObject = z
               .int()
               .min(1)
               .max(10)
-              .default(3)
+              .default(POOL_DEFAULTS.retry.maxAttempts)
               .describe('Attempts per subgraph fetch, the first included; each goes to a different replica.'),
             backoffBaseMs: z.coerce
               .number()
               .int()
               .min(0)
-              .default(25)
+              .default(POOL_DEFAULTS.retry.backoffBaseMs)
               .describe('Full-jitter backoff: retry n waits random [0, (2^n-1) × base) ms.'),
             backoffMaxMs: z.coerce
               .number()
               .int()
               .min(0)
-              .default(250)
+              .default(POOL_DEFAULTS.retry.backoffMaxMs)
               .describe('Cap on one backoff wait (ms).'),
             budgetPercent: z.coerce
               .number()
               .min(0)
               .max(100)
-              .default(20)
+              .default(POOL_DEFAULTS.retry.budgetPercent)
               .describe('Retries in flight may be at most this percent of the fetches in flight...'),
             minRetryConcurrency: z.coerce
               .number()
               .int()
               .min(0)
-              .default(10)
+              .default(POOL_DEFAULTS.retry.minRetryConcurrency)
               .describe('...but this many retries in flight are always allowed.'),
             onStatus: z
               .array(z.coerce.number().int().min(400).max(599))
-              .default([500, 502, 503, 504])
+              .default([...POOL_DEFAULTS.retry.onStatus])
               .describe(
                 'Answer statuses a query is retried on. Mutations are only ever moved after a refused connection.',
               ),
@@ -385,7 +388,7 @@ export const GatewayConfigObject = z
               .number()
               .int()
               .positive()
-              .default(10_000)
+              .default(POOL_DEFAULTS.discovery.refreshMs)
               .describe('How often dns://name:port/path replica entries are resolved again (ms).'),
           })
           .strict()
