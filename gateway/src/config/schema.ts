@@ -2,7 +2,7 @@ import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
-import { POOL_DEFAULTS } from '../pool/options.ts';
+import { POOL_DEFAULTS } from '../pool/index.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).

@@ -9,6 +9,7 @@ export {
 } from './data-source.ts';
 export type { Resolver } from './discovery.ts';
 export { PoolError, type PoolErrorCode } from './errors.ts';
+export { POOL_DEFAULTS } from './options.ts';
 export {
   type AttemptEvent,
   type PoolSnapshot,

@@ -1,7 +1,6 @@
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
 import { startTracingSdk, TELEMETRY_OFF, type Telemetry } from '@tollgate/kit/tracing';
-import type { GatewayConfig } from '../config/index.ts';
 import { SyncContextManager } from './context-manager.ts';
 import { DEBUG_SAMPLING_ATTRIBUTE } from './spans.ts';
 
@@ -9,7 +8,27 @@ export type { SpanExportStats } from '@tollgate/kit/tracing';
 
 export type Tracing = Telemetry;
 
-export type TracingOptions = GatewayConfig['telemetry'];
+type SdkOptions = Parameters<typeof startTracingSdk>[0];
+
+/**
+ * What tracing needs of the config's `telemetry` section, declared here so telemetry/ does not import
+ * config/ (the config schema takes its pool defaults from pool/, which traces through telemetry/).
+ */
+export interface TracingOptions
+  extends Pick<
+    SdkOptions,
+    | 'serviceName'
+    | 'sampler'
+    | 'samplerRatio'
+    | 'maxQueueSize'
+    | 'scheduleDelayMs'
+    | 'protocol'
+    | 'propagators'
+  > {
+  enabled: boolean;
+  /** A request header that forces sampling of its trace; empty for none. */
+  debugHeader?: string | undefined;
+}
 
 /** The tracer name @apollo/gateway 2.x uses (utilities/opentelemetry.js). */
 const APOLLO_GATEWAY_TRACER = 'apollo/gateway-js';
