@@ -166,6 +166,12 @@ export const GatewayConfigObject = z
           .min(100)
           .default(2_000)
           .describe('How often the source of truth is re-read when watch is on.'),
+        planner: z
+          .enum(['hive', 'apollo'])
+          .default('hive')
+          .describe(
+            "Who plans operations: `hive` (the Hive Router's planner, a native addon; when it cannot load on the platform, `apollo` with one log line) or `apollo` (@apollo/query-planner). Tollgate's executor runs either's plans.",
+          ),
       })
       .strict()
       .default({})
