@@ -32,6 +32,16 @@ export default defineConfig({
       {
         resolve,
         test: {
+          // Our own federation corpus (test/federation/README.md): subgraphs in process, both planners.
+          name: 'federation',
+          include: ['test/federation/**/*.fed.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.ts'],
           testTimeout: 120_000,
