@@ -1,4 +1,6 @@
 // Every feature of the corpus; a new folder is added here (README.md).
+import * as abstract from './abstract/cases.ts';
+import * as abstractSg from './abstract/subgraphs.ts';
 import * as keys from './keys/cases.ts';
 import * as keysSg from './keys/subgraphs.ts';
 import type { Feature } from './lib/types.ts';
@@ -17,4 +19,5 @@ export const FEATURES: Feature[] = [
   { name: 'provides', subgraphs: providesSg.subgraphs, cases: provides.cases },
   { name: 'override', subgraphs: overrideSg.subgraphs, cases: override.cases },
   { name: 'shareable', subgraphs: shareableSg.subgraphs, cases: shareable.cases },
+  { name: 'abstract', subgraphs: abstractSg.subgraphs, cases: abstract.cases },
 ];
