@@ -9,6 +9,8 @@ import * as inaccessible from './inaccessible/cases.ts';
 import * as inaccessibleSg from './inaccessible/subgraphs.ts';
 import * as keys from './keys/cases.ts';
 import * as keysSg from './keys/subgraphs.ts';
+import * as mashup from './keys-mashup/cases.ts';
+import * as mashupSg from './keys-mashup/subgraphs.ts';
 import type { Feature } from './lib/types.ts';
 import * as mutations from './mutations/cases.ts';
 import * as mutationsSg from './mutations/subgraphs.ts';
@@ -29,6 +31,7 @@ import * as typenameSg from './typename/subgraphs.ts';
 
 export const FEATURES: Feature[] = [
   { name: 'keys', subgraphs: keysSg.subgraphs, cases: keys.cases },
+  { name: 'keys-mashup', subgraphs: mashupSg.subgraphs, cases: mashup.cases },
   { name: 'requires', subgraphs: requiresSg.subgraphs, cases: requires.cases },
   { name: 'provides', subgraphs: providesSg.subgraphs, cases: provides.cases },
   { name: 'override', subgraphs: overrideSg.subgraphs, cases: override.cases },

@@ -95,6 +95,23 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'non-resolvable @interfaceObject: a field of one implementation from a fourth subgraph',
+    query: '{ pinned { ... on Book { price } } }',
+    expected: { data: { pinned: [{}, { price: 9 }] } },
+  },
+  {
+    name: 'non-resolvable @interfaceObject: everything at once',
+    query: '{ pinned { __typename id score ... on Book { title price } ... on Dvd { title } } }',
+    expected: {
+      data: {
+        pinned: [
+          { __typename: 'Dvd', id: 'd1', score: 20, title: 'Alien' },
+          { __typename: 'Book', id: 'b1', score: 10, title: 'Dune', price: 9 },
+        ],
+      },
+    },
+  },
+  {
     name: 'union: members from one subgraph, fields from others',
     query: '{ things { __typename ... on Book { title price } ... on Dvd { title score } } }',
     expected: {

@@ -8,7 +8,8 @@ const link = (imports: string) =>
 const book = { id: 'b1', title: 'Dune' };
 const dvd = { id: 'd1', title: 'Alien' };
 const nodes = [book, dvd];
-const typeOf = (o: { id: string }) => (o.id.startsWith('b') ? 'Book' : o.id.startsWith('d') ? 'Dvd' : 'Gadget');
+const typeOf = (o: { id: string }) =>
+  o.id.startsWith('b') ? 'Book' : o.id.startsWith('d') ? 'Dvd' : 'Gadget';
 const find = (id: string) => nodes.find((x) => x.id === id) ?? null;
 const scores: Record<string, number> = { b1: 10, d1: 20 };
 

@@ -2,7 +2,8 @@
 // subgraphs that each know a User by a different key.
 import type { SubgraphDef } from '../lib/types.ts';
 
-const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])';
+const LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])';
 
 export const users = [
   { id: 'u1', email: 'ada@x.org', name: 'Ada' },

@@ -24,9 +24,7 @@ export async function startFeature(feature: Feature): Promise<FeatureStack> {
   };
   try {
     await Promise.all(
-      feature.subgraphs
-        .filter((s) => !s.down)
-        .map(async (s) => running.set(s.name, await startSubgraph(s))),
+      feature.subgraphs.filter((s) => !s.down).map(async (s) => running.set(s.name, await startSubgraph(s))),
     );
     const urls = feature.subgraphs.map((s) => ({ name: s.name, url: running.get(s.name)?.url ?? DEAD_URL }));
     const supergraph = composeSupergraph(feature.subgraphs.map((s, i) => ({ ...s, url: urls[i]!.url })));

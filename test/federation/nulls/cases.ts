@@ -10,7 +10,16 @@ export const cases: Case[] = [
   {
     name: 'keys only, no fetch to the other subgraph',
     query: '{ orders { customer { id } } }',
-    expected: { data: { orders: [{ customer: { id: 'c1' } }, { customer: null }, { customer: { id: 'c404' } }, { customer: { id: 'c500' } }] } },
+    expected: {
+      data: {
+        orders: [
+          { customer: { id: 'c1' } },
+          { customer: null },
+          { customer: { id: 'c404' } },
+          { customer: { id: 'c500' } },
+        ],
+      },
+    },
   },
   {
     name: 'a known entity',

@@ -46,7 +46,7 @@ export const cases: Case[] = [
   },
   {
     name: 'required field with arguments, asked by the client with other arguments',
-    apolloFails: 'the required comments(limit: 1) is fetched with the client\'s limit: 3',
+    apolloFails: "the required comments(limit: 1) is fetched with the client's limit: 3",
     query: '{ posts { comments(limit: 3) { body } requiredCount } }',
     expected: {
       data: {
@@ -59,7 +59,7 @@ export const cases: Case[] = [
   },
   {
     name: 'required field with arguments, the client asks fewer than the requires',
-    apolloFails: 'the required comments(limit: 3) is fetched with the client\'s limit: 1',
+    apolloFails: "the required comments(limit: 3) is fetched with the client's limit: 1",
     query: '{ posts { comments(limit: 1) { body } commentCountOf3 } }',
     expected: {
       data: {

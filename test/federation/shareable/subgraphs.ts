@@ -2,7 +2,8 @@
 // through a shareable root.
 import type { SubgraphDef } from '../lib/types.ts';
 
-const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])';
+const LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])';
 const lamp = { id: 'p7', name: 'Lamp', stock: 3, color: 'red' };
 
 const a: SubgraphDef = {

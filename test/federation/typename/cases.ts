@@ -8,13 +8,21 @@ export const cases: Case[] = [
     query: '{ a: __typename b: __typename }',
     expected: { data: { a: 'Query', b: 'Query' } },
   },
-  { name: 'on the mutation root', query: 'mutation { __typename }', expected: { data: { __typename: 'Mutation' } } },
+  {
+    name: 'on the mutation root',
+    query: 'mutation { __typename }',
+    expected: { data: { __typename: 'Mutation' } },
+  },
   {
     name: 'on the mutation root beside a field',
     query: 'mutation { ping __typename }',
     expected: { data: { ping: true, __typename: 'Mutation' } },
   },
-  { name: 'on an entity', query: '{ me { __typename } }', expected: { data: { me: { __typename: 'User' } } } },
+  {
+    name: 'on an entity',
+    query: '{ me { __typename } }',
+    expected: { data: { me: { __typename: 'User' } } },
+  },
   {
     name: 'the only field of an entity reached through another subgraph',
     query: '{ me { friend { __typename } } }',
@@ -52,6 +60,8 @@ export const cases: Case[] = [
   {
     name: 'at the root and deep in one query',
     query: '{ __typename me { __typename friend { __typename id } } }',
-    expected: { data: { __typename: 'Query', me: { __typename: 'User', friend: { __typename: 'User', id: 'u2' } } } },
+    expected: {
+      data: { __typename: 'Query', me: { __typename: 'User', friend: { __typename: 'User', id: 'u2' } } },
+    },
   },
 ];
