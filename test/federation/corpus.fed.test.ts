@@ -12,6 +12,10 @@ describe.each(FEATURES)('$name', (feature) => {
     await stack?.stop();
   });
 
+  it('the supergraph carries no @cost or @listSize (the default cost limit applies as is)', () => {
+    expect(stack!.supergraph).not.toMatch(/@cost|@listSize/);
+  });
+
   describe.each(PLANNERS)('%s planner', (planner) => {
     it.each(feature.cases)('$name', async (c) => {
       const { body } = await send(stack!.urls[planner], c.query, c.variables);

@@ -1,6 +1,7 @@
 import type { Case } from '../lib/types.ts';
 
-// Book b1 'Dune' (score 10, price 9), Dvd d1 'Alien' (score 20), Gadget g1 'Phone' (shop only).
+// Book b1 'Dune' (score 10, price 9), Dvd d1 'Alien' (score 20), Gadget g1 'Phone' (shop only, price 99);
+// Book and Gadget implement Priced in shop only.
 // topNode (extras) is b1; pinned (refs, not resolvable) is [d1, b1]; things is [d1, b1];
 // shopThings is [b1, g1].
 export const cases: Case[] = [
@@ -144,5 +145,27 @@ export const cases: Case[] = [
     name: 'union: a fragment on a member that is not in the list',
     query: '{ shopThings { ... on Dvd { title } ... on Gadget { id } } }',
     expected: { data: { shopThings: [{}, { id: 'g1' }] } },
+  },
+  {
+    name: 'value interface: a fragment on it in its own subgraph',
+    query: '{ shopThings { __typename ... on Priced { price } } }',
+    expected: {
+      data: {
+        shopThings: [
+          { __typename: 'Book', price: 9 },
+          { __typename: 'Gadget', price: 99 },
+        ],
+      },
+    },
+  },
+  {
+    name: 'value interface: a fragment on it in a subgraph that does not know it',
+    query: '{ things { __typename ... on Priced { price } } }',
+    expected: { data: { things: [{ __typename: 'Dvd' }, { __typename: 'Book', price: 9 }] } },
+  },
+  {
+    name: 'value interface: reached through an entity interface',
+    query: '{ nodes { id ... on Priced { price } } }',
+    expected: { data: { nodes: [{ id: 'b1', price: 9 }, { id: 'd1' }] } },
   },
 ];

@@ -1,5 +1,6 @@
 // Interfaces and unions spread across subgraphs: an entity interface, an @interfaceObject that resolves it
-// and one that does not (resolvable: false), and a union whose members differ per subgraph.
+// and one that does not (resolvable: false), a union whose members differ per subgraph, and a value
+// interface (Priced) that only one subgraph knows Book implements.
 import type { SubgraphDef } from '../lib/types.ts';
 
 const link = (imports: string) =>
@@ -59,14 +60,17 @@ const refs: SubgraphDef = {
 const shop: SubgraphDef = {
   name: 'shop',
   sdl: `${link('"@key"')}
-    type Book @key(fields: "id") { id: ID! price: Int! }
-    type Gadget { id: ID! name: String! }
+    interface Priced { price: Int! }
+    type Book implements Priced @key(fields: "id") { id: ID! price: Int! }
+    type Gadget implements Priced { id: ID! name: String! price: Int! }
     union Thing = Book | Gadget
     type Query { shopThings: [Thing!]! }`,
   resolvers: {
     Query: { shopThings: () => [{ id: 'b1' }, { id: 'g1', name: 'Phone' }] },
     Thing: { __resolveType: typeOf },
+    Priced: { __resolveType: typeOf },
     Book: { __resolveReference: (ref: { id: string }) => ref, price: () => 9 },
+    Gadget: { price: () => 99 },
   },
 };
 

@@ -12,6 +12,8 @@ export type PlannerKind = (typeof PLANNERS)[number];
 export interface FeatureStack {
   /** The gateway URL per planner. */
   urls: Record<PlannerKind, string>;
+  /** The composed supergraph SDL both gateways serve. */
+  supergraph: string;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export async function startFeature(feature: Feature): Promise<FeatureStack> {
       return gateway.listen();
     };
     const [hive, apollo] = await Promise.all(PLANNERS.map(start));
-    return { urls: { hive: hive!, apollo: apollo! }, stop };
+    return { urls: { hive: hive!, apollo: apollo! }, supergraph, stop };
   } catch (error) {
     await stop();
     throw error;

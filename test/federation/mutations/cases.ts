@@ -34,9 +34,13 @@ export const cases: Case[] = [
     expected: { data: { r: 0, a: 1, x: { id: 'c2', doubled: 4 }, m: 20 } },
   },
   {
-    name: 'the query after a mutation sees its effect',
-    query: 'mutation { r: reset a: add(n: 7) __typename }',
-    expected: { data: { r: 0, a: 7, __typename: 'Mutation' } },
+    name: '__typename between mutations',
+    query: 'mutation { r: reset a: add(n: 7) __typename m: multiply(n: 2) }',
+    expected: { data: { r: 0, a: 7, __typename: 'Mutation', m: 14 } },
   },
-  { name: 'a query reads the counter', query: '{ value }', expected: { data: { value: 7 } } },
+  {
+    name: 'the same mutation three times',
+    query: 'mutation { r: reset x: add(n: 1) y: add(n: 1) z: add(n: 1) }',
+    expected: { data: { r: 0, x: 1, y: 2, z: 3 } },
+  },
 ];
