@@ -1,7 +1,7 @@
 import type { Case } from '../lib/types.ts';
 
 // Book b1 'Dune' (score 10, price 9), Dvd d1 'Alien' (score 20), Gadget g1 'Phone' (shop only, price 99);
-// Book and Gadget implement Priced in shop only.
+// Book and Gadget implement Priced in shop only; b1's related (extras) is [d1], d1's is [].
 // topNode (extras) is b1; pinned (refs, not resolvable) is [d1, b1]; things is [d1, b1];
 // shopThings is [b1, g1].
 export const cases: Case[] = [
@@ -167,5 +167,30 @@ export const cases: Case[] = [
     name: 'value interface: reached through an entity interface',
     query: '{ nodes { id ... on Priced { price } } }',
     expected: { data: { nodes: [{ id: 'b1', price: 9 }, { id: 'd1' }] } },
+  },
+  {
+    name: '@interfaceObject returning itself: __typename and fragments of the related nodes',
+    query: '{ topNode { related { __typename id score ... on Dvd { title } } } }',
+    expected: {
+      data: { topNode: { related: [{ __typename: 'Dvd', id: 'd1', score: 20, title: 'Alien' }] } },
+    },
+  },
+  {
+    name: '@interfaceObject returning itself, from an implementation',
+    query:
+      '{ nodes { ... on Book { title related { ... on Dvd { title } } } ... on Dvd { related { id } } } }',
+    expected: { data: { nodes: [{ title: 'Dune', related: [{ title: 'Alien' }] }, { related: [] }] } },
+  },
+  {
+    name: 'non-resolvable @interfaceObject, then a resolvable one, then the interface',
+    query: '{ pinned { id related { __typename ... on Dvd { title } } } }',
+    expected: {
+      data: {
+        pinned: [
+          { id: 'd1', related: [] },
+          { id: 'b1', related: [{ __typename: 'Dvd', title: 'Alien' }] },
+        ],
+      },
+    },
   },
 ];

@@ -38,13 +38,14 @@ const library: SubgraphDef = {
 const extras: SubgraphDef = {
   name: 'extras',
   sdl: `${link('"@key", "@interfaceObject"')}
-    type Node @key(fields: "id") @interfaceObject { id: ID! score: Int! }
+    type Node @key(fields: "id") @interfaceObject { id: ID! score: Int! related: [Node!]! }
     type Query { topNode: Node }`,
   resolvers: {
     Query: { topNode: () => ({ id: 'b1' }) },
     Node: {
       __resolveReference: (ref: { id: string }) => (ref.id in scores ? ref : null),
       score: (n: { id: string }) => scores[n.id],
+      related: (n: { id: string }) => (n.id === 'b1' ? [{ id: 'd1' }] : []),
     },
   },
 };
