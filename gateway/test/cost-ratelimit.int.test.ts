@@ -149,6 +149,97 @@ describe('budget per client (T-R1 through the gateway)', () => {
   });
 });
 
+// A federation that never heard of @cost or @listSize: posts → comments → author → posts, three nested lists.
+const POSTS = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+  type Query { posts: [Post!]! }
+  type Post @key(fields: "id") { id: ID! title: String! comments: [Comment!]! }
+  type Comment { id: ID! body: String! author: User! }
+  type User @key(fields: "id") { id: ID! }
+`;
+const PEOPLE = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+  type User @key(fields: "id") { id: ID! name: String! posts: [Post!]! }
+  type Post @key(fields: "id") { id: ID! }
+`;
+const postIds = ['p1', 'p2', 'p3'];
+const postsResolvers = {
+  Query: { posts: () => postIds.map((id) => ({ id })) },
+  Post: {
+    __resolveReference: (ref: { id: string }) => ref,
+    title: (p: { id: string }) => `Post ${p.id}`,
+    comments: (p: { id: string }) =>
+      [1, 2].map((n) => ({ id: `${p.id}c${n}`, body: `Comment ${n} on ${p.id}`, author: { id: `u${n}` } })),
+  },
+};
+const peopleResolvers = {
+  User: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `User ${ref.id}` }),
+    posts: () => postIds.map((id) => ({ id })),
+  },
+};
+const THREE_LISTS = '{ posts { title comments { body author { name posts { title } } } } }';
+
+describe('default cost settings on a supergraph without cost directives', () => {
+  let posts: TestSubgraph;
+  let people: TestSubgraph;
+  beforeAll(async () => {
+    [posts, people] = await Promise.all([
+      startTestSubgraph(POSTS, postsResolvers),
+      startTestSubgraph(PEOPLE, peopleResolvers),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([posts?.stop(), people?.stop()]);
+  });
+
+  async function startPlain(overrides: Record<string, unknown>): Promise<string> {
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        subgraphs: [
+          { name: 'posts', replicas: [posts.url], schemaFile: file('posts.graphql', POSTS) },
+          { name: 'people', replicas: [people.url], schemaFile: file('people.graphql', PEOPLE) },
+        ],
+        ...overrides,
+      },
+    });
+    const gateway = await createGateway({ config });
+    gateways.push(gateway);
+    return gateway.listen();
+  }
+
+  it('answers three nested lists with 200 twice in a row: no COST_LIMIT_EXCEEDED, no RATE_LIMITED', async () => {
+    const url = await startPlain({}); // default cost and ratelimit sections: enforce, maxCost 1000, budget 1000
+    for (let i = 0; i < 2; i++) {
+      const res = await gql(url, THREE_LISTS);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+      const data = res.body.data as { posts: { comments: { author: { posts: unknown[] } }[] }[] };
+      expect(data.posts).toHaveLength(3);
+      expect(data.posts[0]!.comments[1]!.author).toEqual({
+        name: 'User u2',
+        posts: [{ title: 'Post p1' }, { title: 'Post p2' }, { title: 'Post p3' }],
+      });
+      // one list item per level: 1 × (1 + 1 × (1 + 1 + 1 × 1)) = 4; the actual cost counts what came back
+      expect((res.body as { extensions?: { cost?: unknown } }).extensions?.cost).toMatchObject({
+        requestedQueryCost: 4,
+        actualQueryCost: 3 * (1 + 2 * (1 + 1 + 3 * 1)),
+      });
+    }
+  });
+
+  it('at 10 items per list, the old default, the same query was refused (1210 > 1000)', async () => {
+    const url = await startPlain({ cost: { directiveFreeListSize: 10 } });
+    const res = await gql(url, THREE_LISTS);
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'COST_LIMIT_EXCEEDED',
+      cost: { requestedQueryCost: 1210, maximumCost: 1000 },
+    });
+  });
+});
+
 const redisUrl = process.env.REDIS_URL;
 describe.skipIf(!redisUrl)('Redis store shared by gateway instances', () => {
   it('200 concurrent requests against one budget admit exactly what it allows, across two instances', async () => {

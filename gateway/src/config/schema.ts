@@ -598,7 +598,17 @@ export const GatewayConfigObject = z
           .int()
           .min(0)
           .default(10)
-          .describe('Assumed size of a list field without @listSize.'),
+          .describe(
+            'Assumed size of a list field without @listSize, in a supergraph that applies @cost or @listSize somewhere.',
+          ),
+        directiveFreeListSize: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(1)
+          .describe(
+            'Assumed size of every list field when the supergraph applies no @cost and no @listSize at all: 1 prices the operation by its shape (one point per object selected), so ordinary queries of an unannotated supergraph are neither refused by maxCost nor by a budget; set it to defaultListSize to price such a supergraph like an annotated one.',
+          ),
       })
       .strict()
       .default({})

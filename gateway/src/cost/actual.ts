@@ -52,7 +52,7 @@ function walkerFor(model: CostModel, document: DocumentNode, options: EstimateOp
     byName = new Map();
     byDocument.set(document, byName);
   }
-  const key = `${options.operationName ?? ''}\0${options.defaultListSize ?? ''}`;
+  const key = `${options.operationName ?? ''}\0${options.defaultListSize ?? ''}\0${options.directiveFreeListSize ?? ''}`;
   let walker = byName.get(key);
   if (!walker) {
     walker = new ActualWalker(new Analysis(model, prepareOperation(model, document, options)));

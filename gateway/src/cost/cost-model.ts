@@ -176,6 +176,14 @@ export function buildCostModel(supergraphSdl: string): CostModel {
   return model;
 }
 
+/**
+ * Whether the schema applies `@cost` or `@listSize` anywhere (defining the directives is not enough).
+ * A schema that does not says nothing about its list sizes, and is priced with `directiveFreeListSize`.
+ */
+export function declaresCostDirectives(model: CostModel): boolean {
+  return model.weights.size > 0 || model.listSizes.size > 0;
+}
+
 /** Internal: the per-field index of a model (built lazily for models not made by `buildCostModel`). */
 export function indexOf(model: CostModel): ModelIndex {
   let index = indexes.get(model);

@@ -5,7 +5,7 @@ import type {
   OperationDefinitionNode,
 } from 'graphql';
 import { getVariableValues, Kind } from 'graphql';
-import type { CostModel } from './cost-model.ts';
+import { type CostModel, declaresCostDirectives } from './cost-model.ts';
 import { CostAnalysisError, messageOf } from './errors.ts';
 
 /** Options shared by `estimateCost` and `actualCost`. */
@@ -23,10 +23,17 @@ export interface EstimateOptions {
   variables?: Record<string, unknown> | null;
   /**
    * Size assumed for a list field when neither a parent's `sizedFields` nor the field's own `@listSize`
-   * gives one (Apollo Router's `list_size`).
+   * gives one (Apollo Router's `list_size`), in a schema that applies `@cost` or `@listSize` somewhere.
    * @default 10
    */
   defaultListSize?: number;
+  /**
+   * Size assumed for every list field of a schema that applies no `@cost` and no `@listSize` at all.
+   * Such a schema says nothing about its lists, and 10 per level prices three nested lists over 1000;
+   * 1 prices the operation's shape (one point per object selected) instead. See docs/cost.md.
+   * @default 1
+   */
+  directiveFreeListSize?: number;
 }
 
 /** Everything about one request that does not depend on where in the selection tree we are. */
@@ -42,17 +49,23 @@ export interface PreparedOperation {
 }
 
 const DEFAULT_LIST_SIZE = 10;
+const DEFAULT_DIRECTIVE_FREE_LIST_SIZE = 1;
 
 export function prepareOperation(
   model: CostModel,
   document: DocumentNode,
   options: EstimateOptions,
 ): PreparedOperation {
-  const defaultListSize = options.defaultListSize ?? DEFAULT_LIST_SIZE;
-  if (!Number.isFinite(defaultListSize) || defaultListSize < 0) {
-    // A configuration bug, not a client error: no CostAnalysisError code fits.
-    throw new RangeError(`defaultListSize must be a finite number >= 0, got ${defaultListSize}`);
+  for (const name of ['defaultListSize', 'directiveFreeListSize'] as const) {
+    const size = options[name];
+    if (size !== undefined && (!Number.isFinite(size) || size < 0)) {
+      // A configuration bug, not a client error: no CostAnalysisError code fits.
+      throw new RangeError(`${name} must be a finite number >= 0, got ${size}`);
+    }
   }
+  const defaultListSize = declaresCostDirectives(model)
+    ? (options.defaultListSize ?? DEFAULT_LIST_SIZE)
+    : (options.directiveFreeListSize ?? DEFAULT_DIRECTIVE_FREE_LIST_SIZE);
   if (document?.kind !== Kind.DOCUMENT || !Array.isArray(document.definitions)) {
     throw parseFailure('Expected a parsed GraphQL document');
   }

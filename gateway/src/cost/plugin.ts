@@ -42,6 +42,7 @@ export function requestCost<T extends BaseContext>(
     operationName: rc.request.operationName,
     variables: rc.request.variables,
     defaultListSize: config.defaultListSize,
+    directiveFreeListSize: config.directiveFreeListSize,
   };
   const hasVariables = rc.request.variables && Object.keys(rc.request.variables).length > 0;
   const key = hasVariables ? undefined : `${rc.queryHash}:${rc.request.operationName ?? ''}`;

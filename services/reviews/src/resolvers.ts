@@ -1,23 +1,16 @@
-import { BadUserInputError, type Resolvers, type SubgraphContext, UnauthenticatedError } from '@tollgate/kit';
+import { type Resolvers, type SubgraphContext, UnauthenticatedError } from '@tollgate/kit';
 import { REVIEW_COLUMNS, type ReviewRow, type ReviewsLoaders } from './loaders.ts';
+import { type AddReviewInput, assertValidAddReview } from './validate.ts';
 
 type Context = SubgraphContext<ReviewsLoaders>;
 
-interface AddReviewArgs {
-  upc: string;
-  body: string;
-  rating: number;
-}
-
 export const resolvers: Resolvers<Context> = {
   Mutation: {
-    addReview: async (_: unknown, args: AddReviewArgs, { db, loaders, userId }: Context) => {
+    addReview: async (_: unknown, args: AddReviewInput, { db, loaders, userId }: Context) => {
       // The gateway enforces @authenticated first; this keeps an API key or a direct call from writing as nobody.
       if (userId === undefined) throw new UnauthenticatedError('addReview needs a signed-in user');
-      if (!Number.isInteger(args.rating) || args.rating < 1 || args.rating > 5) {
-        throw new BadUserInputError('rating must be between 1 and 5');
-      }
-      if (args.body.trim() === '') throw new BadUserInputError('body must not be empty');
+      // Before any SQL: bad input is refused without a write (the table's CHECK is only the last line).
+      assertValidAddReview(args);
       const [row] = await db.query<ReviewRow>(
         `INSERT INTO reviews.reviews (product_upc, author_id, body, rating)
          VALUES ($1, $2, $3, $4) RETURNING ${REVIEW_COLUMNS}`,
@@ -34,7 +27,8 @@ export const resolvers: Resolvers<Context> = {
     },
   },
   Review: {
-    // Other subgraphs own users and products; hand the gateway references to resolve there.
+    // Other subgraphs own users and products; hand the gateway references to resolve there. Both fields
+    // are nullable: when the owner does not know the id, the gateway nulls this field only.
     author: (review: ReviewRow) => ({ __typename: 'User', id: review.author_id }),
     product: (review: ReviewRow) => ({ __typename: 'Product', upc: review.product_upc }),
   },

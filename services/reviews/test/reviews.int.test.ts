@@ -162,15 +162,58 @@ describe('reviews subgraph', () => {
   });
 
   it.each([
-    ['rating 0', { rating: 0, body: 'x' }],
-    ['rating 6', { rating: 6, body: 'x' }],
-    ['an empty body', { rating: 3, body: '' }],
-    ['a blank body', { rating: 3, body: '   ' }],
-  ])('addReview rejects %s with BAD_USER_INPUT and writes nothing', async (_, args) => {
-    const before = await count();
-    const res = await t.requestAs(user('5'), ADD_REVIEW, { upc: '000001', ...args });
-    expect(res.body.errors).toMatchObject([{ path: ['addReview'], extensions: { code: 'BAD_USER_INPUT' } }]);
-    expect(await count()).toBe(before);
+    ['rating 0', { rating: 0 }, 'rating must be an integer from 1 to 5, got 0'],
+    ['rating 6', { rating: 6 }, 'rating must be an integer from 1 to 5, got 6'],
+    ['an empty body', { body: '' }, 'body must not be blank'],
+    ['a blank body', { body: '   ' }, 'body must not be blank'],
+    [
+      'a body over 2000 characters',
+      { body: 'x'.repeat(2001) },
+      'body must be at most 2000 characters, got 2001',
+    ],
+    ['a upc of letters', { upc: 'abc' }, 'upc must be 6 digits like "000001", got "abc"'],
+    ['a upc of 7 digits', { upc: '0000001' }, 'upc must be 6 digits like "000001", got "0000001"'],
+  ])(
+    'addReview rejects %s with BAD_USER_INPUT naming the rule, and sends no SQL',
+    async (_, change, problem) => {
+      const before = await count();
+      const statementsBefore = t.db.statements;
+      const res = await t.requestAs(user('5'), ADD_REVIEW, {
+        upc: '000001',
+        body: 'ok',
+        rating: 3,
+        ...change,
+      });
+      expect(t.db.statements - statementsBefore).toBe(0);
+      expect(res.body.data).toBeNull(); // addReview: Review! nulls the mutation's data
+      expect(res.body.errors).toMatchObject([
+        {
+          message: `Invalid addReview input: ${problem}`,
+          path: ['addReview'],
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      ]);
+      expect(await count()).toBe(before);
+    },
+  );
+
+  it('addReview accepts a body of exactly 2000 characters', async () => {
+    const body = `${'y'.repeat(1999)}!`;
+    const res = await t.requestAs(user('6'), ADD_REVIEW, { upc: '000002', body, rating: 5 });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.addReview).toMatchObject({ body, rating: 5, author: { id: '6' } });
+  });
+
+  it('declares author and product nullable: accounts and products may not know the ids', async () => {
+    const res = await t.request(`{
+      __type(name: "Review") { fields { name type { kind name ofType { name } } } }
+    }`);
+    const fields = (res.body.data!.__type as { fields: { name: string; type: unknown }[] }).fields;
+    const typeOf = (name: string) => fields.find((f) => f.name === name)?.type;
+    expect(typeOf('author')).toEqual({ kind: 'OBJECT', name: 'User', ofType: null });
+    expect(typeOf('product')).toEqual({ kind: 'OBJECT', name: 'Product', ofType: null });
+    // the reviews' own data stays non-null
+    expect(typeOf('body')).toEqual({ kind: 'NON_NULL', name: null, ofType: { name: 'String' } });
   });
 
   it('seeding again does not duplicate reviews or move the sequence backwards', async () => {
