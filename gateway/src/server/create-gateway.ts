@@ -4,6 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
+import { createFormatError } from '../errors/index.ts';
 import type { FastExecutorStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
@@ -119,6 +120,15 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     overloaded: overload.overloaded,
     maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
     rewriteRequest: persisted.rewriteRequest,
+    // Deferred payloads bypass Apollo Server, so their errors get the same formatting as its own
+    // (options as in pipeline.ts: introspection off hides suggestions; development shows internals).
+    formatError: createFormatError({
+      development: config.development,
+      hideSuggestions: !(config.server.introspection ?? config.development),
+      log: (message, error) =>
+        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
+    }),
+    includeStacktraceInErrorResponses: config.development,
     ide: config.server.ide,
     routes: createRoutes({
       metrics,
