@@ -100,12 +100,6 @@ export const GatewayConfigObject = z
           .describe(
             'Gateway processes sharing the port (node:cluster): 1 runs in this process, 0 one per CPU core. Each worker has its own in-process rate-limit store and caches; set `redis.url` so budgets are shared.',
           ),
-        executor: z
-          .enum(['tollgate', 'apollo'])
-          .default('tollgate')
-          .describe(
-            "Who executes query plans: `tollgate` (plans prepared once per operation, results identical to Apollo's; introspection, @defer and subscriptions still go to Apollo's) or `apollo` (@apollo/gateway's own executor).",
-          ),
         maxConcurrentRequests: z.coerce
           .number()
           .int()

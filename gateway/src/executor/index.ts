@@ -1,7 +1,3 @@
-// The query-plan executor that replaces @apollo/gateway's per-request execution (issue 10).
-export {
-  createFastExecution,
-  type FastExecution,
-  type FastExecutorOptions,
-  type FastExecutorStats,
-} from './fast-executor.ts';
+// Tollgate's executor: runs either planner's plans with spec-correct results and @defer (issue 15).
+export { createExecution, type Execution, type ExecutionOptions, type ExecutionStats } from './executor.ts';
+export { schemaWithDefer, withDefer } from './with-defer.ts';

@@ -1,46 +1,49 @@
-// Runs an Apollo query plan: the fetches, the representations they need, and the merge of what comes back.
-// A port of @apollo/gateway's executeQueryPlan.ts (executeNode / executeFetch) with the same semantics and
-// errors, minus what a request does not need: usage-reporting trace nodes (protobuf objects built per plan
-// node even when nothing reports them) and an OpenTelemetry span per plan node (ours are per fetch, in
-// the pool's data source).
-import { ERRORS, errorCodeDef, type VariableDefinitions } from '@apollo/federation-internals';
+// Runs a Tollgate query plan (planner/plan.ts, from either planner): the fetches, the representations
+// they need, and the merge of what comes back. The semantics are @apollo/gateway's executeQueryPlan
+// (deepMerge, representations from `requires`, rewrites, `_entities` merged back in order), extended to
+// Hive's BatchFetch nodes and type-conditioned paths, with every subgraph error re-pathed to the client's
+// path of the entity it concerns.
+import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type {
-  FetchDataRewrite,
-  FetchNode,
-  PlanNode,
-  QueryPlanSelectionNode,
-  ResponsePath,
-  SubscriptionNode,
-} from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
 import {
-  GraphQLError,
-  type GraphQLErrorOptions,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-  isAbstractType,
-  isInterfaceType,
-  isObjectType,
-} from 'graphql';
+  type BatchFetchNode,
+  EACH,
+  type FetchNode,
+  type PathStep,
+  type PlanNode,
+  type RequiresSelection,
+  type Rewrite,
+  type TypeCondition,
+} from '../planner/index.ts';
 
 type ResultMap = Record<string, unknown>;
+type Path = (string | number)[];
+
+/** A deferred part of the plan, run once the initial response is out. */
+export interface DeferredTask {
+  readonly label: string | undefined;
+  readonly node: PlanNode;
+  readonly cursor: Cursor;
+}
 
 export interface PlanRun {
   /** The data source of a subgraph, looked up when a fetch needs it. */
   service(name: string): GraphQLDataSource | undefined;
   readonly requestContext: GatewayGraphQLRequestContext;
-  /** The supergraph as graphql-js (rewrites and `requires` type conditions use it, as Apollo does). */
-  readonly supergraphSchema: GraphQLSchema;
-  /** The operation's variable definitions (for Condition nodes' defaults). */
-  readonly variableDefinitions: VariableDefinitions;
+  /** The request's variables with the operation's defaults under them. */
+  readonly variables: Readonly<Record<string, unknown>>;
   readonly errors: GraphQLError[];
+  /** Defer nodes' deferred parts, collected (not run) while the primary part runs. */
+  readonly deferred: DeferredTask[];
 }
 
-interface Cursor {
-  path: ResponsePath;
-  data: ResultMap | ResultMap[];
-  fullResult: ResultMap;
+/** The objects a node works on, and how to find their paths in the response when an error needs one. */
+export interface Cursor {
+  readonly objects: readonly ResultMap[];
+  /** Each object's path in the response (computed only when an error needs it). */
+  paths(): readonly Path[];
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -88,94 +91,138 @@ export function deepMerge(target: ResultMap, source: unknown): ResultMap {
   return target;
 }
 
-// --- data rewrites (dataRewrites.ts) ---------------------------------------------------------------------
-
-const FRAGMENT_PREFIX = '... on ';
-
-function isObjectOfType(
-  schema: GraphQLSchema,
-  obj: ResultMap,
-  typeCondition: string,
-  defaultOnUnknownObjectType = false,
-): boolean {
-  const objTypename = obj.__typename;
-  if (!objTypename) return defaultOnUnknownObjectType;
-  if (typeCondition === objTypename) return true;
-  const type = schema.getType(String(objTypename));
-  if (!type) return false;
-  const conditionalType = schema.getType(typeCondition);
-  if (!conditionalType) return false;
-  if (isAbstractType(conditionalType)) {
-    return (isObjectType(type) || isInterfaceType(type)) && schema.isSubType(conditionalType, type);
-  }
-  return false;
+/** Whether an object passes a type condition; `untyped` answers for an object without `__typename`. */
+function matches(obj: ResultMap, condition: TypeCondition, untyped: boolean): boolean {
+  const typename = obj.__typename;
+  return typeof typename === 'string' ? condition.types.has(typename) : untyped;
 }
 
+// --- paths -----------------------------------------------------------------------------------------------
+
+/**
+ * The objects at `steps` below `value`, in response order: a field step goes into that field (of every
+ * element, when the value is a list), `'@'` into every element, a type condition keeps matching objects.
+ * Nulls and non-objects are left out. With `paths`, each object's path (`current` is `value`'s) is kept.
+ */
+function collect(
+  value: unknown,
+  steps: readonly PathStep[],
+  from: number,
+  out: ResultMap[],
+  paths: Path[] | undefined,
+  current: Path,
+): void {
+  if (value === null || value === undefined || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    const spread = from === steps.length || steps[from] !== EACH ? from : from + 1;
+    for (let i = 0; i < value.length; i++) {
+      current.push(i);
+      collect(value[i], steps, spread, out, paths, current);
+      current.pop();
+    }
+    return;
+  }
+  if (from === steps.length) {
+    out.push(value as ResultMap);
+    paths?.push(current.slice());
+    return;
+  }
+  const step = steps[from]!;
+  if (step === EACH) {
+    collect(value, steps, from + 1, out, paths, current); // not a list: as is
+    return;
+  }
+  if (typeof step === 'string') {
+    current.push(step);
+    collect(getOwn(value, step), steps, from + 1, out, paths, current);
+    current.pop();
+    return;
+  }
+  if (matches(value as ResultMap, step, false)) collect(value, steps, from + 1, out, paths, current);
+}
+
+function moveInto(cursor: Cursor, steps: readonly PathStep[]): Cursor {
+  const objects: ResultMap[] = [];
+  for (const o of cursor.objects) collect(o, steps, 0, objects, undefined, []);
+  let paths: Path[] | undefined;
+  return {
+    objects,
+    paths() {
+      if (!paths) {
+        paths = [];
+        const again: ResultMap[] = [];
+        const parents = cursor.paths();
+        cursor.objects.forEach((o, i) => {
+          collect(o, steps, 0, again, paths, parents[i]!.slice());
+        });
+      }
+      return paths;
+    },
+  };
+}
+
+export function rootCursor(data: ResultMap): Cursor {
+  const paths: Path[] = [[]];
+  return { objects: [data], paths: () => paths };
+}
+
+// --- rewrites and representations ------------------------------------------------------------------------
+
 function applyAtPath(
-  schema: GraphQLSchema,
-  path: readonly string[],
+  path: Rewrite['path'],
   from: number,
   value: unknown,
   fn: (obj: ResultMap) => void,
 ): void {
   if (Array.isArray(value)) {
-    for (const item of value) applyAtPath(schema, path, from, item, fn);
+    for (const item of value) applyAtPath(path, from, item, fn);
     return;
   }
-  if (typeof value !== 'object' || value === null) return;
+  if (!isObject(value)) return;
   if (from === path.length) {
-    fn(value as ResultMap);
+    fn(value);
     return;
   }
-  const element = path[from]!;
-  if (element.startsWith(FRAGMENT_PREFIX)) {
-    if (isObjectOfType(schema, value as ResultMap, element.slice(FRAGMENT_PREFIX.length), true))
-      applyAtPath(schema, path, from + 1, value, fn);
-  } else {
-    applyAtPath(schema, path, from + 1, getOwn(value, element), fn);
-  }
+  const step = path[from]!;
+  if (typeof step === 'string') applyAtPath(path, from + 1, getOwn(value, step), fn);
+  else if (matches(value, step, true)) applyAtPath(path, from + 1, value, fn);
 }
 
-function applyRewrites(
-  schema: GraphQLSchema,
-  rewrites: readonly FetchDataRewrite[] | undefined,
-  value: unknown,
-): void {
+function applyRewrites(rewrites: readonly Rewrite[] | undefined, value: unknown): void {
   if (!rewrites) return;
   for (const rewrite of rewrites) {
     if (rewrite.path.length === 0) continue;
     const last = rewrite.path[rewrite.path.length - 1]!;
-    if (last.startsWith(FRAGMENT_PREFIX))
-      throw new Error(`Unexpected fragment as last element of ${rewrite.path}`);
+    if (typeof last !== 'string')
+      throw new Error('Unexpected type condition as the last element of a rewrite path');
     const parent = rewrite.path.slice(0, -1);
-    applyAtPath(
-      schema,
-      parent,
-      0,
-      value,
-      rewrite.kind === 'ValueSetter'
-        ? (obj) => {
-            defineOwn(obj, last);
-            obj[last] = rewrite.setValueTo;
-          }
-        : (obj) => {
-            const at = getOwn(obj, last);
-            if (at) {
-              defineOwn(obj, rewrite.renameKeyTo);
-              obj[rewrite.renameKeyTo] = at;
-              obj[last] = undefined;
-            }
-          },
-    );
+    if (rewrite.kind === 'ValueSetter') {
+      applyAtPath(parent, 0, value, (obj) => {
+        defineOwn(obj, last);
+        obj[last] = rewrite.setValueTo;
+      });
+    } else {
+      applyAtPath(parent, 0, value, (obj) => {
+        const at = getOwn(obj, last);
+        if (at) {
+          defineOwn(obj, rewrite.renameKeyTo);
+          obj[rewrite.renameKeyTo] = at;
+          obj[last] = undefined;
+        }
+      });
+    }
   }
 }
 
-// --- representations (executeSelectionSet) ---------------------------------------------------------------
+function variableIs(run: PlanRun, name: string): boolean {
+  return run.variables[name] === true;
+}
 
-function executeSelectionSet(
-  schema: GraphQLSchema,
+/** The representation of `source` for `selections` (Apollo's executeSelectionSet); null when a key is missing. */
+function representation(
+  run: PlanRun,
   source: ResultMap | null,
-  selections: readonly QueryPlanSelectionNode[],
+  selections: readonly RequiresSelection[],
 ): ResultMap | null {
   if (source === null) return null;
   const result: ResultMap = Object.create(null);
@@ -186,115 +233,34 @@ function executeSelectionSet(
       if (!hasOwn.call(source, responseName) || typeof source[responseName] === 'undefined') return null;
       const value = source[responseName];
       if (Array.isArray(value)) {
-        result[responseName] = value.map((v) =>
-          sub ? executeSelectionSet(schema, v as ResultMap | null, sub) : v,
-        );
+        result[responseName] = value.map((v) => (sub ? representation(run, v as ResultMap | null, sub) : v));
       } else if (sub) {
-        result[responseName] = executeSelectionSet(schema, value as ResultMap | null, sub);
+        result[responseName] = representation(run, value as ResultMap | null, sub);
       } else {
         result[responseName] = value;
       }
-    } else if (selection.kind === 'InlineFragment') {
-      if (!selection.typeCondition) continue;
-      if (isObjectOfType(schema, source, selection.typeCondition)) {
-        deepMerge(result, executeSelectionSet(schema, source, selection.selections));
-      }
+    } else {
+      if (selection.skipIf !== undefined && variableIs(run, selection.skipIf)) continue;
+      if (selection.includeIf !== undefined && !variableIs(run, selection.includeIf)) continue;
+      if (selection.typeCondition && !matches(source, selection.typeCondition, false)) continue;
+      deepMerge(result, representation(run, source, selection.selections));
     }
   }
   return result;
 }
 
-// --- cursors ---------------------------------------------------------------------------------------------
-
-/**
- * Apollo's flattenResultsAtPath (flatMap at each `@`, so an element's array result is spliced in one
- * level and anything else, null and undefined included, is kept), walking the path by index instead of
- * destructuring a new rest array at every step.
- */
-function flattenResultsAtPath(value: unknown, path: ResponsePath, from: number): unknown {
-  if (from === path.length) return value;
-  if (value === undefined || value === null) return value;
-  const current = path[from];
-  if (current === '@') {
-    const out: unknown[] = [];
-    for (const element of value as unknown[]) {
-      const r = flattenResultsAtPath(element, path, from + 1);
-      if (Array.isArray(r)) for (const x of r) out.push(x);
-      else out.push(r);
-    }
-    return out;
-  }
-  if (typeof current !== 'string') throw new Error(`Unexpected ${typeof current} found in path`);
-  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${current}`);
-  return flattenResultsAtPath(getOwn(value as object, current), path, from + 1);
-}
-
-function moveIntoCursor(cursor: Cursor, pathInCursor: ResponsePath): Cursor | undefined {
-  const data = flattenResultsAtPath(cursor.data, pathInCursor, 0) as Cursor['data'] | null | undefined;
-  return data ? { path: cursor.path.concat(pathInCursor), data, fullResult: cursor.fullResult } : undefined;
-}
-
 // --- errors ----------------------------------------------------------------------------------------------
-
-/** executeQueryPlan.ts generateHydratedPaths: `["foo", "@", "bar"]` → every concrete path in the data. */
-function generateHydratedPaths(
-  parent: (string | number)[],
-  path: ResponsePath,
-  data: unknown,
-  result: (string | number)[][],
-): void {
-  const head = path[0];
-  if (data == null) return;
-  if (head == null) {
-    result.push(parent.slice());
-  } else if (head === '@') {
-    if (!Array.isArray(data)) throw new Error('expected array when encountering `@`');
-    data.forEach((value, i) => {
-      parent.push(i);
-      generateHydratedPaths(parent, path.slice(1), value, result);
-      parent.pop();
-    });
-  } else if (typeof head === 'string') {
-    if (Array.isArray(data)) {
-      data.forEach((value, i) => {
-        parent.push(i);
-        generateHydratedPaths(parent, path, value, result);
-        parent.pop();
-      });
-    } else if (hasOwn.call(data, head)) {
-      parent.push(head);
-      generateHydratedPaths(parent, path.slice(1), (data as ResultMap)[head], result);
-      parent.pop();
-    }
-  } else {
-    throw new Error(`unknown path part "${String(head)}"`);
-  }
-}
-
-function errorPathGenerator(fetch: FetchNode, cursor: Cursor) {
-  let hydrated: (string | number)[][] | undefined;
-  return (errorPath: GraphQLErrorOptions['path']): GraphQLErrorOptions['path'] => {
-    if (fetch.requires && typeof errorPath?.[1] === 'number') {
-      if (!hydrated) {
-        hydrated = [];
-        generateHydratedPaths([], cursor.path, cursor.fullResult, hydrated);
-      }
-      return [...(hydrated[errorPath[1]] ?? []), ...errorPath.slice(2)];
-    }
-    return errorPath ? [...cursor.path, ...errorPath.slice()] : undefined;
-  };
-}
 
 function downstreamServiceError(
   original: GraphQLFormattedError,
   serviceName: string,
-  pathOf: (path: GraphQLErrorOptions['path']) => GraphQLErrorOptions['path'],
+  path: GraphQLErrorOptions['path'],
 ): GraphQLError {
   const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
   const { extensions } = original;
   const options: GraphQLErrorOptions = {
     originalError: original as Error,
-    path: pathOf(original.path),
+    path,
     extensions: { ...extensions, serviceName },
   };
   const codeDef = errorCodeDef(original);
@@ -302,94 +268,210 @@ function downstreamServiceError(
   return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
 }
 
-// --- execution -------------------------------------------------------------------------------------------
+// --- fetches ---------------------------------------------------------------------------------------------
+
+function fetchVariables(run: PlanRun, usages: readonly string[]): ResultMap {
+  const variables: ResultMap = Object.create(null);
+  const provided = run.requestContext.request.variables;
+  if (provided) {
+    for (const name of usages) {
+      if (hasOwn.call(provided, name) && typeof provided[name] !== 'undefined')
+        variables[name] = provided[name];
+    }
+  }
+  return variables;
+}
+
+interface Sent {
+  data: ResultMap | null | undefined;
+  errors: readonly GraphQLFormattedError[];
+}
+
+async function send(
+  run: PlanRun,
+  node: FetchNode | BatchFetchNode,
+  variables: ResultMap,
+  pathInIncomingRequest: Path,
+): Promise<Sent> {
+  const service = run.service(node.serviceName);
+  if (!service) throw new Error(`Couldn't find service with name "${node.serviceName}"`);
+  const response = await service.process({
+    // GraphQLDataSourceRequestKind.INCOMING_OPERATION (a const enum @apollo/gateway does not export)
+    kind: 'incoming operation' as GraphQLDataSourceProcessOptions['kind'] & 'incoming operation',
+    request: { query: node.operation, variables, operationName: node.operationName },
+    incomingRequestContext: run.requestContext,
+    context: run.requestContext.context,
+    document: node.document,
+    pathInIncomingRequest,
+  });
+  return { data: response.data as ResultMap | null | undefined, errors: response.errors ?? [] };
+}
+
+interface Representations {
+  list: ResultMap[];
+  /** Index into the cursor's objects of each representation. */
+  owners: number[];
+}
+
+function representationsOf(
+  run: PlanRun,
+  objects: readonly ResultMap[],
+  requires: readonly RequiresSelection[],
+  inputRewrites: readonly Rewrite[] | undefined,
+): Representations {
+  const list: ResultMap[] = [];
+  const owners: number[] = [];
+  objects.forEach((object, index) => {
+    const rep = representation(run, object, requires);
+    if (rep?.__typename) {
+      applyRewrites(inputRewrites, rep);
+      list.push(rep);
+      owners.push(index);
+    }
+  });
+  return { list, owners };
+}
+
+function mergeEntities(
+  received: unknown,
+  expected: number,
+  objects: readonly ResultMap[],
+  owners: readonly number[],
+  outputRewrites: readonly Rewrite[] | undefined,
+  field: string,
+): void {
+  if (received === null || received === undefined) return;
+  if (!Array.isArray(received)) throw new Error(`Expected "data.${field}" in response to be an array`);
+  if (received.length !== expected)
+    throw new Error(`Expected "data.${field}" to contain ${expected} elements`);
+  for (let i = 0; i < expected; i++) {
+    const entity = received[i] as ResultMap | null | undefined;
+    const existing = objects[owners[i]!]!;
+    if (entity && !entity.__typename) entity.__typename = existing.__typename;
+    applyRewrites(outputRewrites, entity);
+    deepMerge(existing, entity);
+  }
+}
+
+async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<void> {
+  const objects = cursor.objects;
+  if (objects.length < 1) return;
+  const variables = fetchVariables(run, fetch.variableUsages);
+
+  if (!fetch.requires) {
+    const paths = cursor.paths();
+    const sent = await send(run, fetch, variables, paths[0]!);
+    for (const error of sent.errors) {
+      const at = error.path ? [...paths[0]!, ...error.path] : undefined;
+      run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
+    }
+    if (sent.data) applyRewrites(fetch.outputRewrites, sent.data);
+    for (const object of objects) deepMerge(object, sent.data);
+    return;
+  }
+
+  const reps = representationsOf(run, objects, fetch.requires, fetch.inputRewrites);
+  if (reps.list.length < 1) return;
+  if ('representations' in variables) throw new Error(`Variables cannot contain key "representations"`);
+  const sent = await send(run, fetch, { ...variables, representations: reps.list }, cursor.paths()[0] ?? []);
+  if (sent.errors.length) {
+    const paths = cursor.paths();
+    for (const error of sent.errors) {
+      const p = error.path;
+      let at: GraphQLErrorOptions['path'];
+      if (p && p[0] === '_entities' && typeof p[1] === 'number') {
+        const owner = reps.owners[p[1]];
+        at = owner === undefined ? undefined : [...paths[owner]!, ...p.slice(2)];
+      } else if (p && p[0] === '_entities') {
+        // the whole `_entities` field failed: the error is every entity's
+        for (const owner of reps.owners)
+          run.errors.push(downstreamServiceError(error, fetch.serviceName, paths[owner]));
+        continue;
+      } else at = p ?? undefined;
+      run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
+    }
+  }
+  if (!sent.data) return;
+  mergeEntities(
+    sent.data._entities,
+    reps.list.length,
+    objects,
+    reps.owners,
+    fetch.outputRewrites,
+    '_entities',
+  );
+}
+
+async function executeBatchFetch(run: PlanRun, batch: BatchFetchNode, cursor: Cursor): Promise<void> {
+  const variables = fetchVariables(run, batch.variableUsages);
+  const parts = batch.aliases.map((alias) => {
+    const at = alias.paths.map((p) => moveInto(cursor, p));
+    const objects = at.flatMap((c) => c.objects);
+    const reps = representationsOf(run, objects, alias.requires, alias.inputRewrites);
+    const paths = () => at.flatMap((c) => c.paths());
+    return { alias, objects, reps, paths };
+  });
+  if (parts.every((p) => p.reps.list.length === 0)) return;
+  for (const p of parts) {
+    if (p.alias.representationsVariable in variables)
+      throw new Error(`Variables cannot contain key "${p.alias.representationsVariable}"`);
+    variables[p.alias.representationsVariable] = p.reps.list;
+  }
+  const sent = await send(run, batch, variables, []);
+  for (const error of sent.errors) {
+    const p = error.path;
+    const part = p && parts.find((x) => x.alias.alias === p[0]);
+    if (!part) {
+      run.errors.push(downstreamServiceError(error, batch.serviceName, p ?? undefined));
+      continue;
+    }
+    const paths = part.paths();
+    if (typeof p[1] === 'number') {
+      const owner = part.reps.owners[p[1]];
+      run.errors.push(
+        downstreamServiceError(
+          error,
+          batch.serviceName,
+          owner === undefined ? undefined : [...paths[owner]!, ...p.slice(2)],
+        ),
+      );
+    } else {
+      // the whole alias failed: one error per entity it was to complete
+      for (const owner of part.reps.owners)
+        run.errors.push(downstreamServiceError(error, batch.serviceName, paths[owner]));
+    }
+  }
+  if (!sent.data) return;
+  for (const p of parts) {
+    if (p.reps.list.length === 0) continue;
+    mergeEntities(
+      sent.data[p.alias.alias],
+      p.reps.list.length,
+      p.objects,
+      p.reps.owners,
+      p.alias.outputRewrites,
+      p.alias.alias,
+    );
+  }
+}
+
+// --- nodes -----------------------------------------------------------------------------------------------
 
 function conditionValue(run: PlanRun, variable: string): boolean {
-  const values = run.requestContext.request.variables;
-  let value = values ? getOwn(values, variable) : undefined;
-  if (value === undefined) value = run.variableDefinitions.definition(variable)?.defaultValue;
+  const value = run.variables[variable];
   if (typeof value !== 'boolean')
     throw new Error(`Invalid non-boolean value ${String(value)} for Boolean! variable $${variable}`);
   return value;
 }
 
-async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<void> {
-  const service = run.service(fetch.serviceName);
-  if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
-
-  const entities: ResultMap[] = Array.isArray(cursor.data)
-    ? cursor.data.filter((e) => e !== null && e !== undefined)
-    : [cursor.data];
-  if (entities.length < 1) return;
-
-  const variables: ResultMap = Object.create(null);
-  const provided = run.requestContext.request.variables;
-  if (fetch.variableUsages && provided) {
-    for (const name of fetch.variableUsages) {
-      if (hasOwn.call(provided, name) && typeof provided[name] !== 'undefined')
-        variables[name] = provided[name];
-    }
-  }
-
-  const send = async (vars: ResultMap): Promise<ResultMap | null | undefined> => {
-    const response = await service.process({
-      // GraphQLDataSourceRequestKind.INCOMING_OPERATION (a const enum @apollo/gateway does not export)
-      kind: 'incoming operation' as GraphQLDataSourceProcessOptions['kind'] & 'incoming operation',
-      request: { query: fetch.operation, variables: vars, operationName: fetch.operationName },
-      incomingRequestContext: run.requestContext,
-      context: run.requestContext.context,
-      document: fetch.operationDocumentNode,
-      pathInIncomingRequest: cursor.path,
-    });
-    if (response.errors) {
-      const pathOf = errorPathGenerator(fetch, cursor);
-      for (const error of response.errors)
-        run.errors.push(downstreamServiceError(error, fetch.serviceName, pathOf));
-    }
-    return response.data as ResultMap | null | undefined;
-  };
-
-  if (!fetch.requires) {
-    const received = await send(variables);
-    if (received) applyRewrites(run.supergraphSchema, fetch.outputRewrites, received);
-    for (const entity of entities) deepMerge(entity, received);
-    return;
-  }
-
-  const representations: ResultMap[] = [];
-  const representationToEntity: number[] = [];
-  entities.forEach((entity, index) => {
-    const representation = executeSelectionSet(run.supergraphSchema, entity, fetch.requires!);
-    if (representation?.__typename) {
-      applyRewrites(run.supergraphSchema, fetch.inputRewrites, representation);
-      representations.push(representation);
-      representationToEntity.push(index);
-    }
+function failed(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  return new GraphQLError(error instanceof Error ? error.message : String(error), {
+    originalError: error instanceof Error ? error : undefined,
   });
-  if (representations.length < 1) return;
-  if ('representations' in variables) throw new Error(`Variables cannot contain key "representations"`);
-
-  const received = await send({ ...variables, representations });
-  if (!received) return;
-  const receivedEntities = received._entities;
-  if (!Array.isArray(receivedEntities))
-    throw new Error(`Expected "data._entities" in response to be an array`);
-  if (receivedEntities.length !== representations.length)
-    throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
-
-  // Apollo iterates over `entities.length` here; entries past the representations are undefined and merge
-  // nothing, so stopping at the representations is the same result.
-  for (let i = 0; i < representations.length; i++) {
-    const receivedEntity = receivedEntities[i] as ResultMap | null | undefined;
-    const existing = entities[representationToEntity[i]!]!;
-    if (receivedEntity && !receivedEntity.__typename) receivedEntity.__typename = existing.__typename;
-    applyRewrites(run.supergraphSchema, fetch.outputRewrites, receivedEntity);
-    deepMerge(existing, receivedEntity);
-  }
 }
 
-async function executeNode(run: PlanRun, node: PlanNode, cursor: Cursor | undefined): Promise<void> {
-  if (!cursor) return;
+export async function executeNode(run: PlanRun, node: PlanNode, cursor: Cursor): Promise<void> {
   switch (node.kind) {
     case 'Sequence':
       for (const child of node.nodes) await executeNode(run, child, cursor);
@@ -397,13 +479,23 @@ async function executeNode(run: PlanRun, node: PlanNode, cursor: Cursor | undefi
     case 'Parallel':
       await Promise.all(node.nodes.map((child) => executeNode(run, child, cursor)));
       return;
-    case 'Flatten':
-      return executeNode(run, node.node, moveIntoCursor(cursor, node.path));
+    case 'Flatten': {
+      const inner = moveInto(cursor, node.path);
+      if (inner.objects.length) await executeNode(run, node.node, inner);
+      return;
+    }
     case 'Fetch':
       try {
         await executeFetch(run, node, cursor);
       } catch (error) {
-        run.errors.push(error as GraphQLError);
+        run.errors.push(failed(error));
+      }
+      return;
+    case 'BatchFetch':
+      try {
+        await executeBatchFetch(run, node, cursor);
+      } catch (error) {
+        run.errors.push(failed(error));
       }
       return;
     case 'Condition': {
@@ -411,32 +503,9 @@ async function executeNode(run: PlanRun, node: PlanNode, cursor: Cursor | undefi
       if (branch) await executeNode(run, branch, cursor);
       return;
     }
-    default:
-      throw new Error(`${node.kind} plan nodes are not supported by the gateway`);
-  }
-}
-
-/** Executes the plan's root node; returns the unshaped data (what Apollo calls `unfilteredData`). */
-export async function executePlanNode(run: PlanRun, node: PlanNode | undefined): Promise<ResultMap> {
-  const data: ResultMap = Object.create(null);
-  if (node) await executeNode(run, node, { path: [], data, fullResult: data });
-  return data;
-}
-
-/** Whether the plan has nodes only Apollo's executor handles (@defer, subscriptions). */
-export function planNeedsApollo(node: PlanNode | SubscriptionNode | undefined): boolean {
-  if (!node) return false;
-  switch (node.kind) {
-    case 'Sequence':
-    case 'Parallel':
-      return node.nodes.some(planNeedsApollo);
-    case 'Flatten':
-      return planNeedsApollo(node.node);
-    case 'Fetch':
-      return false;
-    case 'Condition':
-      return planNeedsApollo(node.ifClause) || planNeedsApollo(node.elseClause);
-    default:
-      return true;
+    case 'Defer':
+      if (node.primary.node) await executeNode(run, node.primary.node, cursor);
+      for (const d of node.deferred) if (d.node) run.deferred.push({ label: d.label, node: d.node, cursor });
+      return;
   }
 }

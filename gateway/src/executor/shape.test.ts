@@ -3,7 +3,8 @@ import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
 import fc from 'fast-check';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { compileShape, shapeResponse } from './shape.ts';
+import { shapeResponse } from './shape.ts';
+import { compileShape } from './shape-compile.ts';
 
 // An API schema with what shaping cares about: non-null and nullable fields, lists of both, interfaces,
 // unions, enums, custom scalars, aliases and fragments.

@@ -1,192 +1,62 @@
-// Result shaping: turns the data a query plan fetched (extra key fields, subgraph order) into the response
-// the operation asked for. Same algorithm and same output as @apollo/gateway's `computeResponse`
-// (resultShaping.ts), but the operation is compiled once into plain objects, so a request walks arrays of
-// small records instead of federation-internals' selection classes (measured: shaping plus
-// `operationFromDocument` were a fifth of what Apollo Gateway's executor costs per request).
+// Result shaping, per request: turns the data a query plan fetched (extra key fields, subgraph order)
+// into the response the operation asked for, with the operation compiled once by shape-compile.ts.
+// Errors follow the GraphQL spec ("Handling Field Errors"): every null that a non-null violation causes
+// has one error at the field's path, unless an error already covers that path (a failed fetch, a
+// subgraph's own error); the null then propagates to the nearest nullable parent without further errors.
 import {
   type CompositeType,
-  ERRORS,
-  type FieldSelection,
   isCompositeType,
-  isCustomScalarType,
-  isEnumType,
-  isListType,
-  isNonNullType,
   isObjectType,
   isSubtype,
   type NamedType,
-  type Operation,
   type OutputType,
   type Schema,
-  type SelectionSet,
 } from '@apollo/federation-internals';
-import type { GraphQLError } from 'graphql';
-
-/** `@skip`/`@include` argument: a literal or a variable name. */
-type Condition = boolean | { variable: string };
-
-interface ShapeField {
-  readonly kind: 'field';
-  readonly responseName: string;
-  readonly isTypename: boolean;
-  readonly type: ShapeType;
-  readonly selections: readonly ShapeSelection[] | undefined;
-  readonly skip: Condition | undefined;
-  readonly include: Condition | undefined;
-}
-
-interface ShapeFragment {
-  readonly kind: 'fragment';
-  readonly typeCondition: CompositeType | undefined;
-  /** isSubtype(typeCondition, type) by type name; the schema never changes under a compiled operation. */
-  readonly applies: Map<string, boolean>;
-  readonly selections: readonly ShapeSelection[];
-  readonly skip: Condition | undefined;
-  readonly include: Condition | undefined;
-}
-
-type ShapeSelection = ShapeField | ShapeFragment;
-
-type ShapeType =
-  | { readonly kind: 'nonNull'; readonly ofType: ShapeType; readonly type: OutputType }
-  | { readonly kind: 'list'; readonly ofType: ShapeType; readonly type: OutputType }
-  | { readonly kind: 'composite'; readonly type: CompositeType }
-  | { readonly kind: 'leaf'; readonly valid: (value: unknown) => boolean; readonly type: OutputType };
-
-export interface CompiledShape {
-  readonly schema: Schema;
-  readonly root: CompositeType;
-  readonly selections: readonly ShapeSelection[];
-  /** Variables' default values, under the request's own (computeResponse merges them the same way). */
-  readonly defaults: Readonly<Record<string, unknown>>;
-  /** Whether any @skip/@include reads a variable (only then are variables merged per request). */
-  readonly readsVariables: boolean;
-  /** `__schema`/`__type` somewhere: left to Apollo's executor, which runs introspection. */
-  readonly hasIntrospection: boolean;
-}
-
-export class ShapeCompileError extends Error {}
-
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
-
-/** isValidLeafValue (federation-internals values.ts) specialised per type at compile time. */
-function leafValidator(schema: Schema, type: OutputType): (value: unknown) => boolean {
-  if (isCustomScalarType(type)) return () => true;
-  if (isEnumType(type)) return (v) => typeof v === 'string' && type.value(v) !== undefined;
-  const isBoolean = type === schema.booleanType();
-  const isInt = type === schema.intType();
-  const isId = type === schema.idType();
-  const isFloat = type === schema.floatType();
-  return (v) => {
-    if (typeof v === 'boolean') return isBoolean;
-    if (typeof v === 'number' && Number.isFinite(v)) {
-      if (isInt || isId) return INTEGER.test(String(v));
-      return isFloat;
-    }
-    if (typeof v === 'string') return !isBoolean && !isInt && !isFloat;
-    return false;
-  };
-}
-
-function compileType(schema: Schema, type: OutputType): ShapeType {
-  if (isNonNullType(type)) return { kind: 'nonNull', ofType: compileType(schema, type.ofType), type };
-  if (isListType(type)) return { kind: 'list', ofType: compileType(schema, type.ofType), type };
-  if (isCompositeType(type)) return { kind: 'composite', type };
-  return { kind: 'leaf', valid: leafValidator(schema, type), type };
-}
-
-interface CompileState {
-  schema: Schema;
-  readsVariables: boolean;
-  hasIntrospection: boolean;
-}
-
-function condition(
-  state: CompileState,
-  element: { appliedDirectivesOf(name: string): readonly { arguments(): Record<string, unknown> }[] },
-  name: 'skip' | 'include',
-): Condition | undefined {
-  const applied = element.appliedDirectivesOf(name)[0];
-  if (!applied) return undefined;
-  const arg = applied.arguments().if;
-  if (typeof arg === 'boolean') return arg;
-  const variable = (arg as { name?: unknown } | undefined)?.name;
-  if (typeof variable !== 'string') throw new ShapeCompileError(`unexpected @${name}(if:) argument`);
-  state.readsVariables = true;
-  return { variable };
-}
-
-function compileSelections(state: CompileState, selectionSet: SelectionSet): ShapeSelection[] {
-  const out: ShapeSelection[] = [];
-  for (const selection of selectionSet.selections()) {
-    const element = selection.element;
-    const skip = condition(state, element, 'skip');
-    const include = condition(state, element, 'include');
-    if (selection.kind === 'FieldSelection') {
-      const field = (selection as FieldSelection).element;
-      if (field.definition.isSchemaIntrospectionField()) {
-        state.hasIntrospection = true;
-        continue;
-      }
-      const type = field.definition.type;
-      if (!type) throw new ShapeCompileError(`field ${field.name} has no type`);
-      const sub = (selection as FieldSelection).selectionSet;
-      out.push({
-        kind: 'field',
-        responseName: field.responseName(),
-        isTypename: field.name === '__typename',
-        type: compileType(state.schema, type),
-        selections: sub ? compileSelections(state, sub) : undefined,
-        skip,
-        include,
-      });
-    } else {
-      const fragment = selection.element as { typeCondition?: CompositeType };
-      out.push({
-        kind: 'fragment',
-        typeCondition: fragment.typeCondition,
-        applies: new Map(),
-        selections: compileSelections(state, selection.selectionSet as SelectionSet),
-        skip,
-        include,
-      });
-    }
-  }
-  return out;
-}
-
-/** Compiles an operation (built against the API schema) once; the result is shared by every request. */
-export function compileShape(operation: Operation): CompiledShape {
-  const schema = operation.schema();
-  const root = schema.schemaDefinition.rootType(operation.rootKind);
-  if (!root) throw new ShapeCompileError(`the schema has no ${operation.rootKind} type`);
-  const state: CompileState = { schema, readsVariables: false, hasIntrospection: false };
-  const selections = compileSelections(state, operation.selectionSet);
-  return {
-    schema,
-    root,
-    selections,
-    defaults: operation.collectDefaultedVariableValues(),
-    readsVariables: state.readsVariables,
-    hasIntrospection: state.hasIntrospection,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Per request
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../errors/index.ts';
+import type {
+  CompiledShape,
+  Condition,
+  DeferFragment,
+  ShapeFragment,
+  ShapeSelection,
+  ShapeType,
+} from './shape-compile.ts';
 
 type Path = (string | number)[];
 
-interface Run {
+export interface Run {
   schema: Schema;
   types: Map<string, NamedType | undefined>;
   variables: Record<string, unknown> | undefined;
   errors: GraphQLError[];
+  /** Whether `@defer` fragments are left out (delivered later) rather than shaped in place. */
+  deferring: boolean;
+  /** Paths (joined by pathKey) that already carry an error: no second error at or under them. */
+  covered: ReadonlySet<string> | undefined;
+}
+
+/** A path as a set key. */
+export function pathKey(path: readonly (string | number)[]): string {
+  return path.join('\u0001');
+}
+
+function isCovered(run: Run, path: Path): boolean {
+  const covered = run.covered;
+  if (!covered) return false;
+  for (let n = 0; n <= path.length; n++) if (covered.has(pathKey(path.slice(0, n)))) return true;
+  return false;
+}
+
+/** A subgraph answered something the schema does not allow here (a null for a non-null field, a bad value). */
+function invalid(message: string, path: Path): GraphQLError {
+  return new GraphQLError(message, {
+    path: Array.from(path),
+    extensions: { code: ErrorCode.SUBGRAPH_INVALID_RESPONSE },
+  });
 }
 
 /** schema.type() per name, memoised per compiled operation's schema (the lookups repeat for every entity). */
-const typeCaches = new WeakMap<Schema, Map<string, NamedType | undefined>>();
-
 function typeNamed(run: Run, name: string): NamedType | undefined {
   let type = run.types.get(name);
   if (type === undefined && !run.types.has(name)) {
@@ -198,11 +68,11 @@ function typeNamed(run: Run, name: string): NamedType | undefined {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-function conditionValue(run: Run, c: Condition): boolean {
+export function conditionValue(run: Run, c: Condition): boolean {
   if (typeof c === 'boolean') return c;
   const value = run.variables?.[c.variable];
   if (typeof value !== 'boolean')
-    throw new Error(`Unexpected value ${String(value)} for variable $${c.variable} of @skip/@include`);
+    throw new Error(`Unexpected value ${String(value)} for variable $${c.variable} of @skip/@include/@defer`);
   return value;
 }
 
@@ -213,7 +83,12 @@ function skipped(run: Run, s: ShapeSelection): boolean {
   );
 }
 
-function fragmentApplies(
+/** Whether a `@defer` fragment is delivered later (its `if` is true) in this request. */
+export function deferActive(run: Run, defer: DeferFragment): boolean {
+  return conditionValue(run, defer.if);
+}
+
+export function fragmentApplies(
   run: Run,
   f: ShapeFragment,
   typename: string | undefined,
@@ -251,7 +126,7 @@ let isInvalid = false;
 let hadErrors = false;
 
 /** Returns true when a null must bubble up to the parent (computeResponse's NULL_BUBBLE_UP). */
-function applySelectionSet(
+export function applySelectionSet(
   run: Run,
   input: Record<string, unknown>,
   selections: readonly ShapeSelection[],
@@ -285,6 +160,7 @@ function applySelectionSet(
       path.pop();
       if (invalid) return true;
     } else {
+      if (s.defer && run.deferring && deferActive(run, s.defer)) continue;
       const typename = input.__typename;
       if (typename !== undefined && typename !== null && typeof typename !== 'string')
         throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
@@ -324,11 +200,11 @@ function updateOutputValue(
         parentType,
       );
       if (updated === null) {
-        if (!hadErrors) {
+        if (!hadErrors && !isCovered(run, path)) {
           run.errors.push(
-            ERRORS.INVALID_GRAPHQL.err(
+            invalid(
               `Cannot return null for non-nullable ${describeLast(path, (type.type as { ofType: OutputType }).ofType, parentType)}.`,
-              { path: Array.from(path) },
+              path,
             ),
           );
         }
@@ -405,11 +281,9 @@ function updateOutputValue(
         const named = typeNamed(run, inputTypename);
         if (!named || !isCompositeType(named)) {
           run.errors.push(
-            ERRORS.INVALID_GRAPHQL.err(
+            invalid(
               `Invalid __typename found for object at ${describeLast(path, type.type, parentType)}.`,
-              {
-                path: Array.from(path),
-              },
+              path,
             ),
           );
           isInvalid = false;
@@ -435,12 +309,7 @@ function updateOutputValue(
       const valid = type.valid(inputValue);
       if (!valid) {
         run.errors.push(
-          ERRORS.INVALID_GRAPHQL.err(
-            `Invalid value found for ${describeLast(path, type.type, parentType)}.`,
-            {
-              path: Array.from(path),
-            },
-          ),
+          invalid(`Invalid value found for ${describeLast(path, type.type, parentType)}.`, path),
         );
       }
       isInvalid = false;
@@ -455,6 +324,42 @@ export interface ShapeResult {
   errors: GraphQLError[];
 }
 
+export interface ShapeOptions {
+  /** Leave active `@defer` fragments out (they are shaped later, one part each). */
+  deferring?: boolean;
+  /** Errors already in the response (fetch failures, subgraph errors): their paths need no second error. */
+  priorErrors?: readonly GraphQLError[];
+}
+
+const typeCaches = new WeakMap<Schema, Map<string, NamedType | undefined>>();
+
+/** The per-request state of shaping one compiled operation. */
+export function shapeRun(
+  shape: CompiledShape,
+  variables: Record<string, unknown> | undefined,
+  options: ShapeOptions = {},
+): Run {
+  let types = typeCaches.get(shape.schema);
+  if (!types) {
+    types = new Map();
+    typeCaches.set(shape.schema, types);
+  }
+  let covered: Set<string> | undefined;
+  for (const e of options.priorErrors ?? []) {
+    if (!e.path) continue;
+    covered ??= new Set();
+    covered.add(pathKey(e.path));
+  }
+  return {
+    schema: shape.schema,
+    types,
+    variables: shape.readsVariables ? { __proto__: null, ...shape.defaults, ...variables } : undefined,
+    errors: [],
+    deferring: options.deferring ?? false,
+    covered,
+  };
+}
+
 /**
  * computeResponse for a compiled operation. Throws (like computeResponse) on data that breaks the plan's
  * assumptions; the caller turns that into an error response.
@@ -463,19 +368,10 @@ export function shapeResponse(
   shape: CompiledShape,
   input: Record<string, unknown> | null | undefined,
   variables: Record<string, unknown> | undefined,
+  options: ShapeOptions = {},
 ): ShapeResult {
   if (!input) return { data: input, errors: [] };
-  let types = typeCaches.get(shape.schema);
-  if (!types) {
-    types = new Map();
-    typeCaches.set(shape.schema, types);
-  }
-  const run: Run = {
-    schema: shape.schema,
-    types,
-    variables: shape.readsVariables ? { __proto__: null, ...shape.defaults, ...variables } : undefined,
-    errors: [],
-  };
+  const run = shapeRun(shape, variables, options);
   const data = Object.create(null) as Record<string, unknown>;
   const bubble = applySelectionSet(run, input, shape.selections, data, [], shape.root);
   return { data: bubble ? null : data, errors: run.errors };

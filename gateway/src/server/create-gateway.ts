@@ -5,8 +5,9 @@ import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
-import type { FastExecutorStats } from '../executor/index.ts';
+import type { ExecutionStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
+import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
@@ -43,8 +44,8 @@ export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   /** The supergraph SDL now serving: the start-up one until a reload swaps in another. */
   readonly supergraphSdl: string;
-  /** Requests run by Tollgate's executor and by Apollo's (undefined with `server.executor: apollo`). */
-  readonly executorStats: Readonly<FastExecutorStats> | undefined;
+  /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
+  readonly executorStats: Readonly<ExecutionStats>;
 }
 
 /** Builds the gateway (Apollo Server + Apollo Gateway over replica pools). It does not listen until told. */
@@ -85,7 +86,11 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     logger,
     onReload: metrics.reload,
   });
+  // The Hive planner is a native addon: loaded once, and if it cannot load here, apollo plans (one log line).
+  const hive =
+    config.supergraph.planner === 'hive' ? await loadHivePlanner((m) => logger.warn(m)) : undefined;
   const pipeline = createPipeline({
+    hive,
     config,
     initialSdl: resolved.sdl,
     supergraph: watch.hook,

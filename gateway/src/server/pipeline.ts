@@ -12,9 +12,10 @@ import { buildAccessRules, createAuthorization } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
-import { createFastExecution, type FastExecutorStats } from '../executor/index.ts';
+import { createExecution, type ExecutionStats, withDefer } from '../executor/index.ts';
 import { createLimitsRule } from '../limits/index.ts';
 import type { PersistedQueries } from '../persisted/index.ts';
+import type { HivePlannerClass } from '../planner/index.ts';
 import { ReplicaDataSource, type ReplicaPool, type RequestDecorator } from '../pool/index.ts';
 import { createRateLimitPlugin, type RateLimitStore } from '../ratelimit/index.ts';
 import { createTelemetryPlugin, traceExecution } from '../telemetry/index.ts';
@@ -53,14 +54,16 @@ export interface PipelineOptions {
   store: RateLimitStore;
   persisted: PersistedQueries<GatewayContext>;
   metrics: GatewayMetrics;
+  /** The Hive planner addon, loaded (undefined: apollo plans). */
+  hive: HivePlannerClass | undefined;
   logger: Logger;
   log: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export interface Pipeline {
   readonly apollo: ApolloServer<GatewayContext>;
-  /** Requests run by Tollgate's executor and by Apollo's (undefined with `server.executor: apollo`). */
-  readonly executorStats: Readonly<FastExecutorStats> | undefined;
+  /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
+  readonly executorStats: Readonly<ExecutionStats>;
   /** Starts Apollo Server; from then on the cost model and access rules follow each supergraph swap. */
   start(): Promise<void>;
 }
@@ -81,6 +84,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
       return new ReplicaDataSource<GatewayContext>({ pool, decorate: options.decorate });
     },
+    // Apollo's planner plans @defer into Defer nodes (Tollgate's executor delivers them incrementally).
+    queryPlannerConfig: { incrementalDelivery: { enableDefer: true } },
     logger: {
       debug() {},
       info() {},
@@ -90,17 +95,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
   // ApolloGateway implements server-gateway-interface 1.x, structurally the same as the 2.x Apollo Server 5 takes.
   const inner = apolloGateway as unknown as GatewayInterface;
-  // Apollo's planner plans; Tollgate's executor runs the plans (issue 10), unless configured otherwise.
-  const fast = config.server.executor === 'tollgate' ? createFastExecution(apolloGateway) : undefined;
+  // The configured planner plans; Tollgate's executor runs every plan (Apollo's only introspection).
+  const execution = createExecution(apolloGateway, {
+    planner: config.supergraph.planner,
+    hive: options.hive,
+    warn: (m) => logger.warn(m),
+  });
   // The executor wrappers, innermost first; leave the order intact:
-  // 1. the fast executor, innermost: it plans from the document and queryHash it is handed and caches
+  // 1. Tollgate's executor, innermost: it plans from the document and queryHash it is handed and caches
   //    prepared plans by them;
   // 2. authorization around it: it hands the executor the operation without the denied fields, under
-  //    its own queryHash, so no plan (Apollo's or the fast executor's) built for a caller who may see
+  //    its own queryHash, so no plan built for a caller who may see
   //    more fields serves one who may not; then it adds the denial errors to the result;
   // 3. tracing outermost: the gateway.execute span covers all of the above, and every fetch span hangs
   //    under it.
-  const gateway = traceExecution(authorization.wrap(fast ? fast.wrap(inner) : inner));
+  const gateway = traceExecution(authorization.wrap(execution.wrap(withDefer(inner))));
 
   const costDeps = { model: () => costModel };
   // Production answers no introspection and gives no "Did you mean …" hints (issue 9).
@@ -151,7 +160,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   });
   return {
     apollo,
-    executorStats: fast?.stats,
+    executorStats: execution.stats,
     async start() {
       await apollo.start();
       apolloGateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
