@@ -17,7 +17,12 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['gateway/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'gateway/src/**/*.test.ts',
+            'services/*/src/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'test/load/**/*.test.ts',
+          ],
         },
       },
       {

@@ -4,6 +4,7 @@
 //   node --import tsx test/load/bench.ts [--profile static|real] [--rounds 3] [--warmup 5] [--duration 15]
 //        [--connections 50] [--quick] [--memory] [--dedup on|off|both] [--token <jwt>]
 //        [--targets tollgate,tollgate-off,apollo-gateway] [--queries one-subgraph,3-level,heavy]
+//   node --import tsx test/load/bench.ts --planning [flags of planning.ts]: planning cost instead of load
 //
 // The last line of stdout is always `tollgate/apollo-gateway cpu-per-request ratio (3-level query): X.XX`
 // (or `n/a` when either target was not measured); progress goes to stderr.
@@ -66,7 +67,8 @@ const USAGE = `usage: node --import tsx test/load/bench.ts [options]
   --dedup on|off|both     in-flight dedup of subgraph fetches (Tollgate has none yet: reported, not applied)
   --token <jwt>           bearer token for targets that send one (else TOLLGATE_BENCH_TOKEN, else a minted dev token)
   --targets <ids>         comma-separated subset of ${TARGETS.map((t) => t.id).join(',')}
-  --queries <ids>         comma-separated subset of ${QUERIES.map((q) => q.id).join(',')}`;
+  --queries <ids>         comma-separated subset of ${QUERIES.map((q) => q.id).join(',')}
+  --planning              planning cost of the two query planners instead of load (test/load/planning.ts --help)`;
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -714,6 +716,18 @@ async function runMemory(ctx: RunContext): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Planning cost is measured without gateways or load: planning.ts has its own flags and children.
+  const argv = process.argv.slice(2);
+  if (argv.includes('--planning')) {
+    try {
+      const { runPlanning } = await import('./planning.ts');
+      await runPlanning(argv.filter((a) => a !== '--planning'));
+    } catch (error) {
+      if (!shuttingDown) console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+      await shutdown(1);
+    }
+    await shutdown(0);
+  }
   let options: Options;
   try {
     options = parseOptions(process.argv.slice(2));
