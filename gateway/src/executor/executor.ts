@@ -19,7 +19,12 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import { wrapExecutor } from '../executor-wrap/index.ts';
-import { attachIncremental, type IncrementalItem, type SubsequentPayload } from '../incremental/index.ts';
+import {
+  attachIncremental,
+  type IncrementalItem,
+  incrementalDelivery,
+  type SubsequentPayload,
+} from '../incremental/index.ts';
 import {
   apolloPlanner,
   drawOverrides,
@@ -49,6 +54,8 @@ interface ApolloGatewayState {
 /** A supergraph's planner and its override labels. */
 interface Planning {
   planner: Planner;
+  /** Apollo's planner, for an operation the hive planner cannot plan. */
+  fallback: Planner | undefined;
   labels: OverrideLabels;
 }
 
@@ -80,6 +87,8 @@ export interface ExecutionStats {
   prepared: number;
   /** The planner of the serving supergraph. */
   planner: PlannerKind | undefined;
+  /** Operations the hive planner could not plan, planned by apollo instead. */
+  fallbacks: number;
 }
 
 export interface Execution {
@@ -113,7 +122,7 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
   const state = apolloGateway as unknown as ApolloGatewayState;
   const max = options.maxOperations ?? 1000;
   const warn = options.warn ?? (() => {});
-  const stats: ExecutionStats = { tollgate: 0, apollo: 0, prepared: 0, planner: undefined };
+  const stats: ExecutionStats = { tollgate: 0, apollo: 0, prepared: 0, planner: undefined, fallbacks: 0 };
   const plannings = new WeakMap<Schema, Planning>();
   let cacheSchema: Schema | undefined;
   let cache = new Map<string, Prepared>();
@@ -132,10 +141,10 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
         );
       }
     }
-    planner ??= apolloPlanner(queryPlanner, supergraphSchema, labels);
-    const planning = { planner, labels };
+    const apollo = apolloPlanner(queryPlanner, supergraphSchema, labels);
+    const planning = { planner: planner ?? apollo, fallback: planner ? apollo : undefined, labels };
     plannings.set(apiSchema, planning);
-    stats.planner = planner.kind;
+    stats.planner = planning.planner.kind;
     return planning;
   };
   // Runs inside ApolloGateway's swap, synchronously: no request sees the new schema without its planner.
@@ -171,13 +180,17 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       ? tracer.startSpan('gateway.plan', { attributes: { 'tollgate.planner': planning.planner.kind } })
       : undefined;
     let plan: QueryPlan;
+    const input = { operation: planOperation, document: rc.document, operationName, overrides };
     try {
-      plan = planning.planner.plan({
-        operation: planOperation,
-        document: rc.document,
-        operationName,
-        overrides,
-      });
+      plan = planning.planner.plan(input);
+    } catch (error) {
+      if (!planning.fallback) throw error;
+      // The hive planner refuses a few shapes it does not support yet; Apollo's plans them.
+      warn(
+        `supergraph.planner: hive could not plan operation ${operationName ?? '(anonymous)'} (${(error as Error).message}); planned with apollo`,
+      );
+      stats.fallbacks++;
+      plan = planning.fallback.plan(input);
     } finally {
       span?.end();
     }

@@ -228,16 +228,16 @@ function representation(
   const result: ResultMap = Object.create(null);
   for (const selection of selections) {
     if (selection.kind === 'Field') {
-      const responseName = selection.alias ?? selection.name;
+      const { responseName, key } = selection;
       const sub = selection.selections;
       if (!hasOwn.call(source, responseName) || typeof source[responseName] === 'undefined') return null;
       const value = source[responseName];
       if (Array.isArray(value)) {
-        result[responseName] = value.map((v) => (sub ? representation(run, v as ResultMap | null, sub) : v));
+        result[key] = value.map((v) => (sub ? representation(run, v as ResultMap | null, sub) : v));
       } else if (sub) {
-        result[responseName] = representation(run, value as ResultMap | null, sub);
+        result[key] = representation(run, value as ResultMap | null, sub);
       } else {
-        result[responseName] = value;
+        result[key] = value;
       }
     } else {
       if (selection.skipIf !== undefined && variableIs(run, selection.skipIf)) continue;

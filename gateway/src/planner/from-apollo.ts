@@ -43,8 +43,8 @@ function requires(
     s.kind === 'Field'
       ? {
           kind: 'Field',
-          name: s.name,
-          alias: s.alias,
+          responseName: s.alias ?? s.name,
+          key: s.alias ?? s.name,
           selections: s.selections ? requires(schema, s.selections) : undefined,
         }
       : {

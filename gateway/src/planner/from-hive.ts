@@ -147,8 +147,9 @@ function requires(schema: GraphQLSchema, selections: readonly HiveRequires[]): R
     if (s.kind === 'Field')
       return {
         kind: 'Field',
-        name: s.name,
-        alias: s.alias,
+        // Hive names the data's key `name` and the representation's key `alias` (Apollo's alias is both)
+        responseName: s.name,
+        key: s.alias ?? s.name,
         selections: s.selections ? requires(schema, s.selections) : undefined,
       };
     if (s.kind === 'InlineFragment')

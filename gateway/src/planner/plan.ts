@@ -28,8 +28,10 @@ export type Rewrite =
 export type RequiresSelection =
   | {
       readonly kind: 'Field';
-      readonly name: string;
-      readonly alias?: string | undefined;
+      /** Where the value is in the fetched data (a planner may fetch it under an alias of its own). */
+      readonly responseName: string;
+      /** Its key in the representation (the field's name or the alias the subgraph expects). */
+      readonly key: string;
       readonly selections?: readonly RequiresSelection[] | undefined;
     }
   | {

@@ -46,7 +46,11 @@ export async function startFeature(feature: Feature): Promise<FeatureStack> {
           ratelimit: { enabled: false },
         },
       });
-      const gateway = await createGateway({ config });
+      // FEDERATION_DEBUG=1 shows the gateway's log (a masked error's cause is logged there)
+      const logger = process.env.FEDERATION_DEBUG
+        ? { info() {}, warn: console.warn, error: (m: string, f?: object) => console.error(planner, m, f) }
+        : undefined;
+      const gateway = await createGateway({ config, ...(logger ? { logger } : {}) });
       gateways.push(gateway);
       return gateway.listen();
     };
