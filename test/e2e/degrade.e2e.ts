@@ -56,5 +56,14 @@ describe('the sample subgraphs degrade one field at a time', () => {
     expect(first.reviews.find((r) => r.body === 'By nobody accounts knows.')?.author).toBeNull();
     expect(JSON.stringify(expected)).toContain('"product":null');
     expect(expected.topProducts).toHaveLength(5);
+    // each null is explained in `errors` at its path (GraphQL spec, "Handling Field Errors"): the unknown
+    // user's username (String!) is what is missing, so the error is there and the null stops at author
+    const at = first.reviews.findIndex((r) => r.body === 'By nobody accounts knows.');
+    const paths = (body.errors ?? []).map((e) => [JSON.stringify(e.path), e.extensions?.code]);
+    expect(paths).toContainEqual([
+      JSON.stringify(['topProducts', 0, 'reviews', at, 'author', 'username']),
+      'SUBGRAPH_INVALID_RESPONSE',
+    ]);
+    expect(body.errors?.every((e) => e.extensions?.code === 'SUBGRAPH_INVALID_RESPONSE')).toBe(true);
   });
 });

@@ -37,8 +37,9 @@ import {
   type QueryPlan,
 } from '../planner/index.ts';
 import { recordingSpan, tracer } from '../telemetry/index.ts';
+import { rootCursor } from './cursor.ts';
 import { attachErrors, DeferTracker, mergeDelivered, shapeDeferred } from './defer.ts';
-import { type DeferredTask, executeNode, type PlanRun, rootCursor } from './plan-executor.ts';
+import { type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
 import { shapeResponse, shapeRun } from './shape.ts';
 import { type CompiledShape, compileShape } from './shape-compile.ts';
 
@@ -180,7 +181,13 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       ? tracer.startSpan('gateway.plan', { attributes: { 'tollgate.planner': planning.planner.kind } })
       : undefined;
     let plan: QueryPlan;
-    const input = { operation: planOperation, document: rc.document, operationName, overrides };
+    // the operation's own name (a client need not send operationName): subgraph operations are named after it
+    const input = {
+      operation: planOperation,
+      document: rc.document,
+      operationName: opNode.name?.value,
+      overrides,
+    };
     try {
       plan = planning.planner.plan(input);
     } catch (error) {

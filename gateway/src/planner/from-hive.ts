@@ -1,7 +1,7 @@
 // Hive's query plans (@graphql-hive/router-query-planner, the Hive Router's planner as an N-API addon) in
 // Tollgate's plan format. The plan is Apollo's format with Hive's own path segments (`{ Field }`,
 // `{ TypeCondition }`, `{ Key }`, `{ TypenameEquals }`), rewrites wrapped by kind, and BatchFetch nodes.
-import type { GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { PlanConversionError, parseOperation, typeCondition } from './convert.ts';
 import {
   EACH,
@@ -164,77 +164,106 @@ function requires(schema: GraphQLSchema, selections: readonly HiveRequires[]): R
   });
 }
 
-function fetch(schema: GraphQLSchema, n: HiveFetch): FetchNode {
-  const document = parseOperation(n.operation, n.serviceName);
+function operationNameOf(document: DocumentNode): string | undefined {
+  const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
+  return op?.kind === 'OperationDefinition' ? op.name?.value : undefined;
+}
+
+interface Context {
+  schema: GraphQLSchema;
+  /** The client's operation name: subgraph operations are named after it, as Apollo's planner does. */
+  operationName: string | undefined;
+  fetches: number;
+}
+
+/**
+ * Names an anonymous subgraph operation `<operation>__<subgraph>__<n>` (Apollo's planner's convention,
+ * which traces and subgraph logs show); Hive's planner leaves them anonymous.
+ */
+function named(ctx: Context, operation: string, serviceName: string): string {
+  const index = ctx.fetches++;
+  if (!ctx.operationName) return operation;
+  const name = `${ctx.operationName}__${serviceName.replace(/[^A-Za-z0-9_]/g, '_')}__${index}`;
+  const m = /^\s*(query|mutation|subscription)?\s*(?=[({])/.exec(operation);
+  if (!m) return operation;
+  return `${m[1] ?? 'query'} ${name}${operation.slice(m[0].length)}`;
+}
+
+function fetch(ctx: Context, n: HiveFetch): FetchNode {
+  const operation = named(ctx, n.operation, n.serviceName);
+  const document = parseOperation(operation, n.serviceName);
   const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
   return {
     kind: 'Fetch',
     serviceName: n.serviceName,
-    operation: n.operation,
+    operation,
     document,
-    operationName: n.operationName,
+    operationName: n.operationName ?? operationNameOf(document),
     operationKind: n.operationKind ?? (op?.kind === 'OperationDefinition' ? op.operation : 'query'),
     variableUsages: n.variableUsages ?? [],
-    requires: n.requires ? requires(schema, n.requires) : undefined,
-    inputRewrites: rewrites(schema, n.inputRewrites),
-    outputRewrites: rewrites(schema, n.outputRewrites),
+    requires: n.requires ? requires(ctx.schema, n.requires) : undefined,
+    inputRewrites: rewrites(ctx.schema, n.inputRewrites),
+    outputRewrites: rewrites(ctx.schema, n.outputRewrites),
     id: n.id === undefined ? undefined : String(n.id),
   };
 }
 
-function node(schema: GraphQLSchema, n: HiveNode): PlanNode {
+function node(ctx: Context, n: HiveNode): PlanNode {
   switch (n.kind) {
     case 'Fetch':
-      return fetch(schema, n);
-    case 'BatchFetch':
+      return fetch(ctx, n);
+    case 'BatchFetch': {
+      const batchOperation = named(ctx, n.operation, n.serviceName);
+      const batchDocument = parseOperation(batchOperation, n.serviceName);
       return {
         kind: 'BatchFetch',
         serviceName: n.serviceName,
-        operation: n.operation,
-        document: parseOperation(n.operation, n.serviceName),
-        operationName: n.operationName,
+        operation: batchOperation,
+        document: batchDocument,
+        operationName: n.operationName ?? operationNameOf(batchDocument),
         variableUsages: n.variableUsages ?? [],
         aliases: n.entityBatch.aliases.map(
           (a): EntityBatchAlias => ({
             alias: a.alias,
             representationsVariable: a.representationsVariableName,
-            paths: a.paths.map((p) => p.map((s) => flattenStep(schema, s))),
-            requires: requires(schema, a.requires),
-            inputRewrites: rewrites(schema, a.inputRewrites),
-            outputRewrites: rewrites(schema, a.outputRewrites),
+            paths: a.paths.map((p) => p.map((s) => flattenStep(ctx.schema, s))),
+            requires: requires(ctx.schema, a.requires),
+            inputRewrites: rewrites(ctx.schema, a.inputRewrites),
+            outputRewrites: rewrites(ctx.schema, a.outputRewrites),
           }),
         ),
       };
+    }
     case 'Sequence':
-      return { kind: 'Sequence', nodes: n.nodes.map((c) => node(schema, c)) };
+      return { kind: 'Sequence', nodes: n.nodes.map((c) => node(ctx, c)) };
     case 'Parallel':
-      return { kind: 'Parallel', nodes: n.nodes.map((c) => node(schema, c)) };
+      return { kind: 'Parallel', nodes: n.nodes.map((c) => node(ctx, c)) };
     case 'Flatten':
       return {
         kind: 'Flatten',
-        path: n.path.map((s) => flattenStep(schema, s)),
-        node: node(schema, n.node),
+        path: n.path.map((s) => flattenStep(ctx.schema, s)),
+        node: node(ctx, n.node),
       };
     case 'Condition':
       return {
         kind: 'Condition',
         condition: n.condition,
-        ifClause: n.ifClause && node(schema, n.ifClause),
-        elseClause: n.elseClause && node(schema, n.elseClause),
+        ifClause: n.ifClause && node(ctx, n.ifClause),
+        elseClause: n.elseClause && node(ctx, n.elseClause),
       };
     case 'Defer':
       return {
         kind: 'Defer',
         primary: {
           subselection: n.primary.subselection,
-          node: n.primary.node && node(schema, n.primary.node),
+          node: n.primary.node && node(ctx, n.primary.node),
         },
         deferred: n.deferred.map((d) => ({
           depends: d.depends,
           label: d.label,
           queryPath: d.queryPath,
           subselection: d.subselection,
-          node: d.node && node(schema, d.node),
+          node: d.node && node(ctx, d.node),
         })),
       };
     default:
@@ -243,16 +272,21 @@ function node(schema: GraphQLSchema, n: HiveNode): PlanNode {
 }
 
 /** Converts a Hive plan; `schema` is the supergraph (it expands type conditions). */
-export function fromHivePlan(schema: GraphQLSchema, plan: HivePlan): QueryPlan {
+export function fromHivePlan(
+  schema: GraphQLSchema,
+  plan: HivePlan,
+  operationName?: string | undefined,
+): QueryPlan {
+  const ctx: Context = { schema, operationName, fetches: 0 };
   const root = plan.node as HiveNode | undefined;
   let converted: PlanNode | SubscriptionNode | undefined;
   if (!root) converted = undefined;
   else if (root.kind === 'Subscription')
     converted = {
       kind: 'Subscription',
-      primary: fetch(schema, root.primary),
-      rest: root.rest && node(schema, root.rest),
+      primary: fetch(ctx, root.primary),
+      rest: root.rest && node(ctx, root.rest),
     };
-  else converted = node(schema, root);
+  else converted = node(ctx, root);
   return { node: converted, planner: 'hive' };
 }

@@ -138,7 +138,7 @@ export function hivePlanner(
         new Set(overrides.active),
         overrides.percentage,
       );
-      return fromHivePlan(supergraphSchema, plan);
+      return fromHivePlan(supergraphSchema, plan, operationName);
     },
   };
 }
