@@ -21,6 +21,14 @@ const issuesOf = (fn: () => unknown): readonly string[] => {
 };
 
 describe('loadConfig', () => {
+  it('plans with hive by default; GATEWAY_SUPERGRAPH_PLANNER chooses, and a bad planner is named', () => {
+    expect(loadConfig({ env: {} }).supergraph.planner).toBe('hive');
+    expect(loadConfig({ env: { GATEWAY_SUPERGRAPH_PLANNER: 'apollo' } }).supergraph.planner).toBe('apollo');
+    expect(() => loadConfig({ env: { GATEWAY_SUPERGRAPH_PLANNER: 'rust' } })).toThrow(/supergraph\.planner/);
+    // the second executor is gone: its key is refused by name rather than ignored
+    expect(() => loadConfig({ env: {}, base: { server: { executor: 'apollo' } } as never })).toThrow(/executor/);
+  });
+
   it('has a default for every key', () => {
     const c = loadConfig({ cwd: dir });
     expect(c.server.port).toBe(4000);
