@@ -151,7 +151,12 @@ async function writeMerged(
   const payloads = await drain(stream, format, () => gone);
   res.off('close', onClose);
   if (gone) return;
-  const body = JSON.stringify(mergeIncremental(initial, payloads));
+  writeMergedJson(res, response, mergeIncremental(initial, payloads));
+}
+
+/** The merged result as one JSON response, with Apollo's headers and content type. */
+function writeMergedJson(res: ServerResponse, response: HTTPGraphQLResponse, merged: unknown): void {
+  const body = JSON.stringify(merged);
   res.writeHead(200, {
     ...headersOf(response),
     'content-type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
@@ -218,13 +223,7 @@ async function writeBatchWithIncremental(
   );
   res.off('close', onClose);
   if (gone) return;
-  const body = JSON.stringify(merged);
-  res.writeHead(200, {
-    ...headersOf(response),
-    'content-type': response.headers.get('content-type') ?? 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-  });
-  res.end(body);
+  writeMergedJson(res, response, merged);
 }
 
 /**
