@@ -24,9 +24,10 @@ describe.each(FEATURES)('$name', (feature) => {
       const got = { data: body.data ?? null, errors: Boolean(body.errors?.length) };
       const want = { data: c.expected.data, errors: c.errors ?? false };
       const detail = JSON.stringify({ errors: body.errors, extensions: body.extensions });
-      const fails = c.apolloFails && (planner === 'apollo' || c.hiveFails);
-      if (fails)
-        expect(got, `marked apolloFails (${c.apolloFails}) but ${planner} now answers right`).not.toEqual(want);
+      if (c.apolloFails && planner === 'apollo')
+        expect(got, `marked apolloFails (${c.apolloFails}) but ${planner} now answers right`).not.toEqual(
+          want,
+        );
       else expect(got, detail).toEqual(want);
     });
   });

@@ -90,3 +90,15 @@ export function rootCursor(data: ResultMap): Cursor {
   const paths: Path[] = [[]];
   return { objects: [data], paths: () => paths };
 }
+
+/** The objects of `cursor` at `indexes`, with their paths. */
+export function subCursor(cursor: Cursor, indexes: readonly number[]): Cursor {
+  const objects = indexes.map((i) => cursor.objects[i]!);
+  return {
+    objects,
+    paths() {
+      const all = cursor.paths();
+      return indexes.map((i) => all[i]!);
+    },
+  };
+}

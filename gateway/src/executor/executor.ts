@@ -39,7 +39,7 @@ import {
 import { recordingSpan, tracer } from '../telemetry/index.ts';
 import { rootCursor } from './cursor.ts';
 import { attachErrors, DeferTracker, mergeDelivered, shapeDeferred } from './defer.ts';
-import { type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
+import { completeFetches, type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
 import { shapeResponse, shapeRun } from './shape.ts';
 import { type CompiledShape, compileShape } from './shape-compile.ts';
 
@@ -253,10 +253,12 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       variables: { __proto__: null, ...shape.defaults, ...variables },
       errors: [],
       deferred: [],
+      incomplete: [],
     };
     const data: Record<string, unknown> = Object.create(null);
     try {
       if (plan.node && plan.node.kind !== 'Subscription') await executeNode(run, plan.node, rootCursor(data));
+      await completeFetches(run);
       const tracker = shape.defers.length
         ? new DeferTracker(shapeRun(shape, variables), shape.defers)
         : undefined;
@@ -308,13 +310,15 @@ async function runDeferred(run: PlanRun, done: (task: DeferredTask) => void): Pr
       const task = run.deferred[i]!;
       running.set(
         i,
-        executeNode(run, task.node, task.cursor).then(
-          () => i,
-          (error) => {
-            run.errors.push(toGraphQLError(error));
-            return i;
-          },
-        ),
+        executeNode(run, task.node, task.cursor)
+          .then(() => completeFetches(run))
+          .then(
+            () => i,
+            (error) => {
+              run.errors.push(toGraphQLError(error));
+              return i;
+            },
+          ),
       );
     }
   };

@@ -2,9 +2,9 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { BatchFetchNode, PlanNode } from '../planner/index.ts';
+import type { BatchFetchNode, FetchNode, PlanNode } from '../planner/index.ts';
 import { rootCursor } from './cursor.ts';
-import { executeNode, type PlanRun } from './plan-executor.ts';
+import { completeFetches, executeNode, type PlanRun } from './plan-executor.ts';
 
 /** A subgraph that answers each request with `answer(variables)` and records what it was sent. */
 function fakeService(answer: (variables: Record<string, unknown>) => { data?: unknown; errors?: unknown[] }) {
@@ -25,6 +25,7 @@ function run(services: Record<string, GraphQLDataSource>): PlanRun {
     variables: {},
     errors: [],
     deferred: [],
+    incomplete: [],
   };
 }
 
@@ -98,5 +99,79 @@ describe('BatchFetch', () => {
     });
     // representation 1 of _e0 is the third element of `a` (the B in between was not sent)
     expect(r.errors.map((e) => e.path)).toEqual([['a', 2, 'name']]);
+  });
+});
+
+describe('fetches planned before their inputs', () => {
+  it('run again once the inputs are in, until nothing more can be fetched', async () => {
+    const data: Record<string, unknown> = {
+      items: [
+        { __typename: 'A', pId: 'p1' },
+        { __typename: 'A', pId: 'p2' },
+      ],
+    };
+    const field = (name: string) => ({ kind: 'Field' as const, responseName: name, key: name });
+    const entityFetch = (serviceName: string, requires: string[]): FetchNode => ({
+      kind: 'Fetch',
+      serviceName,
+      operation: 'query($representations:[_Any!]!){_entities(representations:$representations){...on A{x}}}',
+      document: parse('{ x }'),
+      operationName: undefined,
+      operationKind: 'query',
+      variableUsages: [],
+      requires: [{ kind: 'InlineFragment', typeCondition: typeA, selections: requires.map(field) }],
+      inputRewrites: undefined,
+      outputRewrites: undefined,
+    });
+    const greetings = fakeService((v) => ({
+      data: {
+        _entities: (v.representations as { name: string }[]).map((r) => ({ greeting: `hi ${r.name}` })),
+      },
+    }));
+    const names = fakeService((v) => ({
+      data: {
+        _entities: (v.representations as { pId: string }[]).map((r) => ({ name: r.pId.toUpperCase() })),
+      },
+    }));
+    // the order a wrong plan has: greeting (needs name) first, name after it
+    const plan: PlanNode = {
+      kind: 'Sequence',
+      nodes: [
+        { kind: 'Flatten', path: ['items', '@'], node: entityFetch('c', ['__typename', 'pId', 'name']) },
+        { kind: 'Flatten', path: ['items', '@'], node: entityFetch('a', ['__typename', 'pId']) },
+      ],
+    };
+    const r = run({ c: greetings.service, a: names.service });
+    await executeNode(r, plan, rootCursor(data));
+    expect(greetings.sent).toHaveLength(0); // no entity had its name yet
+    await completeFetches(r);
+    expect(greetings.sent).toHaveLength(1);
+    expect(data.items).toEqual([
+      { __typename: 'A', pId: 'p1', name: 'P1', greeting: 'hi P1' },
+      { __typename: 'A', pId: 'p2', name: 'P2', greeting: 'hi P2' },
+    ]);
+    expect(r.incomplete).toEqual([]);
+  });
+
+  it('stop when a pass fetches nothing (an input that never comes)', async () => {
+    const data: Record<string, unknown> = { items: [{ __typename: 'A' }] };
+    const never = fakeService(() => ({ data: { _entities: [] } }));
+    const fetch: FetchNode = {
+      kind: 'Fetch',
+      serviceName: 'c',
+      operation: '{ x }',
+      document: parse('{ x }'),
+      operationName: undefined,
+      operationKind: 'query',
+      variableUsages: [],
+      requires: [{ kind: 'Field', responseName: 'pId', key: 'pId' }],
+      inputRewrites: undefined,
+      outputRewrites: undefined,
+    };
+    const r = run({ c: never.service });
+    await executeNode(r, { kind: 'Flatten', path: ['items', '@'], node: fetch }, rootCursor(data));
+    await completeFetches(r);
+    expect(never.sent).toHaveLength(0);
+    expect(r.incomplete).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
 import type { BatchFetchNode, FetchNode, PlanNode, RequiresSelection, Rewrite } from '../planner/index.ts';
-import { type Cursor, matches, moveInto } from './cursor.ts';
+import { type Cursor, matches, moveInto, subCursor } from './cursor.ts';
 
 type ResultMap = Record<string, unknown>;
 type Path = (string | number)[];
@@ -29,6 +29,10 @@ export interface PlanRun {
   readonly errors: GraphQLError[];
   /** Defer nodes' deferred parts, collected (not run) while the primary part runs. */
   readonly deferred: DeferredTask[];
+  /** Entity fetches that ran before some of their entities' inputs had arrived (see completeFetches). */
+  readonly incomplete: { fetch: FetchNode; cursor: Cursor }[];
+  /** Set while building a representation when a field it needs is not in the data (yet). */
+  missingInput?: boolean;
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -140,7 +144,10 @@ function representation(
     if (selection.kind === 'Field') {
       const { responseName, key } = selection;
       const sub = selection.selections;
-      if (!hasOwn.call(source, responseName) || typeof source[responseName] === 'undefined') return null;
+      if (!hasOwn.call(source, responseName) || typeof source[responseName] === 'undefined') {
+        run.missingInput = true;
+        return null;
+      }
       const value = source[responseName];
       if (Array.isArray(value)) {
         result[key] = value.map((v) => (sub ? representation(run, v as ResultMap | null, sub) : v));
@@ -221,6 +228,8 @@ interface Representations {
   list: ResultMap[];
   /** Index into the cursor's objects of each representation. */
   owners: number[];
+  /** Indexes of the objects that lack a field their representation needs. */
+  incomplete: number[];
 }
 
 function representationsOf(
@@ -231,15 +240,17 @@ function representationsOf(
 ): Representations {
   const list: ResultMap[] = [];
   const owners: number[] = [];
+  const incomplete: number[] = [];
   objects.forEach((object, index) => {
+    run.missingInput = false;
     const rep = representation(run, object, requires);
     if (rep?.__typename) {
       applyRewrites(inputRewrites, rep);
       list.push(rep);
       owners.push(index);
-    }
+    } else if (run.missingInput) incomplete.push(index);
   });
-  return { list, owners };
+  return { list, owners, incomplete };
 }
 
 function mergeEntities(
@@ -263,9 +274,10 @@ function mergeEntities(
   }
 }
 
-async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<void> {
+/** Runs a fetch; returns how many entities (or 1 for a root fetch) it asked for. */
+async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<number> {
   const objects = cursor.objects;
-  if (objects.length < 1) return;
+  if (objects.length < 1) return 0;
   const variables = fetchVariables(run, fetch.variableUsages);
 
   if (!fetch.requires) {
@@ -277,11 +289,12 @@ async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Pro
     }
     if (sent.data) applyRewrites(fetch.outputRewrites, sent.data);
     for (const object of objects) deepMerge(object, sent.data);
-    return;
+    return 1;
   }
 
   const reps = representationsOf(run, objects, fetch.requires, fetch.inputRewrites);
-  if (reps.list.length < 1) return;
+  if (reps.incomplete.length) run.incomplete.push({ fetch, cursor: subCursor(cursor, reps.incomplete) });
+  if (reps.list.length < 1) return 0;
   if ('representations' in variables) throw new Error(`Variables cannot contain key "representations"`);
   const sent = await send(run, fetch, { ...variables, representations: reps.list }, cursor.paths()[0] ?? []);
   if (sent.errors.length) {
@@ -301,15 +314,40 @@ async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Pro
       run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
     }
   }
-  if (!sent.data) return;
-  mergeEntities(
-    sent.data._entities,
-    reps.list.length,
-    objects,
-    reps.owners,
-    fetch.outputRewrites,
-    '_entities',
-  );
+  if (sent.data)
+    mergeEntities(
+      sent.data._entities,
+      reps.list.length,
+      objects,
+      reps.owners,
+      fetch.outputRewrites,
+      '_entities',
+    );
+  return reps.list.length;
+}
+
+/**
+ * Runs again, after the plan, the entity fetches that ran before some entities' inputs had arrived, as
+ * long as that gets more entities fetched (each pass may complete the inputs of the next). A plan whose
+ * fetches are in dependency order never leaves any; @apollo/query-planner 2.14 orders some wrongly
+ * (entities joined through several keys, with a @requires among them), and this makes those plans
+ * answer right instead of with nulls. Entities whose inputs never arrive (a failed fetch, a null key)
+ * stop the passes.
+ */
+export async function completeFetches(run: PlanRun): Promise<void> {
+  for (let pass = 0; pass < 10 && run.incomplete.length; pass++) {
+    const todo = run.incomplete.splice(0);
+    let fetched = 0;
+    for (const { fetch, cursor } of todo) {
+      try {
+        fetched += await executeFetch(run, fetch, cursor);
+      } catch (error) {
+        run.errors.push(failed(error));
+      }
+    }
+    if (fetched === 0) break;
+  }
+  run.incomplete.length = 0;
 }
 
 async function executeBatchFetch(run: PlanRun, batch: BatchFetchNode, cursor: Cursor): Promise<void> {

@@ -21,11 +21,6 @@ export interface Case {
   errors?: boolean;
   /** Why @apollo/query-planner gets this case wrong: on apollo the result must differ from `expected`. */
   apolloFails?: string;
-  /**
-   * Why the hive planner cannot plan this case (it then falls back to apollo's plan): with `apolloFails`
-   * too, no planner answers right today, and the case asserts that it still fails, so a fix shows.
-   */
-  hiveFails?: string;
 }
 
 export interface Feature {
