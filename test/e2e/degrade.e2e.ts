@@ -21,6 +21,9 @@ describe('the sample subgraphs degrade one field at a time', () => {
       dataDir: 'memory',
       replicas: 1,
       stateDir: `${process.cwd()}/.tollgate/e2e-degrade-${process.pid}`,
+      // With REDIS_URL (inherited by the replicas) the loader cache is shared with other tests' stacks:
+      // a prefix of its own keeps it cold, so the rows written below are read, not another run's lists.
+      env: { SUBGRAPH_CACHE_PREFIX: `tollgate-e2e-degrade-${process.pid}-${Date.now()}` },
     });
     // Written straight to the table before any query, so no replica has cached the lists yet:
     // a review of product 000001 by user "ghost" (accounts has no such user), and a review by
