@@ -77,30 +77,6 @@ export function shapeDeferred(
   return items;
 }
 
-/** Adds a delivered part's data to what the client holds, so parts nested in it find their objects. */
-export function mergeDelivered(delivered: Data, item: IncrementalItem): void {
-  let target: unknown = delivered;
-  for (const key of item.path) {
-    target = (target as Record<string | number, unknown> | undefined)?.[key];
-    if (target === null || target === undefined) return;
-  }
-  if (!isObject(target) || !item.data) return;
-  mergeInto(target, item.data);
-}
-
-function mergeInto(target: Data, source: Data): void {
-  for (const [key, value] of Object.entries(source)) {
-    const existing = target[key];
-    if (isObject(existing) && isObject(value)) mergeInto(existing, value);
-    else if (Array.isArray(existing) && Array.isArray(value) && existing.length === value.length) {
-      for (let i = 0; i < value.length; i++) {
-        if (isObject(existing[i]) && isObject(value[i])) mergeInto(existing[i] as Data, value[i] as Data);
-        else if (existing[i] === undefined) existing[i] = value[i];
-      }
-    } else if (existing === undefined) target[key] = value;
-  }
-}
-
 /** The active deferred fragments of a request, and which have been delivered. */
 export class DeferTracker {
   private readonly pending: DeferFragment[];

@@ -23,6 +23,7 @@ import {
   attachIncremental,
   type IncrementalItem,
   incrementalDelivery,
+  mergeAtPath,
   type SubsequentPayload,
 } from '../incremental/index.ts';
 import {
@@ -38,7 +39,7 @@ import {
 } from '../planner/index.ts';
 import { recordingSpan, tracer } from '../telemetry/index.ts';
 import { rootCursor } from './cursor.ts';
-import { attachErrors, DeferTracker, mergeDelivered, shapeDeferred } from './defer.ts';
+import { attachErrors, DeferTracker, shapeDeferred } from './defer.ts';
 import { completeFetches, type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
 import { shapeResponse, shapeRun } from './shape.ts';
 import { type CompiledShape, compileShape } from './shape-compile.ts';
@@ -259,9 +260,12 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
     try {
       if (plan.node && plan.node.kind !== 'Subscription') await executeNode(run, plan.node, rootCursor(data));
       await completeFetches(run);
-      const tracker = shape.defers.length
-        ? new DeferTracker(shapeRun(shape, variables), shape.defers)
-        : undefined;
+      // Parts are deferred only for a client that takes them as they come (multipart); for the others the
+      // HTTP layer would merge them back into one response anyway.
+      const tracker =
+        shape.defers.length && incrementalDelivery(rc.context) === 'multipart'
+          ? new DeferTracker(shapeRun(shape, variables), shape.defers)
+          : undefined;
       if (!tracker?.active) {
         // no part to defer: run any deferred plan parts now and answer at once
         await runDeferred(run, () => {});
@@ -272,8 +276,7 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       const shaped = shapeResponse(shape, data, variables, { deferring: true, priorErrors: run.errors });
       const errors = [...run.errors, ...shaped.errors];
       if (shaped.data) {
-        const delivered = JSON.parse(JSON.stringify(shaped.data)) as Record<string, unknown>;
-        attachIncremental(rc.context, incremental(run, shape, tracker, data, delivered, variables));
+        attachIncremental(rc.context, incremental(run, shape, tracker, data, shaped.data, variables));
       }
       return errors.length ? { errors, data: shaped.data } : { data: shaped.data };
     } catch (error) {
@@ -337,16 +340,18 @@ async function* incremental(
   shape: CompiledShape,
   tracker: DeferTracker,
   data: Record<string, unknown>,
-  delivered: Record<string, unknown>,
+  initial: Record<string, unknown>,
   variables: Record<string, unknown> | undefined,
 ): AsyncGenerator<SubsequentPayload> {
   let errorsSent = run.errors.length;
+  let delivered = initial;
   const parts = (defers: ReturnType<DeferTracker['take']>): IncrementalItem[] => {
     const srun = shapeRun(shape, variables, { deferring: true, priorErrors: run.errors });
     const items: IncrementalItem[] = [];
     for (const d of defers) {
       const found = shapeDeferred(srun, shape.root, d, data, delivered);
-      for (const item of found) mergeDelivered(delivered, item);
+      // what the client holds now (copied along the path, so the initial result is never changed)
+      for (const item of found) delivered = mergeAtPath(delivered, item.path, item.data);
       items.push(...found);
     }
     attachErrors(items, run.errors.slice(errorsSent));

@@ -274,6 +274,27 @@ function mergeEntities(
   }
 }
 
+/**
+ * A subgraph error under an `_entities` field (or a BatchFetch alias), at the client's path: `<field>.<i>.…`
+ * goes to the entity the i-th representation came from; an error on the whole field is every entity's.
+ */
+function entityError(
+  run: PlanRun,
+  error: GraphQLFormattedError,
+  serviceName: string,
+  path: readonly (string | number)[],
+  owners: readonly number[],
+  paths: readonly Path[],
+): void {
+  if (typeof path[1] === 'number') {
+    const owner = owners[path[1]];
+    const at = owner === undefined ? undefined : [...paths[owner]!, ...path.slice(2)];
+    run.errors.push(downstreamServiceError(error, serviceName, at));
+    return;
+  }
+  for (const owner of owners) run.errors.push(downstreamServiceError(error, serviceName, paths[owner]));
+}
+
 /** Runs a fetch; returns how many entities (or 1 for a root fetch) it asked for. */
 async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<number> {
   const objects = cursor.objects;
@@ -301,17 +322,8 @@ async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Pro
     const paths = cursor.paths();
     for (const error of sent.errors) {
       const p = error.path;
-      let at: GraphQLErrorOptions['path'];
-      if (p && p[0] === '_entities' && typeof p[1] === 'number') {
-        const owner = reps.owners[p[1]];
-        at = owner === undefined ? undefined : [...paths[owner]!, ...p.slice(2)];
-      } else if (p && p[0] === '_entities') {
-        // the whole `_entities` field failed: the error is every entity's
-        for (const owner of reps.owners)
-          run.errors.push(downstreamServiceError(error, fetch.serviceName, paths[owner]));
-        continue;
-      } else at = p ?? undefined;
-      run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
+      if (p && p[0] === '_entities') entityError(run, error, fetch.serviceName, p, reps.owners, paths);
+      else run.errors.push(downstreamServiceError(error, fetch.serviceName, p ?? undefined));
     }
   }
   if (sent.data)
@@ -373,21 +385,7 @@ async function executeBatchFetch(run: PlanRun, batch: BatchFetchNode, cursor: Cu
       run.errors.push(downstreamServiceError(error, batch.serviceName, p ?? undefined));
       continue;
     }
-    const paths = part.paths();
-    if (typeof p[1] === 'number') {
-      const owner = part.reps.owners[p[1]];
-      run.errors.push(
-        downstreamServiceError(
-          error,
-          batch.serviceName,
-          owner === undefined ? undefined : [...paths[owner]!, ...p.slice(2)],
-        ),
-      );
-    } else {
-      // the whole alias failed: one error per entity it was to complete
-      for (const owner of part.reps.owners)
-        run.errors.push(downstreamServiceError(error, batch.serviceName, paths[owner]));
-    }
+    entityError(run, error, batch.serviceName, p, part.reps.owners, part.paths());
   }
   if (!sent.data) return;
   for (const p of parts) {
