@@ -10,11 +10,25 @@ import {
 } from 'graphql';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.ts';
 import { wrapExecutor } from '../executor-wrap/index.ts';
+import { mapSubscriptionEvents } from '../incremental/index.ts';
 import { type AccessRules, type AuthorizedOperation, applyDenials, authorizeOperation } from './authorize.ts';
 import type { Principal } from './principal.ts';
 
 /** Distinct callers (signed in or not × scope sets) remembered per document before the memo starts over. */
 const MAX_CALLERS_PER_DOCUMENT = 256;
+
+/** The result with the denied fields' errors added (the fields themselves are null or absent in it). */
+function withDenials<R extends { data?: unknown; errors?: readonly GraphQLError[] }>(
+  result: R,
+  decision: AuthorizedOperation,
+): R {
+  if (result.data === undefined) return result;
+  const data = result.data as Record<string, unknown> | null;
+  const errors = applyDenials(data, decision.denials).map(
+    (e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }),
+  );
+  return errors.length ? { ...result, errors: [...(result.errors ?? []), ...errors] } : result;
+}
 
 export interface AuthorizationContext extends BaseContext {
   principal: Principal;
@@ -119,11 +133,9 @@ export function createAuthorization<T extends AuthorizationContext>(deps: {
         operation: text.operation ?? rc.operation,
         queryHash: text.queryHash,
       });
-      const data = result.data as Record<string, unknown> | null | undefined;
-      const errors = applyDenials(data, decision.denials).map(
-        (e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }),
-      );
-      return errors.length ? { ...result, errors: [...(result.errors ?? []), ...errors] } : result;
+      // A subscription's result has no data: its denials go on each of its events instead.
+      mapSubscriptionEvents(rc.context, (event) => withDenials(event, decision));
+      return withDenials(result, decision);
     };
 
   return {

@@ -656,6 +656,127 @@ export const GatewayConfigObject = z
       .describe(
         'Rate limiting by cost budget per client (Redis when REDIS_URL is set, in-process otherwise).',
       ),
+    subscriptions: z
+      .object({
+        enabled: bool
+          .default(true)
+          .describe(
+            "Serve subscriptions on /graphql over WebSocket (graphql-transport-ws), SSE (graphql-sse) and multipart HTTP (Apollo's subscriptionSpec 1.0).",
+          ),
+        maxConnections: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(20_000)
+          .describe(
+            'WebSocket connections open at once; an upgrade beyond it is refused with 503 and Retry-After.',
+          ),
+        maxPerConnection: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(100)
+          .describe(
+            'Subscriptions open at once on one connection (a WebSocket; an SSE or multipart request holds one); more are refused with SUBSCRIPTION_LIMIT.',
+          ),
+        maxPerPrincipal: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(100)
+          .describe(
+            'Subscriptions open at once for one caller (a user, an API key, an anonymous client address) on this gateway process; more are refused with SUBSCRIPTION_LIMIT.',
+          ),
+        maxBufferedEvents: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(100)
+          .describe(
+            'Events waiting for one subscriber; a subscriber that falls further behind is ended with SLOW_CONSUMER.',
+          ),
+        maxBufferedBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1_048_576)
+          .describe(
+            'Bytes written to one client connection and not yet taken by it; past this the connection is closed as a slow consumer.',
+          ),
+        keepAliveMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(12_000)
+          .describe(
+            'WebSocket ping interval; a client that has not answered the previous ping is disconnected.',
+          ),
+        connectionInitTimeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(3_000)
+          .describe(
+            'How long a WebSocket client has to send connection_init (graphql-transport-ws closes with 4408 after it).',
+          ),
+        heartbeatMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe(
+            'Heartbeat interval of SSE (a comment line) and multipart subscriptions (an empty {} part).',
+          ),
+        reauthenticateMs: z.coerce
+          .number()
+          .int()
+          .nonnegative()
+          .default(60_000)
+          .describe(
+            "How often an open subscription's credentials are checked again (a revoked API key ends it); 0 never. A JWT's exp ends it at that time whatever this is.",
+          ),
+        upstream: z
+          .object({
+            keepAliveMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(5_000)
+              .describe(
+                'Ping interval on each upstream WebSocket; a replica that misses a pong is treated as gone and the subscription moves to another.',
+              ),
+            resubscribeWithinMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(2_000)
+              .describe(
+                'How long the gateway keeps trying other replicas after the one serving an upstream subscription is lost; after it the subscribers get SUBGRAPH_UNAVAILABLE.',
+              ),
+            connectTimeoutMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(2_000)
+              .describe('Timeout of one upstream WebSocket connect and subscribe.'),
+            perCaller: z
+              .array(z.string().min(1))
+              .default([])
+              .describe(
+                "Subgraphs whose subscription fields depend on the caller: their upstream subscriptions are signed with the caller's principal and never shared. The others are signed with no principal and shared by every identical subscription (deduplication).",
+              ),
+          })
+          .strict()
+          .default({})
+          .describe(
+            "The gateway's own subscriptions to subgraph replicas (WebSocket, graphql-transport-ws).",
+          ),
+      })
+      .strict()
+      .default({})
+      .describe(
+        'GraphQL subscriptions: client transports, limits, and the upstream subscriptions to subgraph replicas.',
+      ),
     persistedQueries: z
       .object({
         apq: bool

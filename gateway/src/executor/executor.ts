@@ -25,6 +25,7 @@ import {
   incrementalDelivery,
   mergeAtPath,
   type SubsequentPayload,
+  subscriptionSlot,
 } from '../incremental/index.ts';
 import {
   apolloPlanner,
@@ -36,6 +37,7 @@ import {
   type Planner,
   type PlannerKind,
   type QueryPlan,
+  type SubscriptionNode,
 } from '../planner/index.ts';
 import { recordingSpan, tracer } from '../telemetry/index.ts';
 import { rootCursor } from './cursor.ts';
@@ -43,6 +45,7 @@ import { attachErrors, DeferTracker, shapeDeferred } from './defer.ts';
 import { completeFetches, type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
 import { shapeResponse, shapeRun } from './shape.ts';
 import { type CompiledShape, compileShape } from './shape-compile.ts';
+import { subscriptionEvents, type UpstreamSubscribe } from './subscription.ts';
 
 /** The parts of ApolloGateway's state the executor reads (TypeScript-private fields, stable across 2.x). */
 interface ApolloGatewayState {
@@ -78,6 +81,8 @@ export interface ExecutionOptions {
   /** Prepared operations kept per supergraph. @default 1000 */
   maxOperations?: number;
   warn?: (message: string) => void;
+  /** Opens a subscription's upstream (the upstream hub). Without it subscriptions are refused. */
+  subscribe?: UpstreamSubscribe;
 }
 
 export interface ExecutionStats {
@@ -100,11 +105,11 @@ export interface Execution {
 
 const APOLLO: Prepared = { kind: 'apollo' };
 
-function refused(message: string): Prepared {
-  return {
-    kind: 'refused',
-    error: new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } }),
-  };
+const NOT_OVER_HTTP =
+  'Subscriptions are not served over a single HTTP request; open a subscription transport (WebSocket, SSE or multipart) instead';
+
+function refusedError(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 }
 
 function toGraphQLError(error: unknown): GraphQLError {
@@ -163,10 +168,6 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
     const operationName = rc.request.operationName;
     const opNode = getOperationAST(rc.document, operationName);
     if (!opNode) return APOLLO; // Apollo reports the missing operation the way it always has
-    if (opNode.operation === 'subscription')
-      return refused(
-        'Subscriptions are not served over a single HTTP request; open a subscription transport (WebSocket, SSE or multipart) instead',
-      );
     let planOperation: Operation;
     let shapeOperation: Operation;
     try {
@@ -202,8 +203,6 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
     } finally {
       span?.end();
     }
-    if (plan.node?.kind === 'Subscription')
-      return refused('Subscriptions are not served over a single HTTP request');
     stats.prepared++;
     return { kind: 'plan', plan, shape, variableDefinitions: opNode.variableDefinitions };
   };
@@ -256,9 +255,10 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       deferred: [],
       incomplete: [],
     };
+    if (plan.node?.kind === 'Subscription') return startSubscription(rc, prepared, plan.node, run.variables);
     const data: Record<string, unknown> = Object.create(null);
     try {
-      if (plan.node && plan.node.kind !== 'Subscription') await executeNode(run, plan.node, rootCursor(data));
+      if (plan.node) await executeNode(run, plan.node, rootCursor(data));
       await completeFetches(run);
       // Parts are deferred only for a client that takes them as they come (multipart); for the others the
       // HTTP layer would merge them back into one response anyway.
@@ -282,6 +282,27 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
     } catch (error) {
       return { errors: [toGraphQLError(error)] };
     }
+  };
+
+  // A subscription's events go to whoever left a slot for them on the context (a subscription
+  // transport); the result Apollo Server gets has no data, so no plugin measures or refunds a cost on it.
+  const startSubscription = (
+    rc: GatewayGraphQLRequestContext,
+    prepared: Extract<Prepared, { kind: 'plan' }>,
+    node: SubscriptionNode,
+    variables: Record<string, unknown>,
+  ): GatewayExecutionResult => {
+    const slot = subscriptionSlot(rc.context);
+    if (!slot || !options.subscribe) return { errors: [refusedError(NOT_OVER_HTTP)] };
+    slot.events = subscriptionEvents({
+      node,
+      shape: prepared.shape,
+      requestContext: rc,
+      variables,
+      service,
+      subscribe: options.subscribe,
+    });
+    return {};
   };
 
   const tollgateOrApollo =

@@ -187,7 +187,7 @@ function downstreamServiceError(
 
 // --- fetches ---------------------------------------------------------------------------------------------
 
-function fetchVariables(run: PlanRun, usages: readonly string[]): ResultMap {
+export function fetchVariables(run: PlanRun, usages: readonly string[]): ResultMap {
   const variables: ResultMap = Object.create(null);
   const provided = run.requestContext.request.variables;
   if (provided) {
@@ -199,7 +199,7 @@ function fetchVariables(run: PlanRun, usages: readonly string[]): ResultMap {
   return variables;
 }
 
-interface Sent {
+export interface Sent {
   data: ResultMap | null | undefined;
   errors: readonly GraphQLFormattedError[];
 }
@@ -295,6 +295,25 @@ function entityError(
   for (const owner of owners) run.errors.push(downstreamServiceError(error, serviceName, paths[owner]));
 }
 
+/**
+ * Merges what a root (non-entity) fetch answered into the objects at its path, its errors re-pathed under
+ * it. A subscription's events are merged this way too: each is the answer of the subscription's primary fetch.
+ */
+export function mergeRootFetch(
+  run: PlanRun,
+  fetch: FetchNode,
+  sent: Sent,
+  objects: readonly ResultMap[],
+  path: Path,
+): void {
+  for (const error of sent.errors) {
+    const at = error.path ? [...path, ...error.path] : undefined;
+    run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
+  }
+  if (sent.data) applyRewrites(fetch.outputRewrites, sent.data);
+  for (const object of objects) deepMerge(object, sent.data);
+}
+
 /** Runs a fetch; returns how many entities (or 1 for a root fetch) it asked for. */
 async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise<number> {
   const objects = cursor.objects;
@@ -304,12 +323,7 @@ async function executeFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Pro
   if (!fetch.requires) {
     const paths = cursor.paths();
     const sent = await send(run, fetch, variables, paths[0]!);
-    for (const error of sent.errors) {
-      const at = error.path ? [...paths[0]!, ...error.path] : undefined;
-      run.errors.push(downstreamServiceError(error, fetch.serviceName, at));
-    }
-    if (sent.data) applyRewrites(fetch.outputRewrites, sent.data);
-    for (const object of objects) deepMerge(object, sent.data);
+    mergeRootFetch(run, fetch, sent, objects, paths[0]!);
     return 1;
   }
 

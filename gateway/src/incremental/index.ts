@@ -1,5 +1,6 @@
 // Incremental delivery (@defer): the hand-over from the executor to the HTTP layer, the JSON merge for
-// clients that do not take multipart, and the multipart/mixed wire format (docs/incremental.md).
+// clients that do not take multipart, and the multipart/mixed wire format (docs/incremental.md); and the
+// hand-over of a subscription's event stream (subscription-slot.ts).
 export {
   attachIncremental,
   cancelStream,
@@ -16,6 +17,14 @@ export {
   mergeAtPath,
   mergeIncremental,
 } from './merge.ts';
+export {
+  mapSubscriptionEvents,
+  prepareSubscription,
+  type SubscriptionEventResult,
+  type SubscriptionEvents,
+  type SubscriptionSlot,
+  subscriptionSlot,
+} from './subscription-slot.ts';
 export type { IncrementalDelivery, IncrementalItem, IncrementalStream, SubsequentPayload } from './types.ts';
 export {
   acceptsMultipart,

@@ -9,6 +9,7 @@ export { createMemoryStore } from './memory-store.ts';
 export {
   budgetKey,
   createRateLimitPlugin,
+  planFor,
   type RateLimitContext,
   type RateLimitOutcome,
   type RateLimitPluginDeps,

@@ -44,6 +44,15 @@ export function budgetKey(principal: Principal, clientAddress: string): string {
   return principal.kind === 'anonymous' ? `anon:${clientAddress}` : `${principal.kind}:${principal.id}`;
 }
 
+/** The plan a principal's budget follows: the one it names if configured, else the default plan. */
+export function planFor(
+  config: GatewayConfig['ratelimit'],
+  principal: Principal,
+): { name: string; policy: RatePolicy } {
+  const name = config.plans[principal.plan] ? principal.plan : config.defaultPlan;
+  return { name, policy: config.plans[name]! };
+}
+
 /**
  * Rate limiting by cost budget: before execution the operation's estimated cost is taken from the
  * caller's bucket (GCRA, Redis or memory); after execution the difference to the actual cost is refunded.
@@ -59,10 +68,7 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
     annotateRequest(context, { rateLimit: outcome });
     deps.onDecision?.(outcome);
   };
-  const planOf = (principal: Principal) => {
-    const name = config.plans[principal.plan] ? principal.plan : config.defaultPlan;
-    return { name, policy: config.plans[name]! };
-  };
+  const planOf = (principal: Principal) => planFor(config, principal);
   return {
     async requestDidStart() {
       return {

@@ -10,9 +10,14 @@ import {
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { buildAccessRules, createAuthorization } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
-import { buildCostModel, createCostPlugin, requestCost } from '../cost/index.ts';
+import { buildCostModel, type CostModel, createCostPlugin, requestCost } from '../cost/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
-import { createExecution, type ExecutionStats, withDefer } from '../executor/index.ts';
+import {
+  createExecution,
+  type ExecutionStats,
+  type UpstreamSubscribe,
+  withDefer,
+} from '../executor/index.ts';
 import { createLimitsRule } from '../limits/index.ts';
 import type { PersistedQueries } from '../persisted/index.ts';
 import type { HivePlannerClass } from '../planner/index.ts';
@@ -56,6 +61,8 @@ export interface PipelineOptions {
   metrics: GatewayMetrics;
   /** The Hive planner addon, loaded (undefined: apollo plans). */
   hive: HivePlannerClass | undefined;
+  /** Opens subscriptions' upstreams (the upstream hub); undefined refuses subscriptions. */
+  subscribe?: UpstreamSubscribe | undefined;
   logger: Logger;
   log: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -64,6 +71,8 @@ export interface Pipeline {
   readonly apollo: ApolloServer<GatewayContext>;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
+  /** The serving supergraph's cost model (subscription events are charged by it). */
+  costModel(): CostModel;
   /** Starts Apollo Server; from then on the cost model and access rules follow each supergraph swap. */
   start(): Promise<void>;
 }
@@ -100,6 +109,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     planner: config.supergraph.planner,
     hive: options.hive,
     warn: (m) => logger.warn(m),
+    subscribe: options.subscribe,
   });
   // The executor wrappers, innermost first; leave the order intact:
   // 1. Tollgate's executor, innermost: it plans from the document and queryHash it is handed and caches
@@ -161,6 +171,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return {
     apollo,
     executorStats: execution.stats,
+    costModel: () => costModel,
     async start() {
       await apollo.start();
       apolloGateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {

@@ -1,5 +1,14 @@
-// Subscriptions: starting them through the gateway's pipeline, governing each one (budgets, expiry,
-// limits) and the contract with the transports.
+// Subscriptions: starting them through the gateway's pipeline, governing each one (credentials, budget,
+// limits) and the contract with the transports (types.ts).
+export { createEventCharge, type EventCharge, type EventChargeDeps } from './charge.ts';
+export { type GovernOptions, govern, type StreamEnd } from './govern.ts';
+export {
+  createSubscriptionStarter,
+  type SubscriptionContext,
+  type SubscriptionStarter,
+  type SubscriptionStarterOptions,
+  type SubscriptionStarterStats,
+} from './start.ts';
 export type {
   StartSubscription,
   StreamEndReason,

@@ -4,6 +4,7 @@
 
 export { traceExecution } from './execution.ts';
 export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.ts';
+export { startOperationSpan, withEventSpan } from './operation-spans.ts';
 export { createTelemetryPlugin, type TelemetryPluginOptions } from './plugin.ts';
 export { type AccessLogEntry, traceRequests } from './request.ts';
 export {

@@ -1,0 +1,83 @@
+import type { DocumentNode, FormattedExecutionResult } from 'graphql';
+import type { Principal } from '../auth/index.ts';
+import type { GatewayConfig } from '../config/index.ts';
+import { actualCost, type CostModel } from '../cost/index.ts';
+import { ErrorCode } from '../errors/index.ts';
+import { budgetKey, planFor, type RateLimitStore } from '../ratelimit/index.ts';
+import type { StreamEnd } from './govern.ts';
+import type { SubscriptionRequest } from './types.ts';
+
+export interface EventChargeDeps {
+  model(): CostModel;
+  cost: GatewayConfig['cost'];
+  ratelimit: GatewayConfig['ratelimit'];
+  store: RateLimitStore;
+  /** `measure` charges but never ends a subscription. */
+  mode: 'enforce' | 'measure';
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** Charges one event of a subscription; an end means the budget cannot pay for it. */
+export type EventCharge = (event: FormattedExecutionResult) => Promise<StreamEnd | undefined>;
+
+/**
+ * The per-event charge of one subscription: each event's actual cost (the estimate's rules on the data it
+ * carries) is taken from the caller's budget, the one its start was charged to. An event the budget
+ * cannot pay for is not delivered: the subscription ends with RATE_LIMITED and the time to retry. When
+ * the limiter cannot decide (Redis down), the event is delivered: the subscription was admitted.
+ */
+export function createEventCharge(
+  deps: EventChargeDeps,
+  caller: { principal: Principal; clientAddress: string },
+  document: DocumentNode,
+  request: SubscriptionRequest,
+): EventCharge {
+  const key = budgetKey(caller.principal, caller.clientAddress);
+  const { name, policy } = planFor(deps.ratelimit, caller.principal);
+  const options = {
+    operationName: request.operationName,
+    variables: request.variables,
+    defaultListSize: deps.cost.defaultListSize,
+    directiveFreeListSize: deps.cost.directiveFreeListSize,
+  };
+  return async (event) => {
+    let cost: number;
+    try {
+      cost = actualCost(deps.model(), document, event.data, options);
+    } catch {
+      return undefined; // an event we cannot measure is not charged (its start paid the estimate)
+    }
+    if (cost <= 0) return undefined;
+    try {
+      const decision = await deps.store.take(key, cost, policy);
+      if (decision.allowed || deps.mode === 'measure') return undefined;
+      const retryAfterSeconds = Number.isFinite(decision.retryAfterMs)
+        ? Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
+        : undefined;
+      return {
+        reason: 'budget',
+        error: {
+          message: `Rate limited: an event of this subscription costs ${cost}, ${Math.max(0, Math.floor(decision.remaining))} of the ${name} plan's ${policy.capacity} available; the subscription ends${retryAfterSeconds === undefined ? '' : `, subscribe again in ${retryAfterSeconds} s`}`,
+          extensions: {
+            code: ErrorCode.RATE_LIMITED,
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+            cost: {
+              actualQueryCost: cost,
+              throttleStatus: {
+                maximumAvailable: policy.capacity,
+                currentlyAvailable: Math.max(0, Math.floor(decision.remaining)),
+                restoreRate: policy.restoreRate,
+              },
+            },
+          },
+        },
+      };
+    } catch (error) {
+      deps.log?.('subscription event charge failed; delivered uncharged', {
+        key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,285 @@
+import { type ApolloServer, HeaderMap } from '@apollo/server';
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  type DocumentNode,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  getOperationAST,
+  parse,
+} from 'graphql';
+import { AuthError, type Principal } from '../auth/index.ts';
+import { ErrorCode, GatewayError } from '../errors/index.ts';
+import {
+  type FormatOptions,
+  formatErrors,
+  prepareSubscription,
+  type SubscriptionEvents,
+} from '../incremental/index.ts';
+import { budgetKey } from '../ratelimit/index.ts';
+import { startOperationSpan } from '../telemetry/index.ts';
+import type { EventCharge } from './charge.ts';
+import { govern, type StreamEnd } from './govern.ts';
+import { OpenCounter } from './limits.ts';
+import type { StartSubscription, StreamEndReason, SubscriptionRequest, SubscriptionStart } from './types.ts';
+
+/** The part of the gateway's request context a subscription needs (structurally its GatewayContext). */
+export interface SubscriptionContext {
+  [key: string]: unknown;
+  principal: Principal;
+  clientAddress: string;
+}
+
+export interface HeaderLookup {
+  get(name: string): string | undefined;
+}
+
+export interface SubscriptionStarterOptions<T extends SubscriptionContext> {
+  /** The gateway's Apollo Server: every operation runs its whole pipeline, as over POST /graphql. */
+  server: ApolloServer<T>;
+  /** The gateway's authentication (a bad credential throws, as for HTTP). */
+  authenticate(headers: HeaderLookup): Promise<Principal>;
+  /** Formats event errors the way Apollo Server formats a response's. */
+  format: FormatOptions;
+  maxPerPrincipal: number;
+  maxPerConnection: number;
+  /** How often an open subscription's credentials are checked again; 0 never. */
+  reauthenticateMs: number;
+  /** Rewrites a request before Apollo Server sees it (persisted queries: `documentId`). */
+  rewriteRequest?: (request: { search: string; body: unknown }) => { search: string; body: unknown };
+  /** The per-event charge of a started subscription (rate limits on), or undefined (off). */
+  charge?: (
+    context: SubscriptionContext,
+    document: DocumentNode,
+    request: SubscriptionRequest,
+  ) => EventCharge | undefined;
+  /** Told when a subscription starts and when it ends, with why. */
+  onStart?: () => void;
+  onEnd?: (end: StreamEnd) => void;
+}
+
+export interface SubscriptionStarterStats {
+  /** Subscriptions open now. */
+  open: number;
+  /** Events delivered since start. */
+  delivered: number;
+  /** Subscriptions ended since start, by why. */
+  ended: Readonly<Partial<Record<StreamEndReason, number>>>;
+}
+
+export interface SubscriptionStarter {
+  start: StartSubscription;
+  stats(): SubscriptionStarterStats;
+  /** Ends every open subscription (reason `shutdown`) and refuses new ones. */
+  close(): void;
+}
+
+function headerLookup(headers: Readonly<Record<string, string>>): HeaderLookup {
+  return { get: (name) => headers[name.toLowerCase()] };
+}
+
+function operationOf(request: SubscriptionRequest) {
+  if (typeof request.query !== 'string') return undefined;
+  try {
+    const document = parse(request.query, { noLocation: true, maxTokens: 100_000 });
+    const operation = getOperationAST(document, request.operationName ?? undefined);
+    return operation ? { document, operation } : undefined;
+  } catch {
+    return undefined; // Apollo Server reports it
+  }
+}
+
+function bodyOf(response: { body: { kind: string; string?: string } }): FormattedExecutionResult {
+  if (response.body.kind !== 'complete' || typeof response.body.string !== 'string')
+    return {
+      errors: [{ message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }],
+    };
+  try {
+    return JSON.parse(response.body.string) as FormattedExecutionResult;
+  } catch {
+    return {
+      errors: [{ message: 'Unexpected error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }],
+    };
+  }
+}
+
+/** An error the upstream hub or the executor threw, as the last event of a subscription. */
+function endOf(error: unknown, format: FormatOptions): StreamEnd {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === ErrorCode.SLOW_CONSUMER)
+    return { reason: 'slow-consumer', error: { message, extensions: { code: ErrorCode.SLOW_CONSUMER } } };
+  if (code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_ERROR')
+    return {
+      reason: 'upstream',
+      error: { message, extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, reason: code } },
+    };
+  const [formatted] = formatErrors([error], format);
+  return { reason: 'error', error: formatted };
+}
+
+function revocation(error: unknown): StreamEnd | undefined {
+  if (!(error instanceof AuthError) || error.reason === 'jwks_unavailable') return undefined;
+  return {
+    reason: 'revoked',
+    error: {
+      message: `The credentials of this subscription are no longer accepted (${error.message}); the subscription ends`,
+      extensions: { code: ErrorCode.UNAUTHENTICATED, reason: error.reason },
+    },
+  };
+}
+
+/**
+ * Starts operations for the subscription transports. Each one runs Apollo Server's whole pipeline, as a
+ * POST /graphql would (authentication, validation, limits, persisted queries, authorization, cost,
+ * budget), and a subscription's events then come from the executor through the context's slot. Each
+ * open subscription is governed: credentials expiring or revoked, its budget, per-caller and
+ * per-connection limits.
+ */
+export function createSubscriptionStarter<T extends SubscriptionContext>(
+  options: SubscriptionStarterOptions<T>,
+): SubscriptionStarter {
+  const perPrincipal = new OpenCounter(options.maxPerPrincipal);
+  const perConnection = new OpenCounter(options.maxPerConnection);
+  const open = new Set<AsyncIterableIterator<FormattedExecutionResult>>();
+  let closed = false;
+  let delivered = 0;
+  const ended: Partial<Record<StreamEndReason, number>> = {};
+
+  const limitError = (limit: 'maxPerPrincipal' | 'maxPerConnection', max: number) =>
+    new GatewayError(
+      ErrorCode.SUBSCRIPTION_LIMIT,
+      limit === 'maxPerPrincipal'
+        ? `Too many open subscriptions: this caller has ${max} open on this gateway (subscriptions.maxPerPrincipal); close one first`
+        : `Too many open subscriptions on this connection: ${max} (subscriptions.maxPerConnection); close one or open another connection`,
+      { extensions: { limit, max } },
+    );
+
+  const start: StartSubscription = async (caller, request): Promise<SubscriptionStart> => {
+    if (closed)
+      return {
+        kind: 'result',
+        status: 503,
+        headers: { 'retry-after': '1' },
+        result: {
+          errors: [
+            {
+              message: 'The gateway is shutting down; retry on another',
+              extensions: { code: ErrorCode.OVERLOADED },
+            },
+          ],
+        },
+      };
+    const rewritten = options.rewriteRequest?.({ search: '', body: request }) ?? {
+      search: '',
+      body: request,
+    };
+    const body = rewritten.body as SubscriptionRequest;
+    const parsed = operationOf(body);
+    const subscription = parsed?.operation.operation === 'subscription';
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(caller.headers)) headers.set(k, v);
+    headers.set('content-type', 'application/json');
+    headers.set('accept', 'application/graphql-response+json, application/json');
+
+    let context: T | undefined;
+    let slot: { events?: SubscriptionEvents } | undefined;
+    const name = parsed?.operation.name?.value;
+    let span: ReturnType<typeof startOperationSpan> | undefined;
+    const response = await options.server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: rewritten.search, body },
+      context: async () => {
+        const principal = await options.authenticate(headerLookup(caller.headers));
+        const built = { principal, clientAddress: caller.remoteAddress } as T;
+        if (subscription) {
+          if (perPrincipal.count(budgetKey(principal, caller.remoteAddress)) >= options.maxPerPrincipal)
+            throw limitError('maxPerPrincipal', options.maxPerPrincipal);
+          if (perConnection.count(caller.connectionId) >= options.maxPerConnection)
+            throw limitError('maxPerConnection', options.maxPerConnection);
+          slot = prepareSubscription(built);
+          span = startOperationSpan(built, name ? `subscription ${name}` : 'subscription', caller.headers, {
+            'graphql.operation.type': 'subscription',
+            ...(name ? { 'graphql.operation.name': name } : {}),
+            'enduser.id': principal.id,
+          });
+        }
+        context = built;
+        return built;
+      },
+    });
+    const responseHeaders: Record<string, string> = {};
+    for (const [k, v] of response.headers)
+      if (k !== 'content-length' && k !== 'content-type') responseHeaders[k] = v;
+    const status = response.status ?? 200;
+    const result = bodyOf(response);
+    const events = slot?.events;
+    if (!events || !context || !parsed || status !== 200 || result.errors?.length) {
+      void events?.return?.();
+      if (span) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: result.errors?.[0]?.message ?? `status ${status}`,
+        });
+        span.end();
+      }
+      return { kind: 'result', status, headers: responseHeaders, result };
+    }
+    const principalKey = budgetKey(context.principal, caller.remoteAddress);
+    perPrincipal.acquire(principalKey);
+    perConnection.acquire(caller.connectionId);
+    options.onStart?.();
+    const exp = context.principal.claims?.exp;
+    const formatted: AsyncIterableIterator<FormattedExecutionResult> = {
+      async next() {
+        const step = await events.next();
+        if (step.done) return step;
+        delivered++;
+        const { data, errors } = step.value;
+        const out: FormattedExecutionResult = errors?.length
+          ? { data, errors: formatErrors(errors, options.format) as GraphQLFormattedError[] }
+          : { data };
+        return { done: false, value: out };
+      },
+      return: async () => (await events.return?.()) ?? { done: true, value: undefined },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const governed = govern(formatted, {
+      expiresAt: typeof exp === 'number' ? exp * 1000 : undefined,
+      recheck: {
+        everyMs: options.reauthenticateMs,
+        check: async () => {
+          try {
+            await options.authenticate(headerLookup(caller.headers));
+            return undefined;
+          } catch (error) {
+            return revocation(error);
+          }
+        },
+      },
+      charge: options.charge?.(context, parsed.document, body),
+      endOf: (error) => endOf(error, options.format),
+      onEnd: (end) => {
+        open.delete(governed);
+        perPrincipal.release(principalKey);
+        perConnection.release(caller.connectionId);
+        span?.setAttribute('tollgate.subscription.end', end.reason);
+        if (end.error) span?.setStatus({ code: SpanStatusCode.ERROR, message: end.error.message });
+        span?.end();
+        ended[end.reason] = (ended[end.reason] ?? 0) + 1;
+        options.onEnd?.(end);
+      },
+    });
+    open.add(governed);
+    return { kind: 'stream', headers: responseHeaders, events: governed };
+  };
+
+  return {
+    start,
+    stats: () => ({ open: open.size, delivered, ended }),
+    close() {
+      closed = true;
+      for (const stream of [...open]) void stream.return?.();
+    },
+  };
+}
