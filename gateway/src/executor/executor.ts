@@ -45,7 +45,7 @@ import { attachErrors, DeferTracker, shapeDeferred } from './defer.ts';
 import { completeFetches, type DeferredTask, executeNode, type PlanRun } from './plan-executor.ts';
 import { shapeResponse, shapeRun } from './shape.ts';
 import { type CompiledShape, compileShape } from './shape-compile.ts';
-import { subscriptionEvents, type UpstreamSubscribe } from './subscription.ts';
+import { completionShareKey, subscriptionEvents, type UpstreamSubscribe } from './subscription.ts';
 
 /** The parts of ApolloGateway's state the executor reads (TypeScript-private fields, stable across 2.x). */
 interface ApolloGatewayState {
@@ -83,6 +83,11 @@ export interface ExecutionOptions {
   warn?: (message: string) => void;
   /** Opens a subscription's upstream (the upstream hub). Without it subscriptions are refused. */
   subscribe?: UpstreamSubscribe;
+  /**
+   * Subgraphs whose fields depend on the caller (`subscriptions.upstream.perCaller`): a subscription
+   * whose plan reaches one completes its events on its own; the others share an event's completion.
+   */
+  perCallerSubgraphs?: readonly string[];
 }
 
 export interface ExecutionStats {
@@ -129,6 +134,7 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
   const state = apolloGateway as unknown as ApolloGatewayState;
   const max = options.maxOperations ?? 1000;
   const warn = options.warn ?? (() => {});
+  const perCaller = new Set(options.perCallerSubgraphs ?? []);
   const stats: ExecutionStats = { tollgate: 0, apollo: 0, prepared: 0, planner: undefined, fallbacks: 0 };
   const plannings = new WeakMap<Schema, Planning>();
   let cacheSchema: Schema | undefined;
@@ -301,6 +307,11 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       variables,
       service,
       subscribe: options.subscribe,
+      shareKey: completionShareKey(node, perCaller, {
+        queryHash: rc.queryHash,
+        operationName: rc.request.operationName,
+        variables: rc.request.variables,
+      }),
     });
     return {};
   };

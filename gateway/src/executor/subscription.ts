@@ -2,10 +2,16 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FormattedExecutionResult } from 'graphql';
 import type { SubscriptionEventResult, SubscriptionEvents } from '../incremental/index.ts';
-import type { SubscriptionNode } from '../planner/index.ts';
+import { planNodes, type SubscriptionNode } from '../planner/index.ts';
 import { withEventSpan } from '../telemetry/index.ts';
 import { rootCursor } from './cursor.ts';
-import { completeFetches, executeNode, fetchVariables, mergeRootFetch, type PlanRun } from './plan-executor.ts';
+import {
+  completeFetches,
+  executeNode,
+  fetchVariables,
+  mergeRootFetch,
+  type PlanRun,
+} from './plan-executor.ts';
 import { shapeResponse } from './shape.ts';
 import type { CompiledShape } from './shape-compile.ts';
 
@@ -34,6 +40,32 @@ export interface SubscriptionRun {
   variables: Record<string, unknown>;
   service(name: string): GraphQLDataSource | undefined;
   subscribe: UpstreamSubscribe;
+  /**
+   * Subscriptions with the same key complete an event they share once: same operation (as authorized
+   * for its caller), same variables, and no subgraph in the plan whose fields depend on the caller.
+   * undefined: this subscription completes every event on its own.
+   */
+  shareKey: string | undefined;
+}
+
+// An event object the upstream hub hands to every subscriber of a shared upstream → its completion per
+// share key, so 10,000 identical subscriptions fetch an event's entities once, not 10,000 times.
+const completions = new WeakMap<object, Map<string, Promise<SubscriptionEventResult>>>();
+
+/**
+ * The key under which identical subscriptions share their events' completion (see SubscriptionRun), or
+ * undefined when the plan reaches a subgraph whose fields depend on the caller.
+ */
+export function completionShareKey(
+  node: SubscriptionNode,
+  perCaller: ReadonlySet<string>,
+  parts: { queryHash: string; operationName: string | undefined; variables: unknown },
+): string | undefined {
+  if (perCaller.size) {
+    for (const n of planNodes(node))
+      if ((n.kind === 'Fetch' || n.kind === 'BatchFetch') && perCaller.has(n.serviceName)) return undefined;
+  }
+  return `${parts.queryHash}\0${parts.operationName ?? ''}\0${JSON.stringify(parts.variables ?? null)}`;
 }
 
 /**
@@ -91,9 +123,27 @@ export function subscriptionEvents(options: SubscriptionRun): SubscriptionEvents
       if (closed) return { done: true, value: undefined };
       const step = await open().next();
       if (step.done || closed) return { done: true, value: undefined };
-      const value = await withEventSpan(rc.context, 'gateway.subscription.event', () => complete(step.value), {
-        'graphql.operation.type': 'subscription',
-      });
+      const event = step.value;
+      const run = () =>
+        withEventSpan(rc.context, 'gateway.subscription.event', () => complete(event), {
+          'graphql.operation.type': 'subscription',
+        });
+      const key = options.shareKey;
+      let value: SubscriptionEventResult;
+      if (key === undefined || typeof event !== 'object' || event === null) value = await run();
+      else {
+        let byKey = completions.get(event);
+        if (!byKey) {
+          byKey = new Map();
+          completions.set(event, byKey);
+        }
+        let shared = byKey.get(key);
+        if (!shared) {
+          shared = run();
+          byKey.set(key, shared);
+        }
+        value = await shared;
+      }
       return { done: false, value };
     },
     async return() {

@@ -110,6 +110,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     hive: options.hive,
     warn: (m) => logger.warn(m),
     subscribe: options.subscribe,
+    perCallerSubgraphs: config.subscriptions.upstream.perCaller,
   });
   // The executor wrappers, innermost first; leave the order intact:
   // 1. Tollgate's executor, innermost: it plans from the document and queryHash it is handed and caches
