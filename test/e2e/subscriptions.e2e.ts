@@ -45,7 +45,16 @@ describe('subscriptions on the whole stack (two replicas of each subgraph)', () 
       stateDir: `${process.cwd()}/.tollgate/e2e-subscriptions-${process.pid}`,
       env: { SUBGRAPH_CACHE_PREFIX: `tollgate-e2e-subscriptions-${process.pid}-${Date.now()}` },
       // a plan small enough to run out within a few events (each one costs a few points)
-      gatewayConfig: { ratelimit: { plans: { tiny: { capacity: 12, restoreRate: 0.01 } } } },
+      gatewayConfig: {
+        ratelimit: {
+          defaultPlan: 'free',
+          plans: {
+            anonymous: { capacity: 1000, restoreRate: 50 },
+            free: { capacity: 100_000, restoreRate: 10_000 },
+            tiny: { capacity: 12, restoreRate: 0.01 },
+          },
+        },
+      },
     });
     const key = await loadDevSigningKey(devKeysDir(stack.stateDir));
     token = (claims = {}) =>

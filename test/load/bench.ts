@@ -5,6 +5,7 @@
 //        [--connections 50] [--quick] [--memory] [--dedup on|off|both] [--token <jwt>]
 //        [--targets tollgate,tollgate-off,apollo-gateway] [--queries one-subgraph,3-level,heavy]
 //   node --import tsx test/load/bench.ts --planning [flags of planning.ts]: planning cost instead of load
+//   node --import tsx test/load/bench.ts --subscriptions [flags of subscriptions.ts]: many subscribers
 //
 // The last line of stdout is always `tollgate/apollo-gateway cpu-per-request ratio (3-level query): X.XX`
 // (or `n/a` when either target was not measured); progress goes to stderr.
@@ -68,7 +69,8 @@ const USAGE = `usage: node --import tsx test/load/bench.ts [options]
   --token <jwt>           bearer token for targets that send one (else TOLLGATE_BENCH_TOKEN, else a minted dev token)
   --targets <ids>         comma-separated subset of ${TARGETS.map((t) => t.id).join(',')}
   --queries <ids>         comma-separated subset of ${QUERIES.map((q) => q.id).join(',')}
-  --planning              planning cost of the two query planners instead of load (test/load/planning.ts --help)`;
+  --planning              planning cost of the two query planners instead of load (test/load/planning.ts --help)
+  --subscriptions         10,000 subscribers on one gateway: RSS per subscriber, mutation → last event (test/load/subscriptions.ts)`;
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -718,6 +720,16 @@ async function runMemory(ctx: RunContext): Promise<void> {
 async function main(): Promise<void> {
   // Planning cost is measured without gateways or load: planning.ts has its own flags and children.
   const argv = process.argv.slice(2);
+  if (argv.includes('--subscriptions')) {
+    try {
+      const { runSubscriptions } = await import('./subscriptions.ts');
+      await runSubscriptions(argv.filter((a) => a !== '--subscriptions'));
+    } catch (error) {
+      if (!shuttingDown) console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+      await shutdown(1);
+    }
+    await shutdown(0);
+  }
   if (argv.includes('--planning')) {
     try {
       const { runPlanning } = await import('./planning.ts');
