@@ -14,6 +14,7 @@ import {
   createWebSocketTransport,
   type HttpSubscriptionTransport,
   parseSubscriptionRequest,
+  type SseTransportOptions,
   type WebSocketTransport,
   type WebSocketTransportOptions,
   wantsSubscriptionTransport,
@@ -102,12 +103,13 @@ afterEach(async () => {
 
 async function serve(
   wsOptions: Omit<WebSocketTransportOptions, 'start'> = {},
-  heartbeatMs = 0,
+  http: Omit<SseTransportOptions, 'start'> = {},
 ): Promise<Harness> {
+  const heartbeatMs = http.heartbeatMs ?? 0;
   const gateway = new FakeGateway();
   const ws = createWebSocketTransport({ start: gateway.start, ...wsOptions });
-  const sse = createSseTransport({ start: gateway.start, heartbeatMs });
-  const multipart = createMultipartTransport({ start: gateway.start, heartbeatMs });
+  const sse = createSseTransport({ start: gateway.start, ...http, heartbeatMs });
+  const multipart = createMultipartTransport({ start: gateway.start, ...http, heartbeatMs });
   // what http-handler.ts does: route by Accept, read the body, parse, hand over
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
@@ -365,7 +367,7 @@ describe('SSE transport (graphql-sse, distinct connections)', () => {
   });
 
   it('serves GET with query parameters, with keep-alive comments, and returns the stream when the client leaves', async () => {
-    const h = await serve({}, 30);
+    const h = await serve({}, { heartbeatMs: 30 });
     const params = new URLSearchParams({
       query: SUB,
       variables: JSON.stringify({ mode: 'idle', tag: 'get' }),
@@ -385,6 +387,31 @@ describe('SSE transport (graphql-sse, distinct connections)', () => {
     await until(() => h.sse.stats().connections === 0);
     expect(h.sse.stats().ended.client).toBe(1);
   });
+});
+
+describe('HTTP slow consumers', () => {
+  it('stops pulling a never-reading SSE client and closes it when it does not drain in time', async () => {
+    const h = await serve({}, { drainTimeoutMs: 300, maxBufferedBytes: 128 * 1024 * 1024 });
+    const [hostPort = ''] = h.url.split('/');
+    const [host, port] = hostPort.split(':');
+    const socket = connect(Number(port), host);
+    await new Promise((r) => socket.once('connect', r));
+    const body = JSON.stringify({ query: SUB, variables: { mode: 'flood', tag: 'sse-slow' } });
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: ${hostPort}\r\naccept: text/event-stream\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    socket.pause();
+    await until(() => h.gateway.returned.has('sse-slow'), 20_000);
+    expect(h.sse.stats().ended['slow-consumer']).toBe(1);
+    // pulled only while writes drained: the kernel buffers' worth, not an unbounded queue
+    const pulled = h.sse.stats().events;
+    expect(pulled * 16_384).toBeLessThan(48 * 1024 * 1024);
+    await sleep(100);
+    expect(h.sse.stats().events).toBe(pulled);
+    await until(() => h.sse.stats().connections === 0);
+    socket.destroy();
+  }, 30_000);
 });
 
 describe('multipart subscriptions (Apollo Router protocol)', () => {
@@ -407,7 +434,7 @@ describe('multipart subscriptions (Apollo Router protocol)', () => {
   });
 
   it('writes the exact bytes: payload parts, {} heartbeats and the closing delimiter', async () => {
-    const h = await serve({}, 20);
+    const h = await serve({}, { heartbeatMs: 20 });
     const res = await fetch(`http://${h.url}`, {
       method: 'POST',
       headers: {
