@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { runInNewContext } from 'node:vm';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import type { FormattedExecutionResult } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { ideAsset, idePage } from '../src/server/ide.ts';
 import type { StartSubscription, SubscriptionCaller, SubscriptionStart } from '../src/subscriptions/index.ts';
 import {
   createMultipartTransport,
@@ -482,5 +484,34 @@ describe('multipart subscriptions (Apollo Router protocol)', () => {
     );
     expect(h.gateway.returned.has('mp')).toBe(true);
     expect(h.multipart.stats().ended).toMatchObject({ error: 1, shutdown: 1 });
+  });
+});
+
+describe('GraphiQL', () => {
+  it('runs subscriptions over graphql-transport-ws on the page’s own host', () => {
+    const script = /<script>([\s\S]*?)<\/script>/.exec(idePage('/graphql'))?.[1] ?? '';
+    const seen: Record<string, unknown>[] = [];
+    const GraphiQL = Object.assign(() => null, {
+      createFetcher: (options: Record<string, unknown>) => {
+        seen.push(options);
+        return () => null;
+      },
+    });
+    for (const href of ['http://gw.local:4000/graphql', 'https://gw.example/graphql']) {
+      runInNewContext(script, {
+        GraphiQL,
+        URL,
+        location: { href },
+        React: { createElement: () => null },
+        ReactDOM: { createRoot: () => ({ render: () => {} }) },
+        document: { getElementById: () => null },
+      });
+    }
+    expect(seen).toEqual([
+      { url: '/graphql', subscriptionUrl: 'ws://gw.local:4000/graphql' },
+      { url: '/graphql', subscriptionUrl: 'wss://gw.example/graphql' },
+    ]);
+    // the bundle carries the graphql-ws client that subscriptionUrl needs
+    expect(ideAsset('graphiql.min.js')?.body.includes('graphql-transport-ws')).toBe(true);
   });
 });
