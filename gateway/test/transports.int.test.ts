@@ -92,6 +92,8 @@ interface Harness {
   multipart: HttpSubscriptionTransport;
   gateway: FakeGateway;
   server: Server;
+  /** onEnd calls, as `protocol:reason`. */
+  ends: string[];
 }
 
 const harnesses: Harness[] = [];
@@ -109,9 +111,11 @@ async function serve(
 ): Promise<Harness> {
   const heartbeatMs = http.heartbeatMs ?? 0;
   const gateway = new FakeGateway();
-  const ws = createWebSocketTransport({ start: gateway.start, ...wsOptions });
-  const sse = createSseTransport({ start: gateway.start, ...http, heartbeatMs });
-  const multipart = createMultipartTransport({ start: gateway.start, ...http, heartbeatMs });
+  const ends: string[] = [];
+  const onEnd = (protocol: string, reason: string) => ends.push(`${protocol}:${reason}`);
+  const ws = createWebSocketTransport({ start: gateway.start, onEnd, ...wsOptions });
+  const sse = createSseTransport({ start: gateway.start, onEnd, ...http, heartbeatMs });
+  const multipart = createMultipartTransport({ start: gateway.start, onEnd, ...http, heartbeatMs });
   // what http-handler.ts does: route by Accept, read the body, parse, hand over
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
@@ -131,7 +135,7 @@ async function serve(
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  const h = { url: `127.0.0.1:${port}/graphql`, ws, sse, multipart, gateway, server };
+  const h = { url: `127.0.0.1:${port}/graphql`, ws, sse, multipart, gateway, server, ends };
   harnesses.push(h);
   return h;
 }
@@ -263,20 +267,22 @@ describe('WebSocket transport (graphql-transport-ws)', () => {
   });
 
   it('closes a never-reading client at the buffer limit while a fast one keeps receiving', async () => {
-    const h = await serve({ maxBufferedBytes: 64 * 1024, keepAliveMs: 0 });
+    const h = await serve({ maxBufferedBytes: 64 * 1024, keepAliveMs: 0, closeGraceMs: 20_000 });
     const fast = await rawClient(h.url);
     fast.subscribe('1', { ms: 2, tag: 'fast' });
     const slow = await neverReadingClient(h.url);
     slow.subscribe({ mode: 'flood', tag: 'slow' });
     await until(() => h.gateway.returned.has('slow'), 20_000);
     expect(h.ws.stats().ended['slow-consumer']).toBe(1);
-    await until(() => h.ws.stats().connections === 1, 5000);
     const before = fast.messages.length;
     await sleep(100);
     expect(fast.messages.length).toBeGreaterThan(before);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
     expect(h.gateway.returned.has('fast')).toBe(false);
+    // reading at last, the slow client finds the close frame after what was buffered
+    expect(await slow.closeFrame()).toEqual({ code: 1008, reason: 'slow consumer' });
     slow.socket.destroy();
+    await until(() => h.ws.stats().connections === 1, 5000);
     fast.ws.close();
   }, 30_000);
 
@@ -290,6 +296,7 @@ describe('WebSocket transport (graphql-transport-ws)', () => {
     expect(h.gateway.returned.has('ws')).toBe(true);
     expect(h.ws.stats()).toMatchObject({ connections: 0, subscriptions: 0, ended: { shutdown: 1 } });
     expect(c.messages.some((m) => m.type === 'complete')).toBe(false);
+    expect(h.ends).toEqual(['websocket:shutdown']);
   });
 });
 
@@ -313,9 +320,9 @@ async function neverReadingClient(url: string) {
         : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
     return Buffer.concat([head, mask, payload.map((b, i) => b ^ (mask[i % 4] ?? 0))]);
   };
-  let received = '';
-  socket.on('data', (d) => {
-    received += d.toString('latin1');
+  let received = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => {
+    received = Buffer.concat([received, d]);
   });
   await until(() => received.includes('\r\n\r\n'));
   socket.write(frame(JSON.stringify({ type: 'connection_init' })));
@@ -326,6 +333,27 @@ async function neverReadingClient(url: string) {
       socket.write(frame(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: SUB, variables } })));
       // from here on the client reads nothing: the kernel buffers fill, then the server's
       socket.pause();
+    },
+    /** Reads on until the server's close frame (server frames are unmasked), giving its code and reason. */
+    async closeFrame(): Promise<{ code: number; reason: string }> {
+      socket.resume();
+      for (;;) {
+        let at = received.indexOf('\r\n\r\n') + 4;
+        while (at + 2 <= received.length) {
+          const opcode = (received[at] ?? 0) & 0x0f;
+          let length = (received[at + 1] ?? 0) & 0x7f;
+          let start = at + 2;
+          if (length === 126) [length, start] = [received.readUInt16BE(at + 2), at + 4];
+          else if (length === 127) [length, start] = [Number(received.readBigUInt64BE(at + 2)), at + 10];
+          if (start + length > received.length) break;
+          if (opcode === 0x8) {
+            const payload = received.subarray(start, start + length);
+            return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') };
+          }
+          at = start + length;
+        }
+        await sleep(20);
+      }
     },
   };
 }
@@ -484,6 +512,7 @@ describe('multipart subscriptions (Apollo Router protocol)', () => {
     );
     expect(h.gateway.returned.has('mp')).toBe(true);
     expect(h.multipart.stats().ended).toMatchObject({ error: 1, shutdown: 1 });
+    expect(h.ends).toEqual(['multipart:error', 'multipart:shutdown']);
   });
 });
 
