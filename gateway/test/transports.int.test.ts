@@ -1,162 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { runInNewContext } from 'node:vm';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
-import type { FormattedExecutionResult } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ideAsset, idePage } from '../src/server/ide.ts';
-import type { StartSubscription, SubscriptionCaller, SubscriptionStart } from '../src/subscriptions/index.ts';
 import {
-  createMultipartTransport,
-  createSseTransport,
-  createWebSocketTransport,
-  type HttpSubscriptionTransport,
-  parseSubscriptionRequest,
-  type SseTransportOptions,
-  type WebSocketTransport,
-  type WebSocketTransportOptions,
-  wantsSubscriptionTransport,
-} from '../src/transports/index.ts';
+  closeHarnesses,
+  neverReadingClient,
+  rawClient,
+  SUB,
+  serve,
+  sleep,
+  until,
+} from './fixtures/transports.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
-
-/** The fake gateway behind the transports: what it was asked, and which streams were returned. */
-class FakeGateway {
-  callers: SubscriptionCaller[] = [];
-  returned = new Set<string>();
-  started = new Set<string>();
-
-  start: StartSubscription = async (caller, request): Promise<SubscriptionStart> => {
-    this.callers.push(caller);
-    const v = (request.variables ?? {}) as { mode?: string; n?: number; tag?: string; ms?: number };
-    const tag = v.tag ?? 'untagged';
-    this.started.add(tag);
-    if (v.mode === 'result')
-      return { kind: 'result', status: 200, headers: {}, result: { data: { hello: 'once' } } };
-    if (v.mode === 'refuse')
-      return {
-        kind: 'result',
-        status: 401,
-        headers: { 'www-authenticate': 'Bearer' },
-        result: { errors: [{ message: 'No credentials', extensions: { code: 'UNAUTHENTICATED' } }] },
-      };
-    const returned = this.returned;
-    async function* events(): AsyncGenerator<FormattedExecutionResult> {
-      try {
-        for (let i = 1; v.n === undefined || i <= v.n; i++) {
-          if (v.mode === 'idle') await new Promise(() => {});
-          if (v.mode === 'flood') {
-            await new Promise((r) => setImmediate(r));
-            yield { data: { n: i, pad: 'x'.repeat(16_384) } };
-          } else {
-            await sleep(v.ms ?? 5);
-            yield { data: { n: i } };
-          }
-        }
-        if (v.mode === 'fail') throw new Error('upstream broke');
-      } finally {
-        returned.add(tag);
-      }
-    }
-    // a hand-made iterator so return() is seen even while next() is pending (idle streams)
-    const inner = events();
-    const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
-      next: () => inner.next(),
-      return: async () => {
-        returned.add(tag);
-        void inner.return(undefined);
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return { kind: 'stream', headers: { 'x-stream': tag }, events: iterator };
-  };
-}
-
-interface Harness {
-  url: string;
-  ws: WebSocketTransport;
-  sse: HttpSubscriptionTransport;
-  multipart: HttpSubscriptionTransport;
-  gateway: FakeGateway;
-  server: Server;
-  /** onEnd calls, as `protocol:reason`. */
-  ends: string[];
-}
-
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) {
-    await Promise.all([h.ws.close(), h.sse.close(), h.multipart.close()]);
-    h.server.closeAllConnections();
-    await new Promise((r) => h.server.close(r));
-  }
-});
-
-async function serve(
-  wsOptions: Omit<WebSocketTransportOptions, 'start'> = {},
-  http: Omit<SseTransportOptions, 'start'> = {},
-): Promise<Harness> {
-  const heartbeatMs = http.heartbeatMs ?? 0;
-  const gateway = new FakeGateway();
-  const ends: string[] = [];
-  const onEnd = (protocol: string, reason: string) => ends.push(`${protocol}:${reason}`);
-  const ws = createWebSocketTransport({ start: gateway.start, onEnd, ...wsOptions });
-  const sse = createSseTransport({ start: gateway.start, onEnd, ...http, heartbeatMs });
-  const multipart = createMultipartTransport({ start: gateway.start, onEnd, ...http, heartbeatMs });
-  // what http-handler.ts does: route by Accept, read the body, parse, hand over
-  const server = createServer(async (req, res) => {
-    const method = req.method ?? 'GET';
-    const which = wantsSubscriptionTransport(method, req.headers);
-    if (!which) return void res.writeHead(404).end();
-    const [, search = ''] = (req.url ?? '').split('?');
-    let body: unknown;
-    if (method === 'POST') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    }
-    const parsed = parseSubscriptionRequest(method, search, body);
-    if ('error' in parsed) return void res.writeHead(400).end(parsed.error);
-    await (which === 'sse' ? sse : multipart).handle(req, res, parsed.request);
-  });
-  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  const h = { url: `127.0.0.1:${port}/graphql`, ws, sse, multipart, gateway, server, ends };
-  harnesses.push(h);
-  return h;
-}
-
-const SUB = 'subscription Count($mode: String, $n: Int, $tag: String) { n(mode: $mode, n: $n, tag: $tag) }';
-
-/** A raw graphql-transport-ws client: messages received, and its close code. */
-async function rawClient(url: string, options: { autoPong?: boolean; init?: boolean } = {}) {
-  const ws = new WebSocket(`ws://${url}`, 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
-  const messages: { type: string; id?: string; payload?: unknown }[] = [];
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
-  await new Promise((r) => ws.once('open', r));
-  if (options.init ?? true) {
-    ws.send(JSON.stringify({ type: 'connection_init' }));
-    await until(() => messages.some((m) => m.type === 'connection_ack'));
-  }
-  const subscribe = (id: string, variables: Record<string, unknown>) =>
-    ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: SUB, variables } }));
-  return { ws, messages, closed, subscribe };
-}
+afterEach(closeHarnesses);
 
 describe('WebSocket transport (graphql-transport-ws)', () => {
   it('delivers a subscription to graphql-ws’s client, with connection_init credentials in the caller', async () => {
@@ -299,64 +159,6 @@ describe('WebSocket transport (graphql-transport-ws)', () => {
     expect(h.ends).toEqual(['websocket:shutdown']);
   });
 });
-
-/** A raw TCP WebSocket client that does the handshake and connection_init, then never reads again. */
-async function neverReadingClient(url: string) {
-  const [hostPort = '', path = ''] = url.split('/');
-  const [host, port] = hostPort.split(':');
-  const socket: Socket = connect(Number(port), host);
-  await new Promise((r) => socket.once('connect', r));
-  socket.write(
-    `GET /${path} HTTP/1.1\r\nHost: ${hostPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
-  );
-  const frame = (text: string) => {
-    const payload = Buffer.from(text);
-    const mask = randomBytes(4);
-    const head =
-      payload.length < 126
-        ? Buffer.from([0x81, 0x80 | payload.length])
-        : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-    return Buffer.concat([head, mask, payload.map((b, i) => b ^ (mask[i % 4] ?? 0))]);
-  };
-  let received = Buffer.alloc(0);
-  socket.on('data', (d: Buffer) => {
-    received = Buffer.concat([received, d]);
-  });
-  await until(() => received.includes('\r\n\r\n'));
-  socket.write(frame(JSON.stringify({ type: 'connection_init' })));
-  await until(() => received.includes('connection_ack'));
-  return {
-    socket,
-    subscribe(variables: Record<string, unknown>) {
-      socket.write(frame(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: SUB, variables } })));
-      // from here on the client reads nothing: the kernel buffers fill, then the server's
-      socket.pause();
-    },
-    /** Reads on until the server's close frame (server frames are unmasked), giving its code and reason. */
-    async closeFrame(): Promise<{ code: number; reason: string }> {
-      socket.resume();
-      for (;;) {
-        let at = received.indexOf('\r\n\r\n') + 4;
-        while (at + 2 <= received.length) {
-          const opcode = (received[at] ?? 0) & 0x0f;
-          let length = (received[at + 1] ?? 0) & 0x7f;
-          let start = at + 2;
-          if (length === 126) [length, start] = [received.readUInt16BE(at + 2), at + 4];
-          else if (length === 127) [length, start] = [Number(received.readBigUInt64BE(at + 2)), at + 10];
-          if (start + length > received.length) break;
-          if (opcode === 0x8) {
-            const payload = received.subarray(start, start + length);
-            return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') };
-          }
-          at = start + length;
-        }
-        await sleep(20);
-      }
-    },
-  };
-}
 
 describe('SSE transport (graphql-sse, distinct connections)', () => {
   it('delivers a subscription to graphql-sse’s client, with its headers in the caller', async () => {
