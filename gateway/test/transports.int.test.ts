@@ -66,8 +66,9 @@ describe('WebSocket transport (graphql-transport-ws)', () => {
     c.ws.close();
   });
 
-  it('refuses upgrades beyond maxConnections with 503 and Retry-After, and other paths with 404', async () => {
-    const h = await serve({ maxConnections: 2 });
+  it('refuses upgrades beyond maxConnections or when overloaded with 503 and Retry-After, other paths with 404', async () => {
+    let overloaded = false;
+    const h = await serve({ maxConnections: 2, overloaded: () => overloaded });
     const a = await rawClient(h.url);
     const b = await rawClient(h.url);
     const refused = (path: string) =>
@@ -85,6 +86,9 @@ describe('WebSocket transport (graphql-transport-ws)', () => {
     await a.closed;
     await until(() => h.ws.stats().connections === 1);
     expect((await refused('/other')).status).toBe(404);
+    overloaded = true;
+    expect(await refused('/graphql')).toEqual({ status: 503, retryAfter: '1' });
+    overloaded = false;
     const c = await rawClient(h.url);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     b.ws.close();

@@ -28,6 +28,8 @@ export interface WebSocketTransportOptions extends TransportOptions {
   maxSubscriptionsPerConnection?: number;
   /** Largest message a client may send (ws closes with 1009 beyond it). @default 1048576 */
   maxPayloadBytes?: number;
+  /** Refuses upgrades with 503 while this says the process is overloaded (the HTTP handler's guard). @default never */
+  overloaded?: () => boolean;
   /** Time a closing socket (shutdown, slow consumer) gets to finish the close handshake before it is terminated. @default 1000 */
   closeGraceMs?: number;
 }
@@ -254,6 +256,10 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/graphql') return refuse(socket, 404, `no WebSocket route ${path}; use /graphql`);
       if (closing) return refuse(socket, 503, 'The gateway is shutting down', { 'retry-after': '1' });
+      if (options.overloaded?.()) {
+        counters.refused++;
+        return refuse(socket, 503, 'The gateway is overloaded; retry shortly', { 'retry-after': '1' });
+      }
       if (counters.connections >= maxConnections) {
         counters.refused++;
         return refuse(socket, 503, `The gateway is at its limit of ${maxConnections} WebSocket connections`, {
