@@ -55,7 +55,11 @@ export function idePage(base: string): string {
 <script>
   // Credentials go in the Headers tab below the editor, e.g. {"Authorization": "Bearer <token>"}
   // (npm run token prints one). They are kept in this browser's local storage only.
-  const fetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(base)} });
+  // Subscriptions run over graphql-transport-ws on the same path (the graphql-ws client bundled in
+  // graphiql.min.js); GraphiQL sends the Headers tab as the connection_init payload, which the gateway
+  // reads credentials from (browsers cannot set headers on a WebSocket).
+  const subscriptionUrl = new URL(${JSON.stringify(base)}, location.href).href.replace(/^http/, 'ws');
+  const fetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(base)}, subscriptionUrl });
   const defaultQuery = '# Tollgate: one GraphQL API over every subgraph.\\n# Add an Authorization header in the Headers tab below if your gateway requires one.\\n\\n{\\n  topProducts(first: 3) {\\n    upc\\n    name\\n    price\\n    inStock\\n    reviews { body author { username } }\\n  }\\n}\\n';
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, {
