@@ -25,7 +25,8 @@ export function createFormatError(options: FormatErrorOptions = {}) {
       let extensions = formatted.extensions ?? {};
       // Over a structural limit: Apollo files these under parse or validation failures; clients get
       // BAD_REQUEST with the limit named in extensions.limit, the parser's token cap included.
-      if (typeof extensions.limit === 'string') extensions = { ...extensions, code: ErrorCode.BAD_REQUEST };
+      if (typeof extensions.limit === 'string' && extensions.code !== ErrorCode.SUBSCRIPTION_LIMIT)
+        extensions = { ...extensions, code: ErrorCode.BAD_REQUEST };
       else if (/^Syntax Error: Document contains more tha[nt] \d+ tokens/.test(formatted.message)) {
         extensions = { ...extensions, code: ErrorCode.BAD_REQUEST, limit: 'tokens' };
       }

@@ -107,6 +107,16 @@ export class ReplicaPool {
   }
 
   /**
+   * The URL of a replica to hold a long-lived connection to (a subscription's WebSocket), chosen by the
+   * pool's strategy among the replicas in rotation (all of them in panic mode), none of `exclude`;
+   * undefined when there is none or the pool is closed.
+   */
+  pickReplica(exclude: ReadonlySet<string> = new Set()): string | undefined {
+    if (this.#closed) return undefined;
+    return this.#set.pickForConnection(exclude)?.url;
+  }
+
+  /**
    * One round of active checks on every replica; updates health, ends ejections of replicas that pass,
    * and starts slow start for those that come back. Concurrent calls share one round.
    */

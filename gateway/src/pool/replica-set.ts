@@ -120,6 +120,19 @@ export class ReplicaSet {
     return this.#strategy.pick(roomy);
   }
 
+  /**
+   * A replica for a long-lived connection (a subscription's WebSocket): chosen like a fetch's (strategy,
+   * health, ejection, panic mode) but not bounded by maxConcurrent, which counts requests, skipping `exclude`.
+   */
+  pickForConnection(exclude: ReadonlySet<string>): Replica | undefined {
+    this.#refresh();
+    const panic = this.inPanic();
+    const candidates = (panic ? this.#replicas : this.#replicas.filter((r) => this.#isAvailable(r))).filter(
+      (r) => !exclude.has(r.url),
+    );
+    return candidates.length ? this.#strategy.pick(candidates) : undefined;
+  }
+
   succeeded(replica: Replica): void {
     this.#outlier.success(replica.id);
   }

@@ -20,6 +20,7 @@ import { createReadiness } from './readiness.ts';
 import { createSupergraphWatch, syncPools } from './reload.ts';
 import { createRoutes } from './routes.ts';
 import { createRateLimitStore } from './stores.ts';
+import { createSubscriptionServing, createUpstreams, type SubscriptionServing } from './subscriptions.ts';
 import { type GatewayContext, type Logger, type ReadinessReport, silentLogger } from './types.ts';
 
 export interface CreateGatewayOptions {
@@ -71,11 +72,13 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   });
 
   const pools = new Map<string, ReplicaPool>();
+  let subscriptions: SubscriptionServing | undefined;
   syncPools(pools, resolved.replicas, config.pool);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
+    subscriptions: () => subscriptions?.stats(),
   });
   const watch = createSupergraphWatch({
     config,
@@ -89,6 +92,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   // The Hive planner is a native addon: loaded once, and if it cannot load here, apollo plans (one log line).
   const hive =
     config.supergraph.planner === 'hive' ? await loadHivePlanner((m) => logger.warn(m)) : undefined;
+  const upstreams = config.subscriptions.enabled
+    ? createUpstreams(config, pools, decorate, logger)
+    : undefined;
   const pipeline = createPipeline({
     hive,
     config,
@@ -101,6 +107,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     metrics,
     logger,
     log,
+    subscribe: upstreams?.subscribe,
   });
   const { apollo } = pipeline;
   await pipeline.start();
@@ -117,6 +124,32 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   watch.start();
 
   const overload = createOverloadGuard(config.server);
+  // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
+  // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
+  // shows internals).
+  const format = {
+    formatError: createFormatError({
+      development: config.development,
+      hideSuggestions: !(config.server.introspection ?? config.development),
+      log: (message: string, error: unknown) =>
+        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
+    }),
+    includeStacktrace: config.development,
+  };
+  subscriptions =
+    upstreams &&
+    createSubscriptionServing({
+      config,
+      apollo,
+      authentication,
+      upstreams,
+      format,
+      costModel: pipeline.costModel,
+      store,
+      rewriteRequest: persisted.rewriteRequest,
+      overloaded: overload.overloaded,
+      log,
+    });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     context: createContextBuilder(authentication),
@@ -125,15 +158,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     overloaded: overload.overloaded,
     maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
     rewriteRequest: persisted.rewriteRequest,
-    // Deferred payloads bypass Apollo Server, so their errors get the same formatting as its own
-    // (options as in pipeline.ts: introspection off hides suggestions; development shows internals).
-    formatError: createFormatError({
-      development: config.development,
-      hideSuggestions: !(config.server.introspection ?? config.development),
-      log: (message, error) =>
-        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
-    }),
-    includeStacktraceInErrorResponses: config.development,
+    formatError: format.formatError,
+    includeStacktraceInErrorResponses: format.includeStacktrace,
+    subscriptions: subscriptions?.http,
     ide: config.server.ide,
     routes: createRoutes({
       metrics,
@@ -160,6 +187,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     readiness: readiness.report,
     async listen(port = config.server.port, host = config.server.host) {
       http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
+      if (subscriptions)
+        http.on('upgrade', (req, socket, head) => subscriptions.handleUpgrade(req, socket, head));
+      else http.on('upgrade', (_req, socket) => socket.destroy());
       drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
@@ -173,6 +203,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       readiness.close();
       overload.stop();
       watch.stop();
+      // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
+      // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
+      await subscriptions?.close();
       // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
       await drain?.close({ graceMs });
       await apollo.stop();

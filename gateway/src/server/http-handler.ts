@@ -19,6 +19,11 @@ import {
   takeIncremental,
   takeIncrementalPerOperation,
 } from '../incremental/index.ts';
+import {
+  type HttpSubscriptionTransport,
+  parseSubscriptionRequest,
+  wantsSubscriptionTransport,
+} from '../transports/index.ts';
 import { ideAsset, idePage } from './ide.ts';
 
 export interface HttpHandlerOptions<TContext extends BaseContext> {
@@ -45,6 +50,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   routes: Readonly<
     Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
   >;
+  /** Subscriptions over SSE and multipart HTTP (undefined: such requests go to Apollo Server, which refuses them). */
+  subscriptions?: { sse: HttpSubscriptionTransport; multipart: HttpSubscriptionTransport } | undefined;
 }
 
 function badRequest(
@@ -309,7 +316,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
     );
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const graphql = (req.url ?? '').startsWith('/graphql') && !(req.url ?? '').startsWith('/graphql/ide/');
-    if (graphql) {
+    // A subscription stream may stay open for hours: it takes no slot of maxConcurrent (its own caps are
+    // subscriptions.*), but an overloaded process refuses new ones too.
+    const subscription =
+      graphql && options.subscriptions ? wantsSubscriptionTransport(req.method, req.headers) : undefined;
+    if (subscription && options.overloaded?.()) return shed(res, 'The gateway is overloaded; retry shortly');
+    if (graphql && !subscription) {
       // Overload: refuse at once rather than queue, so admitted requests keep their latency.
       if (inFlight >= options.maxConcurrent)
         return shed(
@@ -403,6 +415,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         }
       }
       const request = options.rewriteRequest?.({ search, body }) ?? { search, body };
+      // before the @defer path: a subscriptionSpec multipart Accept is a multipart one too
+      if (subscription && options.subscriptions) {
+        const parsed = parseSubscriptionRequest(method, request.search, request.body);
+        if ('error' in parsed) return badRequest(res, 400, parsed.error);
+        return await options.subscriptions[subscription].handle(req, res, parsed.request);
+      }
       // Incremental delivery (@defer): the executor can give Apollo Server only the initial result and
       // attaches the rest to the context (gateway/src/incremental); how it will be delivered is decided
       // here, before execution, so the executor can read it (incrementalDelivery).

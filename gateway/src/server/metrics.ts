@@ -3,6 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { PoolSnapshot, ReplicaStats } from '../pool/index.ts';
 import type { RateLimitOutcome } from '../ratelimit/index.ts';
 import type { SpanExportStats } from '../telemetry/index.ts';
+import type { SubscriptionStats } from './subscriptions.ts';
 
 /** What the metrics read at scrape time: each concern's own typed snapshot. */
 export interface GatewayMetricsSources {
@@ -10,6 +11,8 @@ export interface GatewayMetricsSources {
   pools(): Iterable<PoolSnapshot>;
   /** The tracer's export counters; undefined while tracing is not started. */
   spans?: (() => SpanExportStats) | undefined;
+  /** Subscriptions' counters (transports, starter, upstream hub); undefined when they are off. */
+  subscriptions?: (() => SubscriptionStats | undefined) | undefined;
 }
 
 export interface GatewayMetrics {
@@ -160,6 +163,7 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
       set({ result: 'dropped' }, s.dropped);
     },
   );
+  subscriptionMetrics(registry, mirrored, () => sources.subscriptions?.());
   const replicaLabels = ['subgraph', 'replica'] as const;
   // A gauge per replica field; `pick` returns undefined to leave a replica out (no sample yet).
   const poolGauge = (name: string, help: string, pick: (r: ReplicaStats) => number | undefined) =>
@@ -239,4 +243,100 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
     scrape: () => registry.metrics(),
     contentType: registry.contentType,
   };
+}
+
+type Mirror = (
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: (set: (labels: Record<string, string>, value: number) => void) => void,
+) => unknown;
+
+/** Open connections and subscriptions, events delivered, and subscriptions ended by why. */
+function subscriptionMetrics(
+  registry: Registry,
+  mirrored: Mirror,
+  read: () => SubscriptionStats | undefined,
+): void {
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (g: Gauge, s: SubscriptionStats) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const s = read();
+        if (s) fill(this, s);
+      },
+    });
+  gauge(
+    'gateway_subscription_connections',
+    'Client connections open now: WebSockets, SSE and multipart streams.',
+    ['protocol'],
+    (g, s) => {
+      for (const t of s.transports) g.set({ protocol: t.protocol }, t.connections);
+    },
+  );
+  gauge('gateway_subscriptions_open', 'Subscriptions open now, by client protocol.', ['protocol'], (g, s) => {
+    for (const t of s.transports) g.set({ protocol: t.protocol }, t.subscriptions);
+  });
+  gauge(
+    'gateway_subscription_upstreams',
+    "The gateway's own subscriptions to subgraph replicas open now (shared ones count once).",
+    [],
+    (g, s) => {
+      g.set(s.upstream.upstreams);
+    },
+  );
+  mirrored(
+    'gateway_subscription_events_total',
+    'Subscription events delivered to clients, by protocol.',
+    ['protocol'],
+    (set) => {
+      for (const t of read()?.transports ?? []) set({ protocol: t.protocol }, t.events);
+    },
+  );
+  mirrored(
+    'gateway_subscription_streams_ended_total',
+    'Client streams ended, by protocol and why: complete, client, slow-consumer, shutdown, error, keepalive.',
+    ['protocol', 'reason'],
+    (set) => {
+      for (const t of read()?.transports ?? [])
+        for (const [reason, n] of Object.entries(t.ended)) set({ protocol: t.protocol, reason }, n);
+    },
+  );
+  mirrored(
+    'gateway_subscriptions_ended_total',
+    'Subscriptions the gateway ended or saw end, by why: complete, client, expired, revoked, budget, slow-consumer, upstream, error.',
+    ['reason'],
+    (set) => {
+      for (const [reason, n] of Object.entries(read()?.starter.ended ?? {})) set({ reason }, n ?? 0);
+    },
+  );
+  mirrored(
+    'gateway_subscription_refused_total',
+    'Connections or subscriptions refused by a transport limit.',
+    ['protocol'],
+    (set) => {
+      for (const t of read()?.transports ?? []) set({ protocol: t.protocol }, t.refused);
+    },
+  );
+  mirrored(
+    'gateway_subscription_upstream_events_total',
+    'Upstream subscription events: resubscribes (moved to another replica), dropped (a subscriber too slow), failed (no replica within the bound).',
+    ['kind'],
+    (set) => {
+      const u = read()?.upstream;
+      if (!u) return;
+      set({ kind: 'resubscribes' }, u.resubscribes);
+      set({ kind: 'dropped' }, u.dropped);
+      set({ kind: 'failed' }, u.failed);
+    },
+  );
 }

@@ -169,10 +169,12 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
           ],
         },
       };
-    const rewritten = options.rewriteRequest?.({ search: '', body: request }) ?? {
-      search: '',
-      body: request,
-    };
+    // Apollo Server refuses null for the optional members a transport may leave null
+    const given: SubscriptionRequest = { query: request.query };
+    if (request.variables != null) given.variables = request.variables;
+    if (request.operationName != null) given.operationName = request.operationName;
+    if (request.extensions != null) given.extensions = request.extensions;
+    const rewritten = options.rewriteRequest?.({ search: '', body: given }) ?? { search: '', body: given };
     const body = rewritten.body as SubscriptionRequest;
     const parsed = operationOf(body);
     const subscription = parsed?.operation.operation === 'subscription';
