@@ -92,15 +92,30 @@ async function check(request: Request): Promise<void> {
     return;
   }
   const type = res.headers.get('content-type') ?? '';
-  expect(
-    GRAPHQL_TYPES.some((t) => type.startsWith(t)),
-    where,
-  ).toBe(true);
-  let body: unknown;
-  expect(() => {
-    body = JSON.parse(text);
-  }, where).not.toThrow();
-  const results = Array.isArray(body) ? body : [body];
+  let results: unknown[];
+  if (type.startsWith('text/event-stream')) {
+    // a client that asked for GraphQL over SSE gets its result as events: each `data:` is a result, and
+    // the stream ends with `event: complete`
+    expect(request.headers?.accept, where).toContain('text/event-stream');
+    expect(text.trimEnd().endsWith('event: complete\ndata:') || text.includes('event: complete'), where).toBe(
+      true,
+    );
+    results = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: ') && l.length > 6)
+      .map((l) => JSON.parse(l.slice(6)) as unknown);
+    expect(results.length, where).toBeGreaterThan(0);
+  } else {
+    expect(
+      GRAPHQL_TYPES.some((t) => type.startsWith(t)),
+      where,
+    ).toBe(true);
+    let body: unknown;
+    expect(() => {
+      body = JSON.parse(text);
+    }, where).not.toThrow();
+    results = Array.isArray(body) ? body : [body];
+  }
   for (const result of results) {
     expect(typeof result === 'object' && result !== null, where).toBe(true);
     const { data, errors } = result as { data?: unknown; errors?: unknown };

@@ -113,6 +113,7 @@ beforeAll(async () => {
       base: {
         server: { port: 0, host: '127.0.0.1' },
         auth: {
+          cookieName: 'session',
           jwt: { hs256Secret: SECRET, issuer: 'test-issuer', audience: 'tollgate' },
           signing: { secret: 's'.repeat(40) },
         },
@@ -290,6 +291,30 @@ describe('subscriptions through the gateway', () => {
       limit: 'maxPerPrincipal',
       max: 3,
     });
+  });
+
+  it("keeps Apollo Server's request rules for SSE: CSRF prevention, no mutation over GET", async () => {
+    const query = encodeURIComponent('subscription { reviewAdded { body } }');
+    // what an EventSource on another site sends: a GET with no content type and no preflight header
+    const simple = await fetch(`${url}?query=${query}`, {
+      headers: { accept: 'text/event-stream', ...(await bearer()) },
+    });
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toContain('CSRF');
+    const mutation = await fetch(`${url}?query=${encodeURIComponent('mutation { x }')}`, {
+      headers: { accept: 'text/event-stream', 'apollo-require-preflight': 'true' },
+    });
+    expect(mutation.status).toBe(405);
+  });
+
+  it('takes no cookie credentials over a WebSocket (a page on another site could send them)', async () => {
+    const cookie = `session=${await token()}`;
+    const h = subscribe('ws', url, 'subscription { reviewAdded { body } }', { cookie });
+    held.push(h);
+    await h.ended;
+    expect(h.events.flatMap((e) => e.errors ?? []).map((e) => e.extensions?.code)).toEqual([
+      'UNAUTHENTICATED',
+    ]);
   });
 
   it('still refuses a subscription over a single JSON POST', async () => {

@@ -88,6 +88,16 @@ function operationOf(request: SubscriptionRequest) {
   }
 }
 
+/** A GET request's query string, from the request its transport parsed. */
+function searchOf(request: SubscriptionRequest): string {
+  const params = new URLSearchParams();
+  if (request.query !== undefined) params.set('query', request.query);
+  if (request.operationName) params.set('operationName', request.operationName);
+  if (request.variables) params.set('variables', JSON.stringify(request.variables));
+  if (request.extensions) params.set('extensions', JSON.stringify(request.extensions));
+  return `?${params}`;
+}
+
 function bodyOf(response: { body: { kind: string; string?: string } }): FormattedExecutionResult {
   if (response.body.kind !== 'complete' || typeof response.body.string !== 'string')
     return {
@@ -178,19 +188,28 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
     const body = rewritten.body as SubscriptionRequest;
     const parsed = operationOf(body);
     const subscription = parsed?.operation.operation === 'subscription';
+    // Apollo Server sees the request as the client sent it (method, content type, preflight headers), so
+    // its CSRF prevention and its no-mutation-over-GET rule hold for SSE and multipart as for any request.
+    // A WebSocket has no content type and no cookie credentials (see SubscriptionCaller.method).
+    const callerHeaders = { ...caller.headers };
+    if (caller.method === 'WEBSOCKET') {
+      delete callerHeaders.cookie;
+      callerHeaders['content-type'] = 'application/json';
+    }
     const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(caller.headers)) headers.set(k, v);
-    headers.set('content-type', 'application/json');
+    for (const [k, v] of Object.entries(callerHeaders)) headers.set(k, v);
     headers.set('accept', 'application/graphql-response+json, application/json');
+    const get = caller.method === 'GET';
+    const search = get ? searchOf(body) : rewritten.search;
 
     let context: T | undefined;
     let slot: { events?: SubscriptionEvents } | undefined;
     const name = parsed?.operation.name?.value;
     let span: ReturnType<typeof startOperationSpan> | undefined;
     const response = await options.server.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: 'POST', headers, search: rewritten.search, body },
+      httpGraphQLRequest: { method: get ? 'GET' : 'POST', headers, search, body: get ? undefined : body },
       context: async () => {
-        const principal = await options.authenticate(headerLookup(caller.headers));
+        const principal = await options.authenticate(headerLookup(callerHeaders));
         const built = { principal, clientAddress: caller.remoteAddress } as T;
         if (subscription) {
           if (perPrincipal.count(budgetKey(principal, caller.remoteAddress)) >= options.maxPerPrincipal)
@@ -252,7 +271,7 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
         everyMs: options.reauthenticateMs,
         check: async () => {
           try {
-            await options.authenticate(headerLookup(caller.headers));
+            await options.authenticate(headerLookup(callerHeaders));
             return undefined;
           } catch (error) {
             return revocation(error);

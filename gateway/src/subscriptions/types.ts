@@ -22,6 +22,12 @@ export interface SubscriptionCaller {
   remoteAddress: string;
   /** One id per client connection (a WebSocket; an SSE or multipart request is a connection of its own). */
   connectionId: string;
+  /**
+   * How the operation came: an HTTP GET or POST (SSE, multipart), which Apollo Server's rules for that
+   * method then apply to (CSRF prevention, no mutation over GET), or a WebSocket message, for which
+   * cookies are not credentials (a page on another site can open a WebSocket with them).
+   */
+  method: 'GET' | 'POST' | 'WEBSOCKET';
 }
 
 /** Why a stream ended, when the gateway ended it (metrics and logs count by it). */

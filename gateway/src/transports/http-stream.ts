@@ -172,6 +172,7 @@ export function createHttpStreamTransport(
             headers: flattenHeaders(req.headers),
             remoteAddress: req.socket.remoteAddress ?? '',
             connectionId: randomUUID(),
+            method: req.method === 'GET' ? 'GET' : 'POST',
           },
           request,
         );

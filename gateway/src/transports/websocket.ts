@@ -146,6 +146,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
             headers: callerHeaders(conn.request.headers, ctx.connectionParams),
             remoteAddress: conn.request.socket.remoteAddress ?? '',
             connectionId: conn.id,
+            method: 'WEBSOCKET',
           },
           payload,
         );
