@@ -33,7 +33,10 @@ export class QueueIterator<T> implements AsyncIterableIterator<T> {
   push(value: T): void {
     if (this.ended) return;
     const waiter = this.#waiters.shift();
-    if (waiter) return waiter({ value, done: false });
+    if (waiter) {
+      waiter({ value, done: false });
+      return;
+    }
     this.#queue.push(value);
     if (this.#queue.length > this.#max) {
       this.#queue.shift();
