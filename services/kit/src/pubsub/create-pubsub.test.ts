@@ -69,6 +69,17 @@ describe.each(cases)('pubsub across replicas: %s', (_, skip, make, mechanism) =>
   );
 });
 
+describe('pubsub on an unreachable database', () => {
+  it('rejects publish, listening and mechanism with PUBSUB_UNAVAILABLE', async () => {
+    const ps = createPubSub({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', onError: () => {} });
+    const unavailable = { name: 'PubSubError', code: 'PUBSUB_UNAVAILABLE' };
+    await expect(ps.publish('t', {})).rejects.toMatchObject(unavailable);
+    await expect(ps.listening()).rejects.toMatchObject(unavailable);
+    await expect(ps.mechanism()).rejects.toMatchObject(unavailable);
+    await ps.close();
+  });
+});
+
 describe('pubsub in memory', () => {
   it('delivers a copy to this process only, and close() ends subscriptions', async () => {
     const ps = createPubSub();

@@ -44,7 +44,7 @@ const BATCH = 500;
 export class PostgresBackend implements Backend {
   readonly #o: PostgresBackendOptions;
   readonly #pool: pg.Pool;
-  readonly #started: Promise<'postgres-notify' | 'postgres-outbox'>;
+  #started: Promise<'postgres-notify' | 'postgres-outbox'>;
   #listener: pg.Client | undefined;
   #probe: { token: string; resolve: () => void } | undefined;
   #closed = false;
@@ -60,21 +60,20 @@ export class PostgresBackend implements Backend {
     this.#o = options;
     this.#pool = new pg.Pool({ connectionString: options.url, max: 2 });
     this.#pool.on('error', () => {});
-    this.#started = this.#start();
-    this.#started.catch(() => {});
+    this.#started = this.#begin();
   }
 
   mechanism(): Promise<PubSubMechanism> {
-    return this.#started;
+    return this.#ready();
   }
 
   async listening(): Promise<void> {
-    const mechanism = await this.#started;
+    const mechanism = await this.#ready();
     if (mechanism === 'postgres-outbox' && this.#cursor) await this.#cursor;
   }
 
   async publish(topic: string, payloadJson: string): Promise<void> {
-    const mechanism = await this.#started;
+    const mechanism = await this.#ready();
     try {
       if (mechanism === 'postgres-outbox') {
         await this.#pool.query(`INSERT INTO ${TABLE} (topic, payload) VALUES ($1, $2)`, [topic, payloadJson]);
@@ -106,7 +105,7 @@ export class PostgresBackend implements Backend {
     this.#timer = undefined;
     this.#cursor = undefined;
     if (!active || this.#closed) return;
-    this.#cursor = this.#started.then(async (mechanism) => {
+    this.#cursor = this.#ready().then(async (mechanism) => {
       if (mechanism !== 'postgres-outbox') return '0';
       const [row] = (
         await this.#pool.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM ${TABLE}`)
@@ -140,6 +139,31 @@ export class PostgresBackend implements Backend {
     await this.#started.catch(() => {});
     await this.#listener?.end().catch(() => {});
     await this.#pool.end();
+  }
+
+  /** The start, begun again if the last attempt failed (the database was away), as PubSubError. */
+  #ready(): Promise<'postgres-notify' | 'postgres-outbox'> {
+    return this.#started.catch((err: unknown) => {
+      if (!this.#closed) this.#started = this.#begin();
+      throw new PubSubError(
+        'PUBSUB_UNAVAILABLE',
+        `postgres pubsub did not start: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    });
+  }
+
+  #begin(): Promise<'postgres-notify' | 'postgres-outbox'> {
+    const started = this.#start().catch(async (err: unknown) => {
+      const listener = this.#listener;
+      this.#listener = undefined;
+      await listener?.end().catch(() => {});
+      throw err;
+    });
+    started.catch(() => {});
+    return started;
   }
 
   async #start(): Promise<'postgres-notify' | 'postgres-outbox'> {
