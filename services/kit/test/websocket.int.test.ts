@@ -101,6 +101,39 @@ describe('createSubgraph: subscriptions over WebSocket', () => {
     ]);
   });
 
+  it('serves subscriptions only: a query or mutation over the socket is an error, not run', async () => {
+    const url = await start(true);
+    const client = createClient({ url, webSocketImpl: signedAs(alice), retryAttempts: 0 });
+    try {
+      const results: unknown[] = [];
+      const errors: unknown[] = [];
+      await new Promise<void>((resolve) => {
+        client.subscribe(
+          { query: '{ ok }' },
+          {
+            next: (r) => results.push(r),
+            error: (e) => {
+              errors.push(e);
+              resolve();
+            },
+            complete: resolve,
+          },
+        );
+      });
+      expect(results).toEqual([]);
+      expect(errors).toEqual([
+        [
+          expect.objectContaining({
+            message: expect.stringMatching(/Only subscriptions/),
+            extensions: { code: 'BAD_REQUEST' },
+          }),
+        ],
+      ]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('without signing, accepts unsigned upgrades and ignores a principal header', async () => {
     const url = await start(false);
     class Claiming extends WebSocket {

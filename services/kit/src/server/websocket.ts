@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema, getOperationAST, parse } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ForwardedPrincipal, SignatureError } from '../signing/index.ts';
@@ -51,6 +51,10 @@ export class SubscriptionServer<C> {
         // No stack traces nor internal messages to the client, whatever NODE_ENV says.
         isProd: true,
         context: (ctx) => options.context(this.#principals.get(ctx.extra.request)),
+        // The signature is checked once, at the upgrade, and the connection lives on: leave this intact, so
+        // a replayed upgrade can at most watch events, never run mutations as its principal.
+        onSubscribe: (_ctx, _id, payload) =>
+          isSubscription(payload.query, payload.operationName) ? undefined : [ONLY_SUBSCRIPTIONS],
         onOperation: (ctx, id, _payload, _args, result) => {
           if (!isAsyncIterable(result)) return;
           const ids = this.#open.get(ctx) ?? new Set<string>();
@@ -169,6 +173,21 @@ const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+const ONLY_SUBSCRIPTIONS = new GraphQLError(
+  'Only subscriptions are served over WebSocket; send queries and mutations as signed POST requests',
+  { extensions: { code: 'BAD_REQUEST' } },
+);
+
+/** True unless `query` parses to an operation other than a subscription (parse errors are reported later). */
+function isSubscription(query: string, operationName: string | null | undefined): boolean {
+  try {
+    const operation = getOperationAST(parse(query), operationName);
+    return !operation || operation.operation === 'subscription';
+  } catch {
+    return true;
+  }
+}
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
