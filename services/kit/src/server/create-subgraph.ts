@@ -281,14 +281,13 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     this.#closed ??= (async () => {
       const started = this.#state === 'listening';
       this.#state = 'closed';
-      // The HTTP server first (refuse new connections, finish in flight, cut no request: drain.ts),
-      // then Apollo itself stops.
+      // WebSockets first: 1001 tells the gateway to resubscribe elsewhere (at most 1 s). Only then the HTTP
+      // server (refuse new connections, finish in flight, cut no request: drain.ts), which would cut an
+      // upgraded socket (it carries no request) before its close frame; then Apollo itself stops.
+      await this.#ws.close();
       if (started) {
-        // WebSockets first (1001 tells the gateway to resubscribe elsewhere), while HTTP drains.
-        await Promise.all([this.#ws.close(), this.#drain.close({ graceMs: STOP_GRACE_MS })]);
+        await this.#drain.close({ graceMs: STOP_GRACE_MS });
         await this.#apollo.stop();
-      } else {
-        await this.#ws.close();
       }
       if (this.#ownsPubSub) await this.#pubsub.close();
     })();
