@@ -14,6 +14,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SpanStatusCode } from '@opentelemetry/api';
+import type { GraphQLSchema } from 'graphql';
 import { type Cache, createCache } from '../cache/index.ts';
 import type { Db } from '../db/index.ts';
 import { HttpError, sendJson } from '../http/index.ts';
@@ -24,6 +25,7 @@ import {
   type LoaderOptions,
   loaderStats,
 } from '../loaders/index.ts';
+import { createPubSub, type PubSub } from '../pubsub/index.ts';
 import {
   assertSigningSecret,
   type ForwardedPrincipal,
@@ -35,6 +37,7 @@ import { createHttpDrain, type HttpDrain } from './drain.ts';
 import { readJsonBody, sendGraphQLError } from './http.ts';
 import { subgraphMetrics } from './metrics.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
+import { SubscriptionServer } from './websocket.ts';
 
 export interface SubgraphOptions<L extends LoaderDefinitions> {
   /** The service's database handle; the subgraph uses it but does not close it. */
@@ -58,6 +61,13 @@ export interface SubgraphOptions<L extends LoaderDefinitions> {
    * @default undefined (signatures off: every request is served, with no principal; logged once)
    */
   signing?: SubgraphSigningOptions;
+  /**
+   * The pub/sub behind `Subscription` fields and their publishers (`context.pubsub`); the caller closes
+   * it. Give every replica of a service one on the same backend (`createPubSub`), or a publish on one
+   * replica never reaches subscribers on another.
+   * @default a new in-process pub/sub (this replica only), closed by close()
+   */
+  pubsub?: PubSub;
 }
 
 export interface SubgraphSigningOptions {
@@ -83,9 +93,17 @@ export interface Subgraph {
   readonly requests: number;
   /** Whether this subgraph serves only requests the gateway signed. */
   readonly verifiesSignatures: boolean;
-  /** Starts serving; resolves to `http://HOST:PORT/graphql`. */
+  /** Subscriptions running over this replica's WebSockets (`ws://HOST:PORT/graphql`). */
+  readonly subscriptions: number;
+  /**
+   * Starts serving; resolves to `http://HOST:PORT/graphql`. The same path takes WebSocket upgrades
+   * (`graphql-transport-ws`), signed like a POST with an empty body when signatures are on.
+   */
   listen(opts?: ListenOptions): Promise<string>;
-  /** Stops accepting, lets in-flight requests finish, then closes keep-alive sockets. */
+  /**
+   * Closes every WebSocket with 1001 (going away) and refuses new ones, stops accepting HTTP, lets
+   * in-flight requests finish, then closes keep-alive sockets.
+   */
   close(): Promise<void>;
 }
 
@@ -152,6 +170,10 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
   #http: Server;
   #drain: HttpDrain;
   #apollo: ApolloServer<SubgraphContext<L>>;
+  #schema: GraphQLSchema;
+  #ws: SubscriptionServer<SubgraphContext<L>>;
+  #pubsub: PubSub;
+  #ownsPubSub: boolean;
   #requests = 0;
   #state: 'new' | 'listening' | 'closed' = 'new';
   #closed: Promise<void> | undefined;
@@ -181,11 +203,24 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     // Node requires headersTimeout > keepAliveTimeout or it drops slow-but-valid requests.
     this.#http.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
     this.#drain = createHttpDrain(this.#http);
+    this.#ownsPubSub = opts.pubsub === undefined;
+    this.#pubsub = opts.pubsub ?? createPubSub();
+    this.#schema = buildSubgraphSchema([
+      // Our resolver map is stricter than @apollo/subgraph's; the shapes are the same.
+      { typeDefs: definition.typeDefs, resolvers: definition.resolvers as never },
+    ]);
+    this.#ws = new SubscriptionServer<SubgraphContext<L>>({
+      schema: this.#schema,
+      authenticate: (req) =>
+        // The gateway signs an upgrade as a request with an empty body ('').
+        this.#signing
+          ? (verifySignedRequest(req.headers, Buffer.alloc(0), this.#signing) ?? undefined)
+          : undefined,
+      context: (principal) => this.#context(principal),
+    });
+    this.#http.on('upgrade', (req, socket, head) => this.#ws.handleUpgrade(req, socket, head));
     this.#apollo = new ApolloServer<SubgraphContext<L>>({
-      schema: buildSubgraphSchema([
-        // Our resolver map is stricter than @apollo/subgraph's; the shapes are the same.
-        { typeDefs: definition.typeDefs, resolvers: definition.resolvers as never },
-      ]),
+      schema: this.#schema,
       // Everything NODE_ENV would otherwise decide is pinned, so dev and production behave alike.
       introspection: true,
       includeStacktraceInErrorResponses: false,
@@ -207,6 +242,10 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
 
   get verifiesSignatures(): boolean {
     return this.#signing !== undefined;
+  }
+
+  get subscriptions(): number {
+    return this.#ws.subscriptions;
   }
 
   async listen({ port = 0, host = '127.0.0.1' }: ListenOptions = {}): Promise<string> {
@@ -242,12 +281,15 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     this.#closed ??= (async () => {
       const started = this.#state === 'listening';
       this.#state = 'closed';
-      // The HTTP server first (refuse new connections, finish in flight, cut no request: drain.ts),
-      // then Apollo itself stops.
+      // WebSockets first: 1001 tells the gateway to resubscribe elsewhere (at most 1 s). Only then the HTTP
+      // server (refuse new connections, finish in flight, cut no request: drain.ts), which would cut an
+      // upgraded socket (it carries no request) before its close frame; then Apollo itself stops.
+      await this.#ws.close();
       if (started) {
         await this.#drain.close({ graceMs: STOP_GRACE_MS });
         await this.#apollo.stop();
       }
+      if (this.#ownsPubSub) await this.#pubsub.close();
     })();
     return this.#closed;
   }
@@ -265,7 +307,11 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendGraphQLError(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET /metrics');
       }
-      const metrics = subgraphMetrics(this.name, { requests: () => this.requests, loaders: loaderStats });
+      const metrics = subgraphMetrics(this.name, {
+        requests: () => this.requests,
+        subscriptions: () => this.subscriptions,
+        loaders: loaderStats,
+      });
       const text = await metrics.scrape();
       res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);
@@ -316,16 +362,22 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       span?.setAttribute('subgraph.service', this.name);
       return this.#apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
-        context: async () => ({
-          db: this.#db,
-          loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
-          // Only ever from a verified signature: no header a caller can set names a user.
-          principal,
-          userId: principal?.kind === 'user' ? principal.id : undefined,
-        }),
+        context: async () => this.#context(principal),
       });
     });
     await writeResponse(res, response);
+  }
+
+  /** The context of one operation, over HTTP or on a WebSocket. */
+  #context(principal: ForwardedPrincipal | undefined): SubgraphContext<L> {
+    return {
+      db: this.#db,
+      loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
+      pubsub: this.#pubsub,
+      // Only ever from a verified signature: no header a caller can set names a user.
+      principal,
+      userId: principal?.kind === 'user' ? principal.id : undefined,
+    };
   }
 
   async #health(res: ServerResponse): Promise<void> {

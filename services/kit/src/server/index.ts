@@ -16,4 +16,6 @@ export {
   type Resolvers,
   type ServiceDefinition,
   type SubgraphContext,
+  type SubscriptionResolver,
 } from './service-definition.ts';
+export { GOING_AWAY } from './websocket.ts';

@@ -1,9 +1,9 @@
 // Prometheus metrics of a subgraph process (GET /metrics): GraphQL requests, DataLoader batches and
 // where their keys came from (the shared cache, another request's read in flight, or SQL), statements,
-// cache bypasses and invalidations, plus Node's own (event-loop lag, heap, GC). It sits above the
+// cache bypasses and invalidations, open WebSocket subscriptions, plus Node's own (event-loop lag, heap, GC). It sits above the
 // concerns it reports on: each exports a typed snapshot through its index.ts, and createSubgraph passes
 // them in. Snapshots are read at scrape time, so serving costs nothing per request.
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { LoaderStats } from '../loaders/index.ts';
 
 export interface SubgraphMetrics {
@@ -15,12 +15,15 @@ export interface SubgraphMetrics {
 export interface SubgraphMetricsSources {
   /** GraphQL requests this subgraph served. */
   requests: () => number;
+  /** Subscriptions open on its WebSockets now. @default none counted */
+  subscriptions?: () => number;
   /** Every loader's counters in the process, by `<service>.<loader>` (the loaders' `loaderStats`). */
   loaders: () => Record<string, LoaderStats>;
 }
 
 let shared: Registry | undefined;
 const requestCounts = new Map<string, () => number>();
+const subscriptionCounts = new Map<string, () => number>();
 type EachLoader = (fn: (labels: { service: string; loader: string }, stats: LoaderStats) => void) => void;
 
 /** Per loader (`<service>.<loader>`) of a snapshot: the counters to expose, with their labels. */
@@ -65,6 +68,16 @@ function createRegistry(loaders: () => Record<string, LoaderStats>): Registry {
       for (const [service, count] of requestCounts) c.inc({ service }, count());
     },
   );
+  new Gauge({
+    name: 'subgraph_websocket_subscriptions',
+    help: "GraphQL subscriptions open on this process's WebSockets, by service.",
+    labelNames: ['service'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [service, count] of subscriptionCounts) this.set({ service }, count());
+    },
+  });
   counter(registry, 'subgraph_loader_batches_total', 'DataLoader batches.', ['service', 'loader'], (c) =>
     eachLoader((l, s) => c.inc(l, s.batches)),
   );
@@ -116,6 +129,7 @@ export function subgraphMetrics(service: string, sources: SubgraphMetricsSources
   // The loader counters are process-wide, so every subgraph passes the same snapshot: the first one counts.
   shared ??= createRegistry(sources.loaders);
   requestCounts.set(service, sources.requests);
+  if (sources.subscriptions) subscriptionCounts.set(service, sources.subscriptions);
   const registry = shared;
   return { contentType: registry.contentType, scrape: () => registry.metrics() };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheOptionsFromEnv } from './run-subgraph.ts';
+import { cacheOptionsFromEnv, pubsubOptionsFromEnv } from './run-subgraph.ts';
 
 describe('cacheOptionsFromEnv', () => {
   it.each([
@@ -29,5 +29,21 @@ describe('cacheOptionsFromEnv', () => {
     ['a REDIS_URL that is not redis://', { REDIS_URL: 'http://r:6379' }, /REDIS_URL: expected redis:\/\//],
   ])('rejects %s', (_, env, message) => {
     expect(() => cacheOptionsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('pubsubOptionsFromEnv', () => {
+  const db = 'postgres://db/x';
+  it.each([
+    ['nothing but the database', {}, { databaseUrl: db, postgresMode: 'auto' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://r' }, { redisUrl: 'redis://r', keyPrefix: 'tollgate' }],
+    [
+      'REDIS_URL and a prefix',
+      { REDIS_URL: 'redis://r', SUBGRAPH_CACHE_PREFIX: 'e2e' },
+      { redisUrl: 'redis://r', keyPrefix: 'e2e' },
+    ],
+    ['a blank REDIS_URL', { REDIS_URL: ' ' }, { databaseUrl: db, postgresMode: 'auto' }],
+  ])('%s', (_, env, expected) => {
+    expect(pubsubOptionsFromEnv(env, db)).toEqual(expected);
   });
 });

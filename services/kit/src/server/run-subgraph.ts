@@ -1,6 +1,7 @@
 import { type Cache, type CacheOptions, createCache } from '../cache/index.ts';
 import { createDb } from '../db/index.ts';
 import type { LoaderDefinitions } from '../loaders/index.ts';
+import { createPubSub, type PubSubOptions } from '../pubsub/index.ts';
 import { assertSigningSecret } from '../signing/index.ts';
 import {
   startTelemetry,
@@ -31,7 +32,11 @@ export interface SubgraphEnv extends TelemetryEnv {
   HOST?: string;
   /** @default 4 */
   DB_POOL_MAX?: string;
-  /** Redis for the loader cache every replica shares (`redis://HOST:PORT/DB`). */
+  /**
+   * Redis for the loader cache every replica shares (`redis://HOST:PORT/DB`), and for the pub/sub behind
+   * subscriptions (without it that runs on the database: LISTEN/NOTIFY, or a polled outbox table on the
+   * embedded server).
+   */
   REDIS_URL?: string;
   /**
    * The loader cache: `redis` (needs `REDIS_URL`), `memory` (an LRU in this process) or `off` (batching
@@ -42,8 +47,8 @@ export interface SubgraphEnv extends TelemetryEnv {
    */
   SUBGRAPH_CACHE?: string;
   /**
-   * First segment of every cache key. Give each environment (and each throwaway stack) sharing one
-   * Redis its own, or their entries mix.
+   * First segment of every cache key and pub/sub channel. Give each environment (and each throwaway
+   * stack) sharing one Redis its own, or their entries and events mix.
    * @default 'tollgate'
    */
   SUBGRAPH_CACHE_PREFIX?: string;
@@ -64,6 +69,7 @@ interface Config {
   /** `undefined`: no shared cache. */
   cache: CacheOptions | undefined;
   signingSecret: string | undefined;
+  pubsub: PubSubOptions;
 }
 
 /**
@@ -91,8 +97,9 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
   }
   const db = createDb(config.url, { max: config.poolMax });
   const cache: Cache | undefined = config.cache && createCache(config.cache);
+  const pubsub = createPubSub(config.pubsub);
   const signing = config.signingSecret === undefined ? undefined : { secret: config.signingSecret };
-  const subgraph = service.createSubgraph({ db, cache: cache ?? false, signing });
+  const subgraph = service.createSubgraph({ db, cache: cache ?? false, signing, pubsub });
   let url: string;
   try {
     // A service whose createSubgraph drops the option would serve unsigned requests: refuse to start.
@@ -103,7 +110,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     url = await subgraph.listen({ port: config.port, host: config.host });
   } catch (err) {
     console.error(`${name}: failed to start: ${(err as Error).message}`);
-    await Promise.allSettled([subgraph.close(), cache?.close(), db.close()]);
+    await Promise.allSettled([subgraph.close(), cache?.close(), pubsub.close(), db.close()]);
     process.exit(1);
   }
 
@@ -116,6 +123,7 @@ export async function runSubgraph(service: RunnableService, env: SubgraphEnv = p
     stopping = true;
     try {
       await subgraph.close();
+      await pubsub.close();
       await cache?.close();
       await db.close();
       await telemetry.shutdown();
@@ -148,6 +156,7 @@ function readEnv(env: SubgraphEnv): Config {
     poolMax: integer('DB_POOL_MAX', env.DB_POOL_MAX, 4, 1, 100),
     cache: cacheOptionsFromEnv(env),
     signingSecret: readSigningSecret(env),
+    pubsub: pubsubOptionsFromEnv(env, url),
   };
 }
 
@@ -176,6 +185,17 @@ export function cacheOptionsFromEnv(env: SubgraphEnv): CacheOptions | undefined 
     throw new Error(`REDIS_URL: expected redis://… or rediss://…, got ${JSON.stringify(redisUrl)}`);
   }
   return { redisUrl, keyPrefix };
+}
+
+/**
+ * The pub/sub `REDIS_URL` asks for (channels under `SUBGRAPH_CACHE_PREFIX`), else one on the database,
+ * where `auto` finds out at start whether LISTEN/NOTIFY crosses connections (it does not on the embedded
+ * server) and falls back to the polled outbox.
+ */
+export function pubsubOptionsFromEnv(env: SubgraphEnv, databaseUrl: string): PubSubOptions {
+  const redisUrl = env.REDIS_URL?.trim();
+  if (redisUrl) return { redisUrl, keyPrefix: env.SUBGRAPH_CACHE_PREFIX?.trim() || 'tollgate' };
+  return { databaseUrl, postgresMode: 'auto' };
 }
 
 function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {

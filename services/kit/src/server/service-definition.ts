@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type DocumentNode, type GraphQLResolveInfo, parse } from 'graphql';
 import type { Db } from '../db/index.ts';
 import type { LoaderDefinitions, Loaders } from '../loaders/index.ts';
+import type { PubSub } from '../pubsub/index.ts';
 import type { ForwardedPrincipal } from '../signing/index.ts';
 
 /** The per-request context every resolver gets. */
@@ -13,6 +14,8 @@ export interface SubgraphContext<L extends LoaderDefinitions = LoaderDefinitions
    * users through the replica's cache, keyed by their key alone: cache only what every caller may see.
    */
   loaders: Loaders<L>;
+  /** The replica's pub/sub: `Subscription` fields subscribe to it, mutations publish to it. */
+  pubsub: PubSub;
   /**
    * The caller as the gateway signed it; undefined for health checks and when signatures are off
    * (`createSubgraph({ signing })`), never taken from an unsigned header.
@@ -26,9 +29,21 @@ export interface SubgraphContext<L extends LoaderDefinitions = LoaderDefinitions
 export type FieldResolver<C> = (parent: never, args: never, context: C, info: GraphQLResolveInfo) => unknown;
 export type ReferenceResolver<C> = (reference: never, context: C, info: GraphQLResolveInfo) => unknown;
 
+/**
+ * A `Subscription` field: `subscribe` returns (or resolves to) an async iterable of events, and `resolve`
+ * maps each event to the field's value (`(event, args, context, info)`; without it the event must be
+ * `{ [fieldName]: value }`).
+ */
+export interface SubscriptionResolver<C> {
+  subscribe: FieldResolver<C>;
+  resolve?: FieldResolver<C>;
+}
+
 /** Resolvers by type and field; `__resolveReference` entries take `(reference, context, info)`. */
 export interface Resolvers<C> {
-  [typeName: string]: { [fieldName: string]: FieldResolver<C> | ReferenceResolver<C> };
+  [typeName: string]: {
+    [fieldName: string]: FieldResolver<C> | ReferenceResolver<C> | SubscriptionResolver<C>;
+  };
 }
 
 export interface ServiceDefinition<L extends LoaderDefinitions = LoaderDefinitions> {
