@@ -75,6 +75,7 @@ const productsResolvers = {
 let reviews: WsSubgraph[];
 let products: WsSubgraph;
 let gateway: Gateway;
+let config: ReturnType<typeof loadConfig>;
 let url: string;
 let n = 0;
 const add = (upc = '1') => publish({ id: String(++n), body: `review ${n}`, upc });
@@ -108,31 +109,30 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-subscriptions-'));
   writeFileSync(join(dir, 'reviews.graphql'), REVIEWS);
   writeFileSync(join(dir, 'products.graphql'), PRODUCTS);
-  gateway = await createGateway({
-    config: loadConfig({
-      base: {
-        server: { port: 0, host: '127.0.0.1' },
-        auth: {
-          cookieName: 'session',
-          jwt: { hs256Secret: SECRET, issuer: 'test-issuer', audience: 'tollgate' },
-          signing: { secret: 's'.repeat(40) },
-        },
-        ratelimit: {
-          defaultPlan: 'free',
-          plans: {
-            anonymous: { capacity: 1000, restoreRate: 50 },
-            free: { capacity: 100_000, restoreRate: 1000 },
-            tiny: { capacity: 8, restoreRate: 0.001 },
-          },
-        },
-        subscriptions: { maxPerPrincipal: 3, upstream: { resubscribeWithinMs: 2000 } },
-        subgraphs: [
-          { name: 'reviews', replicas: reviews.map((r) => r.url), schemaFile: join(dir, 'reviews.graphql') },
-          { name: 'products', replicas: [products.url], schemaFile: join(dir, 'products.graphql') },
-        ],
+  config = loadConfig({
+    base: {
+      server: { port: 0, host: '127.0.0.1' },
+      auth: {
+        cookieName: 'session',
+        jwt: { hs256Secret: SECRET, issuer: 'test-issuer', audience: 'tollgate' },
+        signing: { secret: 's'.repeat(40) },
       },
-    }),
+      ratelimit: {
+        defaultPlan: 'free',
+        plans: {
+          anonymous: { capacity: 1000, restoreRate: 50 },
+          free: { capacity: 100_000, restoreRate: 1000 },
+          tiny: { capacity: 8, restoreRate: 0.001 },
+        },
+      },
+      subscriptions: { maxPerPrincipal: 3, upstream: { resubscribeWithinMs: 2000 } },
+      subgraphs: [
+        { name: 'reviews', replicas: reviews.map((r) => r.url), schemaFile: join(dir, 'reviews.graphql') },
+        { name: 'products', replicas: [products.url], schemaFile: join(dir, 'products.graphql') },
+      ],
+    },
   });
+  gateway = await createGateway({ config });
   url = await gateway.listen();
 });
 afterAll(async () => {
@@ -315,6 +315,31 @@ describe('subscriptions through the gateway', () => {
     expect(h.events.flatMap((e) => e.errors ?? []).map((e) => e.extensions?.code)).toEqual([
       'UNAUTHENTICATED',
     ]);
+  });
+
+  it('counts open connections, subscriptions, events and ends on /metrics', async () => {
+    const h = subscribe('ws', url, 'subscription { reviewAdded { body } }', await bearer());
+    held.push(h);
+    await publishUntilSeen(h);
+    const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    expect(text).toMatch(/gateway_subscription_connections\{protocol="websocket"\} [1-9]/);
+    expect(text).toMatch(/gateway_subscriptions_open\{protocol="websocket"\} [1-9]/);
+    expect(text).toMatch(/gateway_subscription_events_total\{protocol="websocket"\} [1-9]/);
+    expect(text).toMatch(/gateway_subscriptions_ended_total\{reason="expired"\} [1-9]/);
+  });
+
+  it('on shutdown, refuses new subscriptions and tells open ones to go away (1001)', async () => {
+    const second = await createGateway({ config });
+    const secondUrl = await second.listen();
+    const h = subscribe('ws', secondUrl, 'subscription { reviewAdded { body } }', await bearer());
+    held.push(h);
+    await publishUntilSeen(h);
+    const closing = second.close(5000);
+    await h.ended;
+    expect(h.closeCode()).toBe(1001);
+    const started = Date.now();
+    await closing;
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('still refuses a subscription over a single JSON POST', async () => {

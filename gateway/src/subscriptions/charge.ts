@@ -17,6 +17,44 @@ export interface EventChargeDeps {
   log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
+// Identical subscriptions share an event's data object (the executor completes it once): its cost is
+// measured once per document and options, not once per subscriber.
+const measured = new WeakMap<object, Map<string, number>>();
+
+function costOf(
+  model: CostModel,
+  document: DocumentNode,
+  optionsKey: string,
+  data: unknown,
+  measure: () => number,
+): number {
+  if (typeof data !== 'object' || data === null) return measure();
+  let costs = measured.get(data);
+  if (!costs) {
+    costs = new Map();
+    measured.set(data, costs);
+  }
+  // the model and the document are part of the key by identity
+  const key = `${optionsKey}\0${identity(model)}\0${identity(document)}`;
+  let cost = costs.get(key);
+  if (cost === undefined) {
+    cost = measure();
+    costs.set(key, cost);
+  }
+  return cost;
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function identity(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
+}
+
 /** Charges one event of a subscription; an end means the budget cannot pay for it. */
 export type EventCharge = (event: FormattedExecutionResult) => Promise<StreamEnd | undefined>;
 
@@ -40,10 +78,13 @@ export function createEventCharge(
     defaultListSize: deps.cost.defaultListSize,
     directiveFreeListSize: deps.cost.directiveFreeListSize,
   };
+  const optionsKey = JSON.stringify([request.operationName ?? null, request.variables ?? null]);
   return async (event) => {
     let cost: number;
     try {
-      cost = actualCost(deps.model(), document, event.data, options);
+      cost = costOf(deps.model(), document, optionsKey, event.data, () =>
+        actualCost(deps.model(), document, event.data, options),
+      );
     } catch {
       return undefined; // an event we cannot measure is not charged (its start paid the estimate)
     }

@@ -77,10 +77,25 @@ function headerLookup(headers: Readonly<Record<string, string>>): HeaderLookup {
   return { get: (name) => headers[name.toLowerCase()] };
 }
 
+// Identical subscriptions (10,000 clients of one feed) share one parsed document, so what is cached per
+// document (the cost walker of their events) is built once, not once per subscription.
+const MAX_DOCUMENTS = 1000;
+const documents = new Map<string, DocumentNode>();
+
+function documentOf(query: string): DocumentNode {
+  let document = documents.get(query);
+  if (!document) {
+    document = parse(query, { noLocation: true, maxTokens: 100_000 });
+    if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value as string);
+    documents.set(query, document);
+  }
+  return document;
+}
+
 function operationOf(request: SubscriptionRequest) {
   if (typeof request.query !== 'string') return undefined;
   try {
-    const document = parse(request.query, { noLocation: true, maxTokens: 100_000 });
+    const document = documentOf(request.query);
     const operation = getOperationAST(document, request.operationName ?? undefined);
     return operation ? { document, operation } : undefined;
   } catch {
