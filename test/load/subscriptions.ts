@@ -35,7 +35,7 @@ export async function runSubscriptions(argv: readonly string[]): Promise<void> {
     args: [...argv],
     options: {
       subscribers: { type: 'string', default: '10000' },
-      mutations: { type: 'string', default: '5' },
+      mutations: { type: 'string', default: '6' },
       'connect-batch': { type: 'string', default: '500' },
     },
     strict: true,
@@ -52,6 +52,8 @@ export async function runSubscriptions(argv: readonly string[]): Promise<void> {
     replicas: 1,
     stateDir,
     gatewayConfig: {
+      // production's sampling (test/load/configs/production.yaml): 10% of traces
+      telemetry: { sampler: 'parentbased_traceidratio', samplerRatio: 0.1 },
       subscriptions: { maxPerPrincipal: count + 10, maxConnections: count + 100 },
       ratelimit: {
         defaultPlan: 'bench',
@@ -110,6 +112,7 @@ export async function runSubscriptions(argv: readonly string[]): Promise<void> {
     await sleep(3000); // every subscribe message read and every upstream joined
     const rssWith = rssOf(gatewayPid);
     const rows: string[][] = [];
+    // mutation 0 warms the path up (JIT, first plan of the entity fetches): reported, not counted
     for (let m = 0; m < mutations; m++) {
       current = m;
       sent = performance.now();
@@ -123,7 +126,7 @@ export async function runSubscriptions(argv: readonly string[]): Promise<void> {
       while (received[m]!.length < count && Date.now() < deadline) await sleep(20);
       const sorted = [...received[m]!].sort((a, b) => a - b);
       rows.push([
-        String(m + 1),
+        m === 0 ? 'warm-up' : String(m),
         String(sorted.length),
         percentile(sorted, 50).toFixed(0),
         percentile(sorted, 99).toFixed(0),
@@ -144,9 +147,9 @@ export async function runSubscriptions(argv: readonly string[]): Promise<void> {
       `gateway RSS: ${(rssBefore / 2 ** 20).toFixed(0)} MB before, ${(rssWith / 2 ** 20).toFixed(0)} MB with ${count} subscribers, ${(rssAfter / 2 ** 20).toFixed(0)} MB after the events`,
     );
     console.log(`RSS per subscriber: ${(perSubscriber / 1024).toFixed(1)} KB (target ≤ 20 KB)`);
-    const worst = Math.max(...rows.map((r) => Number(r[3])));
+    const worst = Math.max(...rows.slice(1).map((r) => Number(r[3])));
     console.log(
-      `mutation → last of ${count} subscribers, worst p99 over ${mutations} mutations: ${worst} ms (target ≤ 1000 ms)`,
+      `mutation → last of ${count} subscribers, worst p99 over the ${mutations - 1} mutations after the warm-up: ${worst} ms (target ≤ 1000 ms)`,
     );
   } finally {
     await Promise.allSettled(clients.map((c) => c.dispose()));

@@ -75,7 +75,14 @@ export function completionShareKey(
  * query's would be. The upstream is opened when the first event is asked for, and closed by `return()`.
  */
 export function subscriptionEvents(options: SubscriptionRun): SubscriptionEvents {
-  const { node, shape, requestContext: rc } = options;
+  const { node, shape } = options;
+  // What an event's fetches and shaping read of the request (its variables, its context), not the whole
+  // request context Apollo Server built: a subscription lives long, and 10,000 of them would each keep
+  // its parsed request, headers and metrics alive.
+  const rc = {
+    request: { variables: options.requestContext.request.variables },
+    context: options.requestContext.context,
+  } as GatewayGraphQLRequestContext;
   let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
   let closed = false;
   const newRun = (): PlanRun => ({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   buildSchema,
@@ -46,7 +46,9 @@ export interface WebSocketTransport {
 interface Connection {
   id: string;
   ws: WebSocket;
-  request: IncomingMessage;
+  /** The upgrade request's headers and peer: kept, not the request itself (10,000 sockets hold these). */
+  headers: IncomingHttpHeaders;
+  remoteAddress: string;
   alive: boolean;
   /** Why the server is closing this socket, once it is. */
   reason?: TransportEndReason;
@@ -143,8 +145,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       try {
         started = await options.start(
           {
-            headers: callerHeaders(conn.request.headers, ctx.connectionParams),
-            remoteAddress: conn.request.socket.remoteAddress ?? '',
+            headers: callerHeaders(conn.headers, ctx.connectionParams),
+            remoteAddress: conn.remoteAddress,
             connectionId: conn.id,
             method: 'WEBSOCKET',
           },
@@ -191,7 +193,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     const conn: Connection = {
       id: randomUUID(),
       ws,
-      request,
+      headers: request.headers,
+      remoteAddress: request.socket.remoteAddress ?? '',
       alive: true,
       streams: new Set(),
       errors: new Map(),
