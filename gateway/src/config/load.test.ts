@@ -26,7 +26,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { GATEWAY_SUPERGRAPH_PLANNER: 'apollo' } }).supergraph.planner).toBe('apollo');
     expect(() => loadConfig({ env: { GATEWAY_SUPERGRAPH_PLANNER: 'rust' } })).toThrow(/supergraph\.planner/);
     // the second executor is gone: its key is refused by name rather than ignored
-    expect(() => loadConfig({ env: {}, base: { server: { executor: 'apollo' } } as never })).toThrow(/executor/);
+    expect(() => loadConfig({ env: {}, base: { server: { executor: 'apollo' } } as never })).toThrow(
+      /executor/,
+    );
   });
 
   it('has a default for every key', () => {

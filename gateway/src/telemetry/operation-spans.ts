@@ -1,4 +1,12 @@
-import { type Attributes, context, propagation, ROOT_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import { bindRecord, failSpan, type RequestRecord, recordOf, tracer } from './spans.ts';
 
 /**

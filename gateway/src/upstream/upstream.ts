@@ -168,7 +168,8 @@ export class Upstream {
     }
     if (!replica) {
       if (this.#lostAt === undefined) this.#lostAt = Date.now();
-      return this.#lost('no replica in rotation');
+      this.#lost('no replica in rotation');
+      return;
     }
     if (this.#lostAt !== undefined) this.#s.counted.resubscribes++;
     const generation = ++this.#generation;
