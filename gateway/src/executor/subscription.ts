@@ -75,41 +75,60 @@ export function completionShareKey(
  * query's would be. The upstream is opened when the first event is asked for, and closed by `return()`.
  */
 export function subscriptionEvents(options: SubscriptionRun): SubscriptionEvents {
-  const { node, shape } = options;
-  // What an event's fetches and shaping read of the request (its variables, its context), not the whole
-  // request context Apollo Server built: a subscription lives long, and 10,000 of them would each keep
-  // its parsed request, headers and metrics alive.
-  const rc = {
-    request: { variables: options.requestContext.request.variables },
-    context: options.requestContext.context,
-  } as GatewayGraphQLRequestContext;
-  let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
-  let closed = false;
-  const newRun = (): PlanRun => ({
-    service: options.service,
-    requestContext: rc,
-    variables: options.variables,
-    errors: [],
-    deferred: [],
-    incomplete: [],
-  });
-  const open = () => {
-    if (!upstream) {
-      const variables = fetchVariables(newRun(), node.primary.variableUsages);
-      upstream = options.subscribe(
-        node.primary.serviceName,
+  return new EventStream(options);
+}
+
+// A class, not closures: 10,000 open subscriptions each hold one.
+class EventStream implements SubscriptionEvents {
+  readonly #o: SubscriptionRun;
+  /**
+   * What an event's fetches and shaping read of the request (its variables, its context), not the whole
+   * request context Apollo Server built: a subscription lives long, and 10,000 of them would each keep
+   * its parsed request, headers and metrics alive.
+   */
+  readonly #rc: GatewayGraphQLRequestContext;
+  #upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+  #closed = false;
+
+  constructor(options: SubscriptionRun) {
+    this.#o = options;
+    this.#rc = {
+      request: { variables: options.requestContext.request.variables },
+      context: options.requestContext.context,
+    } as GatewayGraphQLRequestContext;
+  }
+
+  #newRun(): PlanRun {
+    return {
+      service: this.#o.service,
+      requestContext: this.#rc,
+      variables: this.#o.variables,
+      errors: [],
+      deferred: [],
+      incomplete: [],
+    };
+  }
+
+  #open(): AsyncIterableIterator<FormattedExecutionResult> {
+    if (!this.#upstream) {
+      const { primary } = this.#o.node;
+      const variables = fetchVariables(this.#newRun(), primary.variableUsages);
+      this.#upstream = this.#o.subscribe(
+        primary.serviceName,
         {
-          query: node.primary.operation,
+          query: primary.operation,
           variables: { ...variables },
-          ...(node.primary.operationName ? { operationName: node.primary.operationName } : {}),
+          ...(primary.operationName ? { operationName: primary.operationName } : {}),
         },
-        rc.context,
+        this.#rc.context,
       );
     }
-    return upstream;
-  };
-  const complete = async (event: FormattedExecutionResult): Promise<SubscriptionEventResult> => {
-    const run = newRun();
+    return this.#upstream;
+  }
+
+  async #complete(event: FormattedExecutionResult): Promise<SubscriptionEventResult> {
+    const { node, shape } = this.#o;
+    const run = this.#newRun();
     const data: Record<string, unknown> = Object.create(null);
     const cursor = rootCursor(data);
     mergeRootFetch(
@@ -121,45 +140,45 @@ export function subscriptionEvents(options: SubscriptionRun): SubscriptionEvents
     );
     if (node.rest && event.data) await executeNode(run, node.rest, cursor);
     await completeFetches(run);
-    const shaped = shapeResponse(shape, data, rc.request.variables, { priorErrors: run.errors });
+    const shaped = shapeResponse(shape, data, this.#rc.request.variables, { priorErrors: run.errors });
     const errors = [...run.errors, ...shaped.errors];
     return errors.length ? { data: shaped.data, errors } : { data: shaped.data };
-  };
-  return {
-    async next() {
-      if (closed) return { done: true, value: undefined };
-      const step = await open().next();
-      if (step.done || closed) return { done: true, value: undefined };
-      const event = step.value;
-      const run = () =>
-        withEventSpan(rc.context, 'gateway.subscription.event', () => complete(event), {
-          'graphql.operation.type': 'subscription',
-        });
-      const key = options.shareKey;
-      let value: SubscriptionEventResult;
-      if (key === undefined || typeof event !== 'object' || event === null) value = await run();
-      else {
-        let byKey = completions.get(event);
-        if (!byKey) {
-          byKey = new Map();
-          completions.set(event, byKey);
-        }
-        let shared = byKey.get(key);
-        if (!shared) {
-          shared = run();
-          byKey.set(key, shared);
-        }
-        value = await shared;
-      }
-      return { done: false, value };
-    },
-    async return() {
-      closed = true;
-      await upstream?.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  }
+
+  #run(event: FormattedExecutionResult): Promise<SubscriptionEventResult> {
+    return withEventSpan(this.#rc.context, 'gateway.subscription.event', () => this.#complete(event), {
+      'graphql.operation.type': 'subscription',
+    });
+  }
+
+  async next(): Promise<IteratorResult<SubscriptionEventResult>> {
+    if (this.#closed) return { done: true, value: undefined };
+    const step = await this.#open().next();
+    if (step.done || this.#closed) return { done: true, value: undefined };
+    const event = step.value;
+    const key = this.#o.shareKey;
+    if (key === undefined || typeof event !== 'object' || event === null)
+      return { done: false, value: await this.#run(event) };
+    let byKey = completions.get(event);
+    if (!byKey) {
+      byKey = new Map();
+      completions.set(event, byKey);
+    }
+    let shared = byKey.get(key);
+    if (!shared) {
+      shared = this.#run(event);
+      byKey.set(key, shared);
+    }
+    return { done: false, value: await shared };
+  }
+
+  async return(): Promise<IteratorResult<SubscriptionEventResult>> {
+    this.#closed = true;
+    await this.#upstream?.return?.();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }

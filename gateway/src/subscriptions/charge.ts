@@ -1,7 +1,7 @@
 import type { DocumentNode, FormattedExecutionResult } from 'graphql';
 import type { Principal } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
-import { actualCost, type CostModel } from '../cost/index.ts';
+import { actualCost, type CostModel, type EstimateOptions } from '../cost/index.ts';
 import { ErrorCode } from '../errors/index.ts';
 import { budgetKey, planFor, type RateLimitStore } from '../ratelimit/index.ts';
 import type { StreamEnd } from './govern.ts';
@@ -56,7 +56,9 @@ function identity(o: object): number {
 }
 
 /** Charges one event of a subscription; an end means the budget cannot pay for it. */
-export type EventCharge = (event: FormattedExecutionResult) => Promise<StreamEnd | undefined>;
+export interface EventCharge {
+  charge(event: FormattedExecutionResult): Promise<StreamEnd | undefined>;
+}
 
 /**
  * The per-event charge of one subscription: each event's actual cost (the estimate's rules on the data it
@@ -70,35 +72,61 @@ export function createEventCharge(
   document: DocumentNode,
   request: SubscriptionRequest,
 ): EventCharge {
-  const key = budgetKey(caller.principal, caller.clientAddress);
-  const { name, policy } = planFor(deps.ratelimit, caller.principal);
-  const options = {
-    operationName: request.operationName,
-    variables: request.variables,
-    defaultListSize: deps.cost.defaultListSize,
-    directiveFreeListSize: deps.cost.directiveFreeListSize,
-  };
-  const optionsKey = JSON.stringify([request.operationName ?? null, request.variables ?? null]);
-  return async (event) => {
+  return new EventCharger(deps, caller, document, request);
+}
+
+// A class, not a closure: each open subscription holds one.
+class EventCharger implements EventCharge {
+  readonly #deps: EventChargeDeps;
+  readonly #document: DocumentNode;
+  readonly #key: string;
+  readonly #plan: ReturnType<typeof planFor>;
+  readonly #options: EstimateOptions;
+  readonly #optionsKey: string;
+
+  constructor(
+    deps: EventChargeDeps,
+    caller: { principal: Principal; clientAddress: string },
+    document: DocumentNode,
+    request: SubscriptionRequest,
+  ) {
+    this.#deps = deps;
+    this.#document = document;
+    this.#key = budgetKey(caller.principal, caller.clientAddress);
+    this.#plan = planFor(deps.ratelimit, caller.principal);
+    this.#options = {
+      operationName: request.operationName,
+      variables: request.variables,
+      defaultListSize: deps.cost.defaultListSize,
+      directiveFreeListSize: deps.cost.directiveFreeListSize,
+    };
+    this.#optionsKey = JSON.stringify([request.operationName ?? null, request.variables ?? null]);
+  }
+
+  async charge(event: FormattedExecutionResult): Promise<StreamEnd | undefined> {
+    const deps = this.#deps;
     let cost: number;
     try {
-      cost = costOf(deps.model(), document, optionsKey, event.data, () =>
-        actualCost(deps.model(), document, event.data, options),
+      const model = deps.model();
+      cost = costOf(model, this.#document, this.#optionsKey, event.data, () =>
+        actualCost(model, this.#document, event.data, this.#options),
       );
     } catch {
       return undefined; // an event we cannot measure is not charged (its start paid the estimate)
     }
     if (cost <= 0) return undefined;
+    const { name, policy } = this.#plan;
     try {
-      const decision = await deps.store.take(key, cost, policy);
+      const decision = await deps.store.take(this.#key, cost, policy);
       if (decision.allowed || deps.mode === 'measure') return undefined;
       const retryAfterSeconds = Number.isFinite(decision.retryAfterMs)
         ? Math.max(1, Math.ceil(decision.retryAfterMs / 1000))
         : undefined;
+      const available = Math.max(0, Math.floor(decision.remaining));
       return {
         reason: 'budget',
         error: {
-          message: `Rate limited: an event of this subscription costs ${cost}, ${Math.max(0, Math.floor(decision.remaining))} of the ${name} plan's ${policy.capacity} available; the subscription ends${retryAfterSeconds === undefined ? '' : `, subscribe again in ${retryAfterSeconds} s`}`,
+          message: `Rate limited: an event of this subscription costs ${cost}, ${available} of the ${name} plan's ${policy.capacity} available; the subscription ends${retryAfterSeconds === undefined ? '' : `, subscribe again in ${retryAfterSeconds} s`}`,
           extensions: {
             code: ErrorCode.RATE_LIMITED,
             ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
@@ -106,7 +134,7 @@ export function createEventCharge(
               actualQueryCost: cost,
               throttleStatus: {
                 maximumAvailable: policy.capacity,
-                currentlyAvailable: Math.max(0, Math.floor(decision.remaining)),
+                currentlyAvailable: available,
                 restoreRate: policy.restoreRate,
               },
             },
@@ -115,10 +143,10 @@ export function createEventCharge(
       };
     } catch (error) {
       deps.log?.('subscription event charge failed; delivered uncharged', {
-        key,
+        key: this.#key,
         error: error instanceof Error ? error.message : String(error),
       });
       return undefined;
     }
-  };
+  }
 }

@@ -86,13 +86,11 @@ describe('govern', () => {
       let revoked = false;
       const g = govern(s.events, {
         endOf,
-        recheck: {
-          everyMs: 100,
-          check: async () =>
-            revoked
-              ? { reason: 'revoked', error: { message: 'revoked', extensions: { code: 'UNAUTHENTICATED' } } }
-              : undefined,
-        },
+        recheckEveryMs: 100,
+        recheck: async () =>
+          revoked
+            ? { reason: 'revoked', error: { message: 'revoked', extensions: { code: 'UNAUTHENTICATED' } } }
+            : undefined,
       });
       s.push({ data: { a: 1 } });
       expect((await g.next()).value).toEqual({ data: { a: 1 } });

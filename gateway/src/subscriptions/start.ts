@@ -1,5 +1,5 @@
 import { type ApolloServer, HeaderMap } from '@apollo/server';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import {
   type DocumentNode,
   type FormattedExecutionResult,
@@ -13,12 +13,13 @@ import {
   type FormatOptions,
   formatErrors,
   prepareSubscription,
+  type SubscriptionEventResult,
   type SubscriptionEvents,
 } from '../incremental/index.ts';
 import { budgetKey } from '../ratelimit/index.ts';
 import { startOperationSpan } from '../telemetry/index.ts';
 import type { EventCharge } from './charge.ts';
-import { govern, type StreamEnd } from './govern.ts';
+import { type GovernOptions, govern, type StreamEnd } from './govern.ts';
 import { OpenCounter } from './limits.ts';
 import type { StartSubscription, StreamEndReason, SubscriptionRequest, SubscriptionStart } from './types.ts';
 
@@ -153,6 +154,102 @@ function revocation(error: unknown): StreamEnd | undefined {
   };
 }
 
+/** The starter's options a governed subscription reads. */
+type GoverningOptions = Pick<
+  SubscriptionStarterOptions<SubscriptionContext>,
+  'format' | 'authenticate' | 'reauthenticateMs' | 'onStart' | 'onEnd'
+>;
+
+/** What the starter shares with every subscription it governs. */
+interface StarterState {
+  readonly perPrincipal: OpenCounter;
+  readonly perConnection: OpenCounter;
+  readonly open: Set<AsyncIterableIterator<FormattedExecutionResult>>;
+  readonly ended: Partial<Record<StreamEndReason, number>>;
+  delivered: number;
+}
+
+/**
+ * One open subscription's side of the governor: what ends it (expiry, revocation, budget) and what its
+ * end releases. A class, not closures: 10,000 open subscriptions each hold one.
+ */
+class Governing implements GovernOptions {
+  readonly expiresAt: number | undefined;
+  readonly recheckEveryMs: number;
+  governed: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+  readonly #state: StarterState;
+  readonly #options: GoverningOptions;
+  readonly #principalKey: string;
+  readonly #connectionId: string;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #span: Span | undefined;
+  readonly #charge: EventCharge | undefined;
+
+  constructor(
+    state: StarterState,
+    options: GoverningOptions,
+    principalKey: string,
+    connectionId: string,
+    headers: Readonly<Record<string, string>>,
+    principal: Principal,
+    span: Span | undefined,
+    charge: EventCharge | undefined,
+  ) {
+    this.#state = state;
+    this.#options = options;
+    this.#principalKey = principalKey;
+    this.#connectionId = connectionId;
+    this.#headers = headers;
+    this.#span = span;
+    this.#charge = charge;
+    const exp = principal.claims?.exp;
+    this.expiresAt = typeof exp === 'number' ? exp * 1000 : undefined;
+    this.recheckEveryMs = options.reauthenticateMs;
+    state.perPrincipal.acquire(principalKey);
+    state.perConnection.acquire(connectionId);
+    options.onStart?.();
+  }
+
+  /** The executor's event as the client gets it: errors formatted as Apollo Server formats them. */
+  format(event: SubscriptionEventResult): FormattedExecutionResult {
+    this.#state.delivered++;
+    const { data, errors } = event;
+    return errors?.length
+      ? { data, errors: formatErrors(errors, this.#options.format) as GraphQLFormattedError[] }
+      : { data };
+  }
+
+  async recheck(): Promise<StreamEnd | undefined> {
+    try {
+      await this.#options.authenticate(headerLookup(this.#headers));
+      return undefined;
+    } catch (error) {
+      return revocation(error);
+    }
+  }
+
+  charge(event: FormattedExecutionResult): Promise<StreamEnd | undefined> {
+    return this.#charge ? this.#charge.charge(event) : Promise.resolve(undefined);
+  }
+
+  endOf(error: unknown): StreamEnd {
+    return endOf(error, this.#options.format);
+  }
+
+  onEnd(end: StreamEnd): void {
+    const state = this.#state;
+    if (this.governed) state.open.delete(this.governed);
+    state.perPrincipal.release(this.#principalKey);
+    state.perConnection.release(this.#connectionId);
+    const span = this.#span;
+    span?.setAttribute('tollgate.subscription.end', end.reason);
+    if (end.error) span?.setStatus({ code: SpanStatusCode.ERROR, message: end.error.message });
+    span?.end();
+    state.ended[end.reason] = (state.ended[end.reason] ?? 0) + 1;
+    this.#options.onEnd?.(end);
+  }
+}
+
 /**
  * Starts operations for the subscription transports. Each one runs Apollo Server's whole pipeline, as a
  * POST /graphql would (authentication, validation, limits, persisted queries, authorization, cost,
@@ -167,8 +264,8 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
   const perConnection = new OpenCounter(options.maxPerConnection);
   const open = new Set<AsyncIterableIterator<FormattedExecutionResult>>();
   let closed = false;
-  let delivered = 0;
   const ended: Partial<Record<StreamEndReason, number>> = {};
+  const shared: StarterState = { perPrincipal, perConnection, open, ended, delivered: 0 };
 
   const limitError = (limit: 'maxPerPrincipal' | 'maxPerConnection', max: number) =>
     new GatewayError(
@@ -259,60 +356,25 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
       }
       return { kind: 'result', status, headers: responseHeaders, result };
     }
-    const principalKey = budgetKey(context.principal, caller.remoteAddress);
-    perPrincipal.acquire(principalKey);
-    perConnection.acquire(caller.connectionId);
-    options.onStart?.();
-    const exp = context.principal.claims?.exp;
-    const formatted: AsyncIterableIterator<FormattedExecutionResult> = {
-      async next() {
-        const step = await events.next();
-        if (step.done) return step;
-        delivered++;
-        const { data, errors } = step.value;
-        const out: FormattedExecutionResult = errors?.length
-          ? { data, errors: formatErrors(errors, options.format) as GraphQLFormattedError[] }
-          : { data };
-        return { done: false, value: out };
-      },
-      return: async () => (await events.return?.()) ?? { done: true, value: undefined },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    const governed = govern(formatted, {
-      expiresAt: typeof exp === 'number' ? exp * 1000 : undefined,
-      recheck: {
-        everyMs: options.reauthenticateMs,
-        check: async () => {
-          try {
-            await options.authenticate(headerLookup(callerHeaders));
-            return undefined;
-          } catch (error) {
-            return revocation(error);
-          }
-        },
-      },
-      charge: options.charge?.(context, parsed.document, body),
-      endOf: (error) => endOf(error, options.format),
-      onEnd: (end) => {
-        open.delete(governed);
-        perPrincipal.release(principalKey);
-        perConnection.release(caller.connectionId);
-        span?.setAttribute('tollgate.subscription.end', end.reason);
-        if (end.error) span?.setStatus({ code: SpanStatusCode.ERROR, message: end.error.message });
-        span?.end();
-        ended[end.reason] = (ended[end.reason] ?? 0) + 1;
-        options.onEnd?.(end);
-      },
-    });
+    const governing = new Governing(
+      shared,
+      options,
+      budgetKey(context.principal, caller.remoteAddress),
+      caller.connectionId,
+      callerHeaders,
+      context.principal,
+      span,
+      options.charge?.(context, parsed.document, body),
+    );
+    const governed = govern(events, governing, (event) => governing.format(event));
+    governing.governed = governed;
     open.add(governed);
     return { kind: 'stream', headers: responseHeaders, events: governed };
   };
 
   return {
     start,
-    stats: () => ({ open: open.size, delivered, ended }),
+    stats: () => ({ open: open.size, delivered: shared.delivered, ended }),
     close() {
       closed = true;
       for (const stream of [...open]) void stream.return?.();

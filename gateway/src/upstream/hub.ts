@@ -78,7 +78,7 @@ export function createUpstreamHub(options: UpstreamHubOptions): UpstreamHub {
       const max = subscribeOptions.maxBufferedEvents ?? 100;
       const pool = options.pools.get(subgraph);
       if (!pool || closed) {
-        const q = new EventQueue<FormattedExecutionResult>(max, () => {});
+        const q = new EventQueue<FormattedExecutionResult>(max);
         q.end(
           new UpstreamError(
             'SUBGRAPH_UNAVAILABLE',
@@ -105,9 +105,8 @@ export function createUpstreamHub(options: UpstreamHubOptions): UpstreamHub {
         all.add(created);
         if (key !== undefined) shared.set(key, created);
       }
-      const target = upstream;
-      const queue: EventQueue<FormattedExecutionResult> = new EventQueue(max, () => target.leave(queue));
-      target.join(queue);
+      const queue = new EventQueue<FormattedExecutionResult>(max, upstream);
+      upstream.join(queue);
       return queue;
     },
     stats() {

@@ -4,7 +4,7 @@ import { EventQueue } from './queue.ts';
 
 describe('EventQueue', () => {
   it('hands events to a waiting subscriber and buffers up to max', async () => {
-    const q = new EventQueue<number>(2, () => {});
+    const q = new EventQueue<number>(2);
     const waiting = q.next();
     expect(q.push(1)).toBe(true);
     expect(await waiting).toEqual({ done: false, value: 1 });
@@ -14,7 +14,7 @@ describe('EventQueue', () => {
   });
 
   it('ends a subscriber that falls more than max behind with SLOW_CONSUMER, dropping what waited', async () => {
-    const q = new EventQueue<number>(2, () => {});
+    const q = new EventQueue<number>(2);
     q.push(1);
     q.push(2);
     expect(q.push(3)).toBe(false);
@@ -24,12 +24,12 @@ describe('EventQueue', () => {
   });
 
   it('delivers what waited before the end, then done; an error ends a waiting next', async () => {
-    const q = new EventQueue<number>(5, () => {});
+    const q = new EventQueue<number>(5);
     q.push(1);
     q.end();
     expect(await q.next()).toEqual({ done: false, value: 1 });
     expect((await q.next()).done).toBe(true);
-    const r = new EventQueue<number>(5, () => {});
+    const r = new EventQueue<number>(5);
     const waiting = r.next();
     r.end(new Error('gone'));
     await expect(waiting).rejects.toThrow('gone');
@@ -37,11 +37,12 @@ describe('EventQueue', () => {
 
   it('return() tells the upstream once and ends', async () => {
     const leave = vi.fn();
-    const q = new EventQueue<number>(5, leave);
+    const q = new EventQueue<number>(5, { leave });
     const waiting = q.next();
     await q.return();
     await q.return();
     expect(leave).toHaveBeenCalledTimes(1);
+    expect(leave).toHaveBeenCalledWith(q);
     expect((await waiting).done).toBe(true);
     expect(q.push(1)).toBe(false);
   });

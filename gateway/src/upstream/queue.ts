@@ -7,16 +7,16 @@ import { UpstreamError } from './errors.ts';
  */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   readonly #max: number;
-  readonly #onLeave: () => void;
+  readonly #owner: { leave(queue: EventQueue<T>): void } | undefined;
   #items: T[] = [];
   #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
   #ended = false;
   #error: unknown;
   #left = false;
 
-  constructor(max: number, onLeave: () => void) {
+  constructor(max: number, owner?: { leave(queue: EventQueue<T>): void }) {
     this.#max = max;
-    this.#onLeave = onLeave;
+    this.#owner = owner;
   }
 
   get ended(): boolean {
@@ -75,7 +75,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     this.end();
     if (!this.#left) {
       this.#left = true;
-      this.#onLeave();
+      this.#owner?.leave(this);
     }
     return { done: true, value: undefined };
   }
