@@ -342,6 +342,39 @@ describe('subscriptions through the gateway', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('answers an upgrade on another path with 404 and BAD_REQUEST, and keeps serving', async () => {
+    const { request } = await import('node:http');
+    const { port } = new URL(url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        path: '/nope',
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ product(upc: "1") { name } }' }),
+    });
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ product: { name: 'Product 1' } });
+  });
+
   it('still refuses a subscription over a single JSON POST', async () => {
     const res = await fetch(url, {
       method: 'POST',

@@ -72,7 +72,9 @@ const UNEXPECTED: GraphQLFormattedError[] = [
 ];
 
 function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.OVERLOADED } }] });
+  // 503: at a limit, overloaded or closing; anything else is the client's request (a wrong path)
+  const code = status === 503 ? ErrorCode.OVERLOADED : ErrorCode.BAD_REQUEST;
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   const head = Object.entries({
     connection: 'close',
     'content-type': 'application/json; charset=utf-8',
