@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { throttledErrorLog } from '../log/index.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRedisStore } from './redis-store.ts';
 import type { CacheStore, FillEntry } from './store.ts';
@@ -111,7 +112,6 @@ interface Flight {
 const VALUE = 'v';
 const TOMBSTONE = 't';
 const RETRY_MS = 500;
-const ERROR_LOG_INTERVAL_MS = 10_000;
 
 class SharedCache implements Cache {
   readonly backend: 'memory' | 'redis';
@@ -141,7 +141,7 @@ class SharedCache implements Cache {
           })
         : createMemoryStore({ maxEntries: positiveInteger(options.maxEntries ?? 10_000, 'maxEntries') }));
     this.backend = this.#store.backend;
-    this.#onError = options.onError ?? rateLimitedLog();
+    this.#onError = options.onError ?? throttledErrorLog('loader cache', ' (answering from the database)');
   }
 
   async readThrough<V>({
@@ -336,16 +336,6 @@ class SharedCache implements Cache {
       // A failing reporter must not fail the request either.
     }
   }
-}
-
-function rateLimitedLog(): (err: Error) => void {
-  let last = Number.NEGATIVE_INFINITY;
-  return (err) => {
-    const now = Date.now();
-    if (now - last < ERROR_LOG_INTERVAL_MS) return;
-    last = now;
-    console.error(`loader cache: ${err.message} (answering from the database)`);
-  };
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,3 +1,4 @@
+import { throttledErrorLog } from '../log/index.ts';
 import type { Backend, PubSubMechanism } from './backend.ts';
 import { assertTopic, encodePayload } from './envelope.ts';
 import { PubSubError } from './errors.ts';
@@ -76,8 +77,6 @@ export interface PubSub {
   close(): Promise<void>;
 }
 
-const ERROR_LOG_INTERVAL_MS = 10_000;
-
 /**
  * A pub/sub on Redis when `redisUrl` is given, else on PostgreSQL when `databaseUrl` is, else in this
  * process only (a single replica, tests). Delivery is at most once: a replica whose connection is down
@@ -102,7 +101,7 @@ class BackedPubSub implements PubSub {
     const mode = options.postgresMode ?? 'auto';
     if (!['auto', 'notify', 'outbox'].includes(mode))
       throw new TypeError(`pubsub postgresMode must be auto, notify or outbox, got ${String(mode)}`);
-    const onError = options.onError ?? rateLimitedLog();
+    const onError = options.onError ?? throttledErrorLog('pubsub');
     this.#hub = new Hub({ maxQueued, onActive: (active) => this.#backend.setActive(active), onError });
     const deliver = (topic: string, payload: unknown) => this.#hub.deliver(topic, payload);
     const has = (topic: string) => this.#hub.has(topic);
@@ -154,14 +153,4 @@ class BackedPubSub implements PubSub {
     })();
     return this.#closed;
   }
-}
-
-function rateLimitedLog(): (err: Error) => void {
-  let last = Number.NEGATIVE_INFINITY;
-  return (err) => {
-    const now = Date.now();
-    if (now - last < ERROR_LOG_INTERVAL_MS) return;
-    last = now;
-    console.error(`pubsub: ${err.message}`);
-  };
 }
