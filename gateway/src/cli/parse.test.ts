@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/index.ts';
 import { COMMANDS } from './commands.ts';
 import { helpText } from './help.ts';
 import { type Invocation, parseCli, UsageError } from './parse.ts';
@@ -151,5 +155,35 @@ describe('helpText', () => {
       const own = helpText(c.name);
       for (const f of c.flags) expect(own).toContain(`--${f.name}`);
     }
+  });
+});
+
+// The command line's flags on top of the env and the file, as `serve` loads them (issue 19: PORT ignored).
+describe('port precedence: defaults < file < PORT < GATEWAY_SERVER_PORT < --port', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-port-'));
+  const file = join(dir, 'port.yaml');
+  writeFileSync(file, 'server:\n  port: 5000\n');
+  const rows: [string, string[], Record<string, string>, number][] = [
+    ['the default', [], {}, 4000],
+    ['the file', ['--config', file], {}, 5000],
+    ['PORT over the file', ['--config', file], { PORT: '5001' }, 5001],
+    [
+      'GATEWAY_SERVER_PORT over PORT',
+      ['--config', file],
+      { PORT: '5001', GATEWAY_SERVER_PORT: '5002' },
+      5002,
+    ],
+    [
+      '--port over both',
+      ['--config', file, '--port', '5003'],
+      { PORT: '5001', GATEWAY_SERVER_PORT: '5002' },
+      5003,
+    ],
+    ['--port 0 over PORT', ['-p', '0'], { PORT: '5001' }, 0],
+  ];
+  it.each(rows)('%s', (_name, argv, env, port) => {
+    const invocation = parseCli(argv);
+    if (invocation.command !== 'serve') throw new Error('expected serve');
+    expect(loadConfig({ flags: invocation.flags, env, cwd: dir }).server.port).toBe(port);
   });
 });
