@@ -125,10 +125,10 @@ function expectEnvRead(env: Record<string, string>, where: string, config?: Gate
 }
 
 /** A gateway config file as the gateway loads it (file < env < CLI), from a temporary copy. */
-function loadGatewayConfig(text: string, env: Record<string, string>, argv: string[] = []): GatewayConfig {
+function loadGatewayConfig(text: string, env: Record<string, string>): GatewayConfig {
   const file = join(tmp, `gateway-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, text);
-  return loadConfig({ argv: [...argv, '--config', file], env, cwd: tmp });
+  return loadConfig({ flags: { configFile: file }, env, cwd: tmp });
 }
 
 /** `/app/services/x/schema.graphql` in the image → the repo file it was copied from. */
@@ -321,7 +321,9 @@ function gatewayOf(objects: K8sObject[]): GatewayView {
   const at = args.indexOf('--config');
   expect(at, 'the gateway is started with --config').toBeGreaterThanOrEqual(0);
   const rest = args.filter((_, i) => i !== at && i !== at + 1);
-  const config = loadGatewayConfig(mountedFile(objects, w!, container, args[at + 1]!), env, rest);
+  // every other setting is in the mounted file or the env, where this test reads it
+  expect(rest, 'the gateway container has no flags besides --config').toEqual([]);
+  const config = loadGatewayConfig(mountedFile(objects, w!, container, args[at + 1]!), env);
   return { w: w!, container, env, config };
 }
 

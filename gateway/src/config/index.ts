@@ -2,6 +2,9 @@
 
 export {
   ConfigError,
+  type ConfigFlags,
+  configFileFromProcess,
+  configFileOf,
   type LoadConfigOptions,
   launcherPidFromProcess,
   loadConfig,

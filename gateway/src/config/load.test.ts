@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.ts';
+import { ConfigError, configFileOf, loadConfig } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
 const file = (name: string, text: string) => {
@@ -41,7 +41,7 @@ describe('loadConfig', () => {
   it('layers defaults < file < env < CLI and freezes the result', () => {
     const path = file('a.yaml', 'server:\n  port: 5000\n  maxBodyBytes: 2048\npool:\n  timeoutMs: 100\n');
     const c = loadConfig({
-      argv: ['--config', path, '--port', '7000'],
+      flags: { configFile: path, port: 7000 },
       env: { GATEWAY_POOL_TIMEOUT_MS: '250', GATEWAY_SERVER_PORT: '6000', REDIS_URL: 'redis://r:6379' },
       cwd: dir,
     });
@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       'b.yaml',
       'subgraphs:\n  - name: products\n    replicas: [http://127.0.0.1:1/graphql]\n    schemaFile: p.graphql\n',
     );
-    const c = loadConfig({ argv: ['--config', path, '--supergraph', 'sg.graphql'], cwd: '/srv' });
+    const c = loadConfig({ flags: { configFile: path, supergraphFile: 'sg.graphql' }, cwd: '/srv' });
     expect(c.subgraphs[0]!.schemaFile).toBe(join(dir, 'p.graphql'));
     expect(c.supergraph.file).toBe('/srv/sg.graphql');
   });
@@ -109,7 +109,7 @@ describe('loadConfig', () => {
         '  trustedDocuments: { manifest: m.json, pollIntervalMs: 10 }',
       ].join('\n'),
     );
-    const issues = issuesOf(() => loadConfig({ argv: ['--config', path], cwd: dir })).join('\n');
+    const issues = issuesOf(() => loadConfig({ flags: { configFile: path }, cwd: dir })).join('\n');
     for (const key of [
       'server.readiness',
       'pool.circuitBreaker.failureRatePercent',
@@ -129,7 +129,7 @@ describe('loadConfig', () => {
       'c.yaml',
       'server:\n  port: -1\npool:\n  timeoutMs: soon\n  bogus: 1\nsubgraphs:\n  - name: x\n    replicas: []\n',
     );
-    const issues = issuesOf(() => loadConfig({ argv: ['--config', path], cwd: dir }));
+    const issues = issuesOf(() => loadConfig({ flags: { configFile: path }, cwd: dir }));
     expect(issues).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^server\.port: /),
@@ -140,14 +140,56 @@ describe('loadConfig', () => {
     );
   });
 
-  it('rejects unknown CLI flags, a missing --config file and broken YAML with a clear line', () => {
-    expect(issuesOf(() => loadConfig({ argv: ['--prot', '1'], cwd: dir }))[0]).toMatch(
-      /--prot: unknown option/,
-    );
-    expect(issuesOf(() => loadConfig({ argv: ['--config', join(dir, 'nope.yaml')], cwd: dir }))[0]).toMatch(
-      /ENOENT/,
-    );
+  it('rejects a missing --config file and broken YAML with a clear line', () => {
+    expect(
+      issuesOf(() => loadConfig({ flags: { configFile: join(dir, 'nope.yaml') }, cwd: dir }))[0],
+    ).toMatch(/ENOENT/);
     const bad = file('d.yaml', 'server: [unclosed');
-    expect(issuesOf(() => loadConfig({ argv: ['--config', bad], cwd: dir }))[0]).toMatch(/not valid YAML/);
+    expect(issuesOf(() => loadConfig({ flags: { configFile: bad }, cwd: dir }))[0]).toMatch(/not valid YAML/);
+  });
+
+  // issue 19: the standalone gateway ignored PORT
+  it('honours PORT above the file, below GATEWAY_SERVER_PORT and --port, and names a bad PORT', () => {
+    const path = file('port.yaml', 'server:\n  port: 5000\n');
+    const port = (env: Record<string, string>, flags = {}) =>
+      loadConfig({ flags: { configFile: path, ...flags }, env, cwd: dir }).server.port;
+    expect(port({})).toBe(5000);
+    expect(port({ PORT: '5001' })).toBe(5001);
+    expect(port({ PORT: '5001', GATEWAY_SERVER_PORT: '5002' })).toBe(5002);
+    expect(port({ PORT: '5001', GATEWAY_SERVER_PORT: '5002' }, { port: 5003 })).toBe(5003);
+    expect(port({ PORT: '0' })).toBe(0);
+    expect(issuesOf(() => port({ PORT: 'http' }))).toEqual([
+      'PORT: expected a port number (0-65535), got "http"',
+    ]);
+    expect(issuesOf(() => port({ PORT: '70000' }))[0]).toMatch(/^PORT: /);
+  });
+
+  it('takes typed flags: --supergraph, --host and --port set their keys above the env', () => {
+    const c = loadConfig({
+      flags: { supergraphFile: 'x.graphql', host: '127.0.0.1', port: 0 },
+      env: { GATEWAY_SERVER_HOST: '::', GATEWAY_SERVER_PORT: '9' },
+      cwd: dir,
+    });
+    expect([c.supergraph.file, c.server.host, c.server.port]).toEqual([
+      join(dir, 'x.graphql'),
+      '127.0.0.1',
+      0,
+    ]);
+  });
+
+  it('says which config file it reads: --config, else GATEWAY_CONFIG, else ./gateway.config.yaml if present', () => {
+    const named = file('named.yaml', '');
+    expect(
+      configFileOf({ flags: { configFile: named }, env: { GATEWAY_CONFIG: 'other.yaml' }, cwd: dir }),
+    ).toBe(named);
+    expect(configFileOf({ env: { GATEWAY_CONFIG: 'named.yaml' }, cwd: dir })).toBe(named);
+    expect(configFileOf({ env: { GATEWAY_CONFIG: '' }, cwd: dir })).toBeUndefined();
+    const empty = mkdtempSync(join(tmpdir(), 'tollgate-config-none-'));
+    expect(configFileOf({ env: {}, cwd: empty })).toBeUndefined();
+    writeFileSync(join(empty, 'gateway.config.yaml'), 'server: { port: 5005 }\n');
+    expect(configFileOf({ env: {}, cwd: empty })).toBe(join(empty, 'gateway.config.yaml'));
+    expect(loadConfig({ env: {}, cwd: empty }).server.port).toBe(5005);
+    // an empty GATEWAY_CONFIG reads no file, even one in the working directory
+    expect(loadConfig({ env: { GATEWAY_CONFIG: '' }, cwd: empty }).server.port).toBe(4000);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ZodIssue } from 'zod';
@@ -14,9 +14,26 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * What the command line sets (gateway/src/cli parses it), the top layer: defaults < file < env < flags.
+ * Typed values, already checked by the CLI; the keys they set are validated with the rest.
+ */
+export interface ConfigFlags {
+  /** `--config <file>`: the YAML file to read (else GATEWAY_CONFIG, else ./gateway.config.yaml when present). */
+  configFile?: string | undefined;
+  /** `--supergraph <file>`: sets `supergraph.file` (resolved against the working directory). */
+  supergraphFile?: string | undefined;
+  /** `--supergraph <http(s) url>`: sets `supergraph.url`. */
+  supergraphUrl?: string | undefined;
+  /** `--port <n>`: sets `server.port`. */
+  port?: number | undefined;
+  /** `--host <address>`: sets `server.host`. */
+  host?: string | undefined;
+}
+
 export interface LoadConfigOptions {
-  /** CLI arguments after the program name (`--config`, `--supergraph`, `--port`). */
-  argv?: readonly string[];
+  /** The CLI's flags (`--config`, `--supergraph`, `--port`, `--host`), above every other layer. */
+  flags?: ConfigFlags;
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
   /** Values that sit between the defaults and the file (used by tests and the launcher). */
@@ -84,33 +101,42 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
   return tree;
 }
 
-function fromArgv(argv: readonly string[]): { tree: Tree; configFile?: string; issues: string[] } {
+function fromFlags(flags: ConfigFlags): Tree {
   const tree: Tree = {};
-  const issues: string[] = [];
-  let configFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--config':
-        configFile = value();
-        break;
-      case '--supergraph':
-        setPath(tree, ['supergraph', 'file'], value());
-        break;
-      case '--port':
-        setPath(tree, ['server', 'port'], value());
-        break;
-      case '--host':
-        setPath(tree, ['server', 'host'], value());
-        break;
-      default:
-        issues.push(`${flag}: unknown option (expected --supergraph, --config, --port or --host)`);
-    }
-  }
-  return { tree, configFile, issues };
+  if (flags.supergraphFile !== undefined) setPath(tree, ['supergraph', 'file'], flags.supergraphFile);
+  if (flags.supergraphUrl !== undefined) setPath(tree, ['supergraph', 'url'], flags.supergraphUrl);
+  if (flags.port !== undefined) setPath(tree, ['server', 'port'], flags.port);
+  if (flags.host !== undefined) setPath(tree, ['server', 'host'], flags.host);
+  return tree;
+}
+
+/**
+ * `PORT`, the variable platforms (Heroku, Cloud Run, Render, …) set: above the file, below
+ * GATEWAY_SERVER_PORT and `--port`. Checked here so a bad value is named as PORT, not server.port.
+ */
+function fromPortEnv(env: Readonly<Record<string, string | undefined>>): { tree: Tree; issues: string[] } {
+  const raw = env.PORT?.trim();
+  if (!raw) return { tree: {}, issues: [] };
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    return { tree: {}, issues: [`PORT: expected a port number (0-65535), got ${JSON.stringify(env.PORT)}`] };
+  return { tree: { server: { port } }, issues: [] };
+}
+
+/**
+ * The config file loadConfig reads: `--config`, else GATEWAY_CONFIG, else ./gateway.config.yaml when
+ * present. An empty GATEWAY_CONFIG means no file at all (tests and launchers use it).
+ */
+function configPath(options: LoadConfigOptions): { path?: string; explicit: boolean } {
+  const named = options.flags?.configFile ?? options.env?.GATEWAY_CONFIG;
+  if (named === '') return { explicit: false };
+  return { path: resolve(options.cwd ?? process.cwd(), named ?? 'gateway.config.yaml'), explicit: !!named };
+}
+
+/** The config file `loadConfig(options)` reads, or undefined when it reads none. */
+export function configFileOf(options: LoadConfigOptions): string | undefined {
+  const { path, explicit } = configPath(options);
+  return path && (explicit || existsSync(path)) ? path : undefined;
 }
 
 export function formatIssue(issue: ZodIssue): string {
@@ -123,23 +149,22 @@ export function formatIssue(issue: ZodIssue): string {
 }
 
 /**
- * Loads the configuration: built-in defaults < `base` < YAML file (`--config`, else ./gateway.config.yaml
- * when present) < environment < CLI flags. Validates once and returns a frozen object, or throws ConfigError.
+ * Loads the configuration: built-in defaults < `base` < YAML file (`--config`, else GATEWAY_CONFIG, else
+ * ./gateway.config.yaml when present) < PORT < the other environment variables < CLI flags. Validates once and returns a frozen object, or throws ConfigError.
  * Relative file paths in the config are resolved against the config file's folder.
  */
 export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? {};
   const cwd = options.cwd ?? process.cwd();
-  const cli = fromArgv(options.argv ?? []);
-  if (cli.issues.length) throw new ConfigError(cli.issues);
+  const port = fromPortEnv(env);
+  if (port.issues.length) throw new ConfigError(port.issues);
 
   let fileTree: Tree = {};
   let fileDir = cwd;
-  const explicit = cli.configFile ?? env.GATEWAY_CONFIG;
-  const path = resolve(cwd, explicit ?? 'gateway.config.yaml');
+  const { path, explicit } = configPath({ ...options, env, cwd });
   let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    if (path) text = readFileSync(path, 'utf8');
   } catch (error) {
     if (explicit)
       throw new ConfigError([
@@ -158,7 +183,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     if (parsed != null && !isTree(parsed))
       throw new ConfigError([`config file ${path}: expected a mapping at the top`]);
     fileTree = (parsed as Tree | null) ?? {};
-    fileDir = dirname(path);
+    fileDir = dirname(path ?? cwd);
   }
 
   // File paths from the file are relative to the file; those from the CLI or env to the working directory.
@@ -181,8 +206,9 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
 
   let tree: Tree = absolutize(options.base ?? {}, cwd);
   tree = merge(tree, absolutize(fileTree, fileDir));
+  tree = merge(tree, port.tree);
   tree = merge(tree, absolutize(fromEnv(env), cwd));
-  tree = merge(tree, absolutize(cli.tree, cwd));
+  tree = merge(tree, absolutize(fromFlags(options.flags ?? {}), cwd));
 
   const result = GatewayConfigSchema.safeParse(tree);
   if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue));
@@ -197,10 +223,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The process's own argv and environment: the one place outside tests where process.env is read. */
-export function loadConfigFromProcess(): GatewayConfig {
-  return loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+/** The process's environment and working directory, with the CLI's flags: the one place outside tests where process.env is read. */
+export function loadConfigFromProcess(flags: ConfigFlags = {}): GatewayConfig {
+  return loadConfig(processOptions(flags));
 }
+
+/** The config file `loadConfigFromProcess(flags)` reads, if any (for `tollgate config validate`). */
+export function configFileFromProcess(flags: ConfigFlags = {}): string | undefined {
+  return configFileOf(processOptions(flags));
+}
+
+const processOptions = (flags: ConfigFlags): LoadConfigOptions => ({
+  flags,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 /**
  * The launcher's pid when this gateway was started by `npm start` (TOLLGATE_PARENT_PID): the gateway

@@ -1,6 +1,12 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isErrorCode } from './codes.ts';
 
+// Apollo Server's NoIntrospection rule names its own constructor option; users configure Tollgate.
+const APOLLO_NO_INTROSPECTION = /^GraphQL introspection is not allowed by Apollo Server\b/;
+/** What a client (GraphiQL first) reads when introspection is off: the key that turns it on. */
+export const INTROSPECTION_DISABLED_MESSAGE =
+  'GraphQL introspection is not allowed by this gateway, but the query contained __schema or __type. To enable introspection, set `server.introspection: true` in the gateway config (or GATEWAY_SERVER_INTROSPECTION=true).';
+
 export interface FormatErrorOptions {
   /** Show stack traces and internal messages (NODE_ENV=development). @default false */
   development?: boolean;
@@ -36,6 +42,8 @@ export function createFormatError(options: FormatErrorOptions = {}) {
         extensions = { ...extensions, code: ErrorCode.BAD_REQUEST };
       }
       formatted = { ...formatted, extensions };
+      if (APOLLO_NO_INTROSPECTION.test(formatted.message))
+        formatted = { ...formatted, message: INTROSPECTION_DISABLED_MESSAGE };
       if (options.hideSuggestions && formatted.message.includes('Did you mean'))
         formatted = { ...formatted, message: formatted.message.replace(/ ?Did you mean .+?\?$/s, '') };
       const code = extensions.code;

@@ -1,19 +1,38 @@
 import cluster from 'node:cluster';
-import { ConfigError, launcherPidFromProcess, loadConfigFromProcess } from '../config/index.ts';
+import {
+  ConfigError,
+  type ConfigFlags,
+  launcherPidFromProcess,
+  loadConfigFromProcess,
+} from '../config/index.ts';
 import { SupergraphError } from '../supergraph/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
 import { createGateway } from './create-gateway.ts';
 
-// `tollgate --supergraph <file> [--port <n>] [--config <file>]`: loads the config, listens, and exits
-// cleanly on SIGTERM/SIGINT. Problems at start-up print one line each and exit non-zero.
-// Logs are JSON lines (pino) carrying the trace and span ids of the request they belong to.
-const logger = createLogger();
+/**
+ * `tollgate [serve]` (gateway/src/cli parses the flags): loads the config, listens, and exits cleanly on
+ * SIGTERM/SIGINT. Problems at start-up print one line each and exit the process non-zero (2 for a bad
+ * config, 1 for a supergraph that cannot load). Resolves once the gateway listens; the process then
+ * lives until a signal stops it. Logs are JSON lines (pino) carrying the trace and span ids of the
+ * request they belong to.
+ */
+export async function serve(flags: ConfigFlags = {}): Promise<void> {
+  try {
+    await start(flags);
+  } catch (error) {
+    console.error(`tollgate: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
 
-async function main(): Promise<void> {
+async function start(flags: ConfigFlags): Promise<void> {
+  const logger = createLogger();
+  // The config file is re-read on each supergraph poll with the same flags above it.
+  const load = () => loadConfigFromProcess(flags);
   let config: ReturnType<typeof loadConfigFromProcess>;
   try {
-    config = loadConfigFromProcess();
+    config = load();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`tollgate: ${error.message}`);
@@ -31,7 +50,7 @@ async function main(): Promise<void> {
   const tracing = await startTracing(config.telemetry);
   let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
-    gateway = await createGateway({ config, logger, tracing, reloadConfig: loadConfigFromProcess });
+    gateway = await createGateway({ config, logger, tracing, reloadConfig: load });
   } catch (error) {
     if (error instanceof SupergraphError) {
       console.error(`tollgate: ${error.message}`);
@@ -62,8 +81,3 @@ async function main(): Promise<void> {
     }, 1_000).unref();
   }
 }
-
-main().catch((error: unknown) => {
-  console.error(`tollgate: failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
