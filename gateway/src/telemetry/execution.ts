@@ -14,13 +14,15 @@ export function traceExecution(gateway: GatewayInterface): GatewayInterface {
       const record = recordOf(rc.context);
       return withSpan(
         'gateway.execute',
-        async (span, spanContext) => {
+        (span, spanContext) => {
           // the fetches of this operation hang under the execute span (data-source.ts reads it)
           if (record && spanContext) record.execution = spanContext;
-          const result = await execute(rc);
+          if (!span) return execute(rc);
           // ERROR when the operation failed as a whole (no data), as the request span
-          if (span) setAnswerStatus(span, undefined, outcomeOf(result));
-          return result;
+          return execute(rc).then((result) => {
+            setAnswerStatus(span, undefined, outcomeOf(result));
+            return result;
+          });
         },
         undefined,
         record?.context,
