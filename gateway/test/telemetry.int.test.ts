@@ -24,6 +24,8 @@ function parseTraceparent(value: string | null): { traceId: string; spanId: stri
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The gateway's client span of one attempt on one replica (HTTP client conventions: named `POST`). */
+const isAttempt = (s: ReceivedSpan) => s.service === 'tollgate-gateway' && s.kind === 3 && s.name === 'POST';
 
 describe('gateway telemetry', () => {
   let receiver: OtlpReceiver;
@@ -91,31 +93,82 @@ describe('gateway telemetry', () => {
         'graphql.operation.name': 'Top',
         'graphql.operation.type': 'query',
         'enduser.id': 'anonymous',
-        'gateway.ratelimit.decision': 'admitted',
+        'tollgate.ratelimit.decision': 'admitted',
       });
-      expect(typeof root.attributes['gateway.cost.estimated']).toBe('number');
-      expect(typeof root.attributes['gateway.cost.actual']).toBe('number');
+      expect(typeof root.attributes['tollgate.cost.estimated']).toBe('number');
+      expect(typeof root.attributes['tollgate.cost.actual']).toBe('number');
       expect(byName('gateway.auth')[0]?.parentSpanId).toBe(root.spanId);
       expect(byName('gateway.ratelimit')[0]?.attributes).toMatchObject({
-        'gateway.ratelimit.decision': 'admitted',
+        'tollgate.ratelimit.decision': 'admitted',
         'enduser.id': 'anonymous',
       });
       const execute = byName('gateway.execute')[0]!;
       const fetch = byName('gateway.pool.fetch')[0]!;
-      const attempt = byName('gateway.pool.attempt')[0]!;
+      const attempt = trace.filter(isAttempt)[0]!;
       expect(fetch.parentSpanId).toBe(execute.spanId);
       expect(fetch.attributes).toMatchObject({
-        'gateway.subgraph': 'products',
+        'tollgate.subgraph.name': 'products',
         'graphql.operation.type': 'query',
       });
       expect(attempt.parentSpanId).toBe(fetch.spanId);
+      const replica = new URL(String(attempt.attributes['url.full']));
       expect(attempt.attributes).toMatchObject({
-        'gateway.pool.attempt': 1,
-        'gateway.pool.strategy': 'round_robin',
+        'http.request.method': 'POST',
+        'server.address': replica.hostname,
+        'server.port': Number(replica.port),
+        'tollgate.subgraph.name': 'products',
+        'tollgate.attempt': 1,
+        'tollgate.pool.strategy': 'round_robin',
         'http.response.status_code': 200,
       });
+      expect([a.url, b.url]).toContain(attempt.attributes['url.full']);
+      expect(attempt.attributes['http.request.resend_count']).toBeUndefined();
+      // every process names its version (@tollgate/gateway's package.json)
+      expect(root.resource['service.version']).toBe(
+        JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+      );
+      // an answer with data and no errors: the request span's status stays UNSET
+      expect(root.statusCode).toBe(0);
       for (const s of trace)
         if (s.parentSpanId) expect(trace.some((p) => p.spanId === s.parentSpanId)).toBe(true);
+    });
+
+    it('sets the request span ERROR for a failed operation, never for a 4xx, and counts the errors of a partial answer', async () => {
+      const rootOf = async (traceparent: string | null) => {
+        const { traceId } = parseTraceparent(traceparent);
+        await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.parentSpanId === ''));
+        return receiver.trace(traceId).find((s) => s.parentSpanId === '')!;
+      };
+      // a document that does not validate: 400, the client's mistake (HTTP server conventions: UNSET)
+      const invalid = await gql(url, 'query Broken { nope }');
+      expect(invalid.status).toBe(400);
+      const invalidRoot = await rootOf(invalid.headers.get('traceparent'));
+      expect(invalidRoot.statusCode).toBe(0);
+      expect(invalidRoot.attributes['error.type']).toBeUndefined();
+      expect(invalidRoot.attributes['tollgate.graphql.errors']).toBe(1);
+
+      // every replica down: the fetch fails, and the answer says so
+      await Promise.all([a.control({ status: 503 }), b.control({ status: 503 })]);
+      try {
+        const down = await gql(url, QUERY);
+        const body = down.body as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+        const code = body.errors?.[0]?.extensions?.code;
+        expect(code).toEqual(expect.any(String));
+        const root = await rootOf(down.headers.get('traceparent'));
+        expect(root.attributes['tollgate.graphql.errors']).toBe(body.errors!.length);
+        if (body.data === null || body.data === undefined) {
+          // no data: the operation failed as a whole
+          expect(root.statusCode).toBe(2);
+          expect(root.attributes['error.type']).toBe(code);
+          const execute = receiver.trace(root.traceId).find((s) => s.name === 'gateway.execute')!;
+          expect(execute.statusCode).toBe(2);
+        } else {
+          // a partial answer stays UNSET
+          expect(root.statusCode).toBe(0);
+        }
+      } finally {
+        await Promise.all([a.control({ status: 200 }), b.control({ status: 200 })]);
+      }
     });
 
     it("shows the pool's retry as two attempt spans under one fetch span, the second on the other replica", async () => {
@@ -132,32 +185,32 @@ describe('gateway telemetry', () => {
           const trace = receiver.trace(traceId);
           const f = trace.find((s) => s.name === 'gateway.pool.fetch')!;
           attempts = trace
-            .filter((s) => s.name === 'gateway.pool.attempt' && s.parentSpanId === f.spanId)
+            .filter((s) => isAttempt(s) && s.parentSpanId === f.spanId)
             .sort(
-              (x, y) =>
-                Number(x.attributes['gateway.pool.attempt']) - Number(y.attributes['gateway.pool.attempt']),
+              (x, y) => Number(x.attributes['tollgate.attempt']) - Number(y.attributes['tollgate.attempt']),
             );
           if (attempts.length === 2) fetch = f;
         }
         expect(fetch, 'a fetch that was retried').toBeDefined();
         const [first, second] = attempts as [ReceivedSpan, ReceivedSpan];
         expect(first.attributes).toMatchObject({
-          'gateway.pool.replica': a.url,
-          'gateway.pool.attempt': 1,
+          'tollgate.replica': a.url,
+          'tollgate.attempt': 1,
           'http.response.status_code': 503,
         });
         expect(first.statusCode).toBe(2); // error
+        expect(first.attributes['error.type']).toBe('503');
         expect(second.attributes).toMatchObject({
-          'gateway.pool.replica': b.url,
-          'gateway.pool.attempt': 2,
-          'gateway.pool.retry_reason': 'status 503',
+          'tollgate.replica': b.url,
+          'tollgate.attempt': 2,
+          'tollgate.retry_reason': 'status 503',
           'http.request.resend_count': 1,
           'http.response.status_code': 200,
         });
         // The SDK starts a span at Date.now() (whole milliseconds) and ends it at start + a high-resolution
         // duration, so a span begun right after another ended may read up to 1 ms before that end.
         expect(second.startNs).toBeGreaterThanOrEqual(first.endNs - 1_000_000n);
-        expect(fetch!.attributes['gateway.pool.replica']).toBe(b.url);
+        expect(fetch!.attributes['tollgate.replica']).toBe(b.url);
       } finally {
         await a.control({ status: 200 });
       }
@@ -204,8 +257,9 @@ describe('gateway telemetry', () => {
       const callerSpan = randomBytes(8).toString('hex');
       const { status } = await gql(url, QUERY, { headers: { b3: `${traceId}-${callerSpan}-1` } });
       expect(status).toBe(200);
-      await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.name === 'POST /graphql'));
-      const root = receiver.trace(traceId).find((s) => s.name === 'POST /graphql')!;
+      const isRoot = (s: ReceivedSpan) => s.service === 'tollgate-gateway' && s.name === 'POST /graphql';
+      await receiver.waitFor(() => receiver.trace(traceId).some(isRoot));
+      const root = receiver.trace(traceId).find(isRoot)!;
       expect(root.parentSpanId).toBe(callerSpan);
       expect(root.service).toBe('tollgate-gateway');
       expect(receiver.contentTypes.has('application/json')).toBe(true);
@@ -232,7 +286,7 @@ describe('gateway telemetry', () => {
       await sleep(200);
       const trace = receiver.trace(traceId);
       const rateLimit = trace.find((s) => s.name === 'gateway.ratelimit')!;
-      expect(rateLimit.attributes['gateway.ratelimit.decision']).toBe('admitted');
+      expect(rateLimit.attributes['tollgate.ratelimit.decision']).toBe('admitted');
       const redis = trace.filter((s) => s.scope === '@opentelemetry/instrumentation-ioredis');
       // the charge (a script: EVALSHA, or EVAL on its first use) under the decision span
       expect(redis.map((s) => s.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^eval/)]));
@@ -294,7 +348,7 @@ describe('gateway telemetry', () => {
       const { traceId, sampled } = parseTraceparent(headers.get('traceparent'));
       expect(sampled).toBe(true);
       expect((body as { extensions?: { traceId?: string } }).extensions?.traceId).toBe(traceId);
-      await receiver.waitFor(() => receiver.trace(traceId).some((s) => s.name === 'gateway.pool.attempt'));
+      await receiver.waitFor(() => receiver.trace(traceId).some(isAttempt));
       // without the header: no trace id in the body
       const plain = await gql(url, QUERY);
       expect((plain.body as { extensions?: { traceId?: string } }).extensions?.traceId).toBeUndefined();

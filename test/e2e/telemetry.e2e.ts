@@ -1,11 +1,24 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../../scripts/stack.ts';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../fixtures/otlp-receiver.ts';
 import { gql, SAMPLE_QUERY } from '../fixtures/sample-query.ts';
+import { pathsOf, renderTree, treeBlocks } from '../fixtures/trace-tree.ts';
 
 const SERVER = 2;
 const CLIENT = 3;
+const ROOT = new URL('../../', import.meta.url);
+/** The tree blocks in the docs that show this test's trace follow this marker. */
+const TREE_MARKER = '<!-- trace-tree: sample-query -->';
+const versionOf = (path: string) =>
+  (JSON.parse(readFileSync(new URL(path, ROOT), 'utf8')) as { version: string }).version;
+
+/** How many times each entry occurs. */
+function counts(list: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const x of list) out.set(x, (out.get(x) ?? 0) + 1);
+  return out;
+}
 
 /** Trace id of a `traceparent` header value. */
 function traceIdOf(traceparent: string | null): string {
@@ -93,22 +106,40 @@ describe('one trace per request, gateway to SQL', () => {
       if (s.parentSpanId) expect(byId.has(s.parentSpanId), `parent of ${s.service}:${s.name}`).toBe(true);
     }
 
+    // every process names its version: the gateway's package, each subgraph's own
+    for (const s of trace)
+      expect(s.resource['service.version'], `${s.service} service.version`).toBe(
+        versionOf(
+          s.service === 'tollgate-gateway' ? 'gateway/package.json' : `services/${s.service}/package.json`,
+        ),
+      );
+
     const batches = trace.filter((s) => s.name === 'subgraph.loader.batch');
     for (const b of batches) {
-      expect(typeof b.attributes['dataloader.name']).toBe('string');
-      expect(b.attributes['dataloader.batch.size']).toBeGreaterThan(0);
-      expect(typeof b.attributes['dataloader.cache.hits']).toBe('number');
+      expect(typeof b.attributes['tollgate.dataloader.name']).toBe('string');
+      expect(b.attributes['tollgate.dataloader.batch.size']).toBeGreaterThan(0);
+      expect(typeof b.attributes['tollgate.dataloader.cache.hits']).toBe('number');
     }
-    const sql = trace.filter((s) => s.scope.includes('instrumentation-pg') && s.name.startsWith('pg.query'));
+    // SQL statements by the stable database conventions: named by their summary, not `pg.query:…`
+    const sql = trace.filter(
+      (s) => s.scope.includes('instrumentation-pg') && 'db.query.text' in s.attributes,
+    );
     expect(sql.length).toBeGreaterThanOrEqual(4);
-    // client → gateway → fetch → replica → resolver (the subgraph's execution) → batch → SQL, unbroken
+    for (const statement of sql) {
+      expect(statement.kind).toBe(CLIENT);
+      expect(statement.attributes['db.system.name']).toBe('postgresql');
+      expect(statement.name).toBe(statement.attributes['db.query.summary']);
+      expect(statement.name).toMatch(/^SELECT [a-z]+\.[a-z]+$/);
+    }
+    // client → gateway → fetch → attempt → replica → resolver (the subgraph's execution) → batch → SQL,
+    // unbroken
     for (const statement of sql) {
       const chain = ancestry(statement, byId);
       expect(chain[1]).toMatch(/:subgraph\.loader\.batch$/);
       expect(chain[2]).toMatch(/:query Sample__/);
-      expect(chain.slice(3).map((n) => n.split(':')[1])).toEqual([
+      expect(chain.slice(3).map((n) => n.slice(n.indexOf(':') + 1))).toEqual([
+        'POST /graphql',
         'POST',
-        'gateway.pool.attempt',
         'gateway.pool.fetch',
         'gateway.execute',
         'POST /graphql',
@@ -124,13 +155,41 @@ describe('one trace per request, gateway to SQL', () => {
       expect(new Set(subgraphCommands.map((s) => s.service)).size).toBeGreaterThanOrEqual(3);
       for (const command of subgraphCommands)
         expect(ancestry(command, byId).join(' < ')).toMatch(
-          /:subgraph\.loader\.batch < .*gateway\.pool\.attempt/,
+          /:subgraph\.loader\.batch < .*tollgate-gateway:POST < tollgate-gateway:gateway\.pool\.fetch/,
         );
     }
+    // the replica's server span (HTTP server conventions) under the gateway's client span of the attempt
     const replicaServer = trace.find((s) => s.service === 'products' && s.kind === SERVER)!;
+    expect(replicaServer.name).toBe('POST /graphql');
+    expect(replicaServer.attributes['http.route']).toBe('/graphql');
     const attempt = byId.get(replicaServer.parentSpanId)!;
-    expect(attempt.name).toBe('gateway.pool.attempt');
+    expect(attempt.name).toBe('POST');
     expect(attempt.kind).toBe(CLIENT);
-    expect(attempt.attributes['gateway.subgraph']).toBe('products');
+    expect(attempt.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 200,
+      'tollgate.subgraph.name': 'products',
+      'tollgate.attempt': 1,
+    });
+    const target = new URL(String(attempt.attributes['url.full']));
+    expect(attempt.attributes['server.address']).toBe(target.hostname);
+    expect(attempt.attributes['server.port']).toBe(Number(target.port));
+
+    // The trees in docs/telemetry.md and the README are this trace: the page's is the whole of it
+    // (bar the incidental spans, see trace-tree.ts), the README's a part of it.
+    const tree = renderTree(trace);
+    if (process.env.TOLLGATE_TRACE_TREE_OUT)
+      writeFileSync(process.env.TOLLGATE_TRACE_TREE_OUT, `${tree.join('\n')}\n`);
+    const exported = pathsOf(tree);
+    const [page] = treeBlocks(readFileSync(new URL('docs/telemetry.md', ROOT), 'utf8'), TREE_MARKER);
+    expect(page, `docs/telemetry.md has a tree block after ${TREE_MARKER}`).toBeDefined();
+    expect(pathsOf(page!), 'docs/telemetry.md shows the exported trace').toEqual(exported);
+    const [readme] = treeBlocks(readFileSync(new URL('README.md', ROOT), 'utf8'), TREE_MARKER);
+    expect(readme, `README.md has a tree block after ${TREE_MARKER}`).toBeDefined();
+    const available = counts(exported);
+    for (const [path, n] of counts(pathsOf(readme!)))
+      expect(available.get(path) ?? 0, `README.md: ${path} (×${n}) is in the export`).toBeGreaterThanOrEqual(
+        n,
+      );
   });
 });

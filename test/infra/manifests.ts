@@ -105,6 +105,7 @@ const KUSTOMIZATION_FIELDS = new Set([
   'namespace',
   'images',
   'configMapGenerator',
+  'secretGenerator',
   'generatorOptions',
 ]);
 
@@ -144,11 +145,39 @@ export function containersOf(obj: K8sObject): JsonObject[] {
   return [...list(pod.initContainers, 'initContainers'), ...list(pod.containers, 'containers')];
 }
 
+export interface RenderOptions {
+  /**
+   * A generator's env or data file that does not exist (a `secrets.env` nobody commits) is read from
+   * `<file>.example` instead of failing the rendering as kustomize would.
+   */
+  examplesForMissingFiles?: boolean;
+}
+
+/** `KEY=value` lines of a kustomize env file (`#` comments and blank lines skipped), as kustomize reads them. */
+export function readEnvFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`${file}:${i + 1}: expected KEY=value`);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The file a generator names, or its `.example` when that is allowed and the file is missing. */
+function generatorFile(dir: string, name: string, options: RenderOptions): string {
+  const path = resolve(dir, name);
+  if (existsSync(path) || !options.examplesForMissingFiles) return path;
+  return `${path}.example`;
+}
+
 /**
  * `kustomize build <dir>` for the fields these manifests use; any other field in a kustomization
  * throws, so the manifests cannot drift outside what this checks.
  */
-export function renderKustomization(dir: string): K8sObject[] {
+export function renderKustomization(dir: string, options: RenderOptions = {}): K8sObject[] {
   const file = join(dir, 'kustomization.yaml');
   const k = readYaml(file);
   if (!isObject(k)) throw new Error(`${file}: expected a mapping`);
@@ -162,7 +191,7 @@ export function renderKustomization(dir: string): K8sObject[] {
   for (const r of strings(k.resources, `${file} resources`)) {
     const path = resolve(dir, r);
     if (!existsSync(path)) throw new Error(`${file}: resource ${r} does not exist`);
-    if (statSync(path).isDirectory()) objects.push(...renderKustomization(path));
+    if (statSync(path).isDirectory()) objects.push(...renderKustomization(path, options));
     else objects.push(...readYamlDocuments(path).map((d) => asK8sObject(d, path)));
   }
 
@@ -176,10 +205,41 @@ export function renderKustomization(dir: string): K8sObject[] {
     }
   }
   const generators = list(k.configMapGenerator, `${file} configMapGenerator`);
-  if (generators.length && !(isObject(generatorOptions) && generatorOptions.disableNameSuffixHash === true)) {
+  const secretGenerators = list(k.secretGenerator, `${file} secretGenerator`);
+  if (
+    generators.length + secretGenerators.length &&
+    !(isObject(generatorOptions) && generatorOptions.disableNameSuffixHash === true)
+  ) {
     throw new Error(
-      `${file}: configMapGenerator needs generatorOptions.disableNameSuffixHash: true (name hashes are not rendered)`,
+      `${file}: configMapGenerator and secretGenerator need generatorOptions.disableNameSuffixHash: true (name hashes are not rendered)`,
     );
+  }
+  for (const g of secretGenerators) {
+    if (Object.keys(g).some((f) => !['name', 'envs', 'files', 'literals', 'type'].includes(f)))
+      throw new Error(`${file}: secretGenerator supports name, envs, files, literals and type`);
+    const data: JsonObject = {};
+    const put = (key: string, value: string) => {
+      data[key] = Buffer.from(value, 'utf8').toString('base64');
+    };
+    for (const e of strings(g.envs, `${file} envs`)) {
+      const path = generatorFile(dir, e, options);
+      if (!existsSync(path)) throw new Error(`${file}: secretGenerator env file ${e} does not exist`);
+      for (const [key, value] of Object.entries(readEnvFile(readFileSync(path, 'utf8'), path)))
+        put(key, value);
+    }
+    for (const f of strings(g.files, `${file} files`))
+      put(basename(f), readFileSync(generatorFile(dir, f, options), 'utf8'));
+    for (const l of strings(g.literals, `${file} literals`)) {
+      const eq = l.indexOf('=');
+      put(l.slice(0, eq), l.slice(eq + 1));
+    }
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: String(g.name) },
+      type: typeof g.type === 'string' ? g.type : 'Opaque',
+      data,
+    });
   }
   for (const g of generators) {
     if (Object.keys(g).some((f) => f !== 'name' && f !== 'files' && f !== 'literals'))

@@ -67,8 +67,8 @@ export async function createAuthentication(
           const p = await authenticator(headers);
           span?.setAttributes({
             'enduser.id': p.id,
-            'gateway.principal.kind': p.kind,
-            'gateway.principal.plan': p.plan,
+            'tollgate.principal.kind': p.kind,
+            'tollgate.principal.plan': p.plan,
           });
           return p;
         });

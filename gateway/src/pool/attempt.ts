@@ -49,24 +49,27 @@ const nowMs = () => performance.now();
 /** Sends one attempt to one replica and records what came of it; never throws. */
 export async function attempt(ctx: AttemptContext, replica: Replica, req: AttemptRequest): Promise<Outcome> {
   const { budgetMs, signal, attempt: n, retryReason } = req;
-  // The attempt span (a client span: one per replica tried) when the fetch records; either way the
+  // The attempt span (a client span: one per replica tried, named and attributed by the HTTP client
+  // conventions, Tollgate's own facts under `tollgate.`) when the fetch records; either way the
   // outgoing request carries the trace context, so the replica's server span is its child, and an
   // unsampled request stays unsampled downstream. Nothing is injected when tracing is off.
   const parent = req.traceContext;
   const span = trace.getSpan(parent)?.isRecording()
     ? tracer.startSpan(
-        'gateway.pool.attempt',
+        'POST',
         {
           kind: SpanKind.CLIENT,
           attributes: {
-            'gateway.subgraph': ctx.pool,
-            'gateway.pool.replica': replica.url,
-            'gateway.pool.strategy': ctx.strategy,
-            'gateway.pool.attempt': n,
-            ...(retryReason ? { 'gateway.pool.retry_reason': retryReason } : {}),
             'http.request.method': 'POST',
+            'server.address': replica.serverAddress,
+            'server.port': replica.serverPort,
             'url.full': replica.url,
             ...(n > 1 ? { 'http.request.resend_count': n - 1 } : {}),
+            'tollgate.subgraph.name': ctx.pool,
+            'tollgate.replica': replica.url,
+            'tollgate.pool.strategy': ctx.strategy,
+            'tollgate.attempt': n,
+            ...(retryReason ? { 'tollgate.retry_reason': retryReason } : {}),
           },
         },
         parent,
@@ -107,8 +110,11 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
     emit(ctx, replica, n, rtt, res.statusCode >= 500 ? 'status' : 'ok', res.statusCode);
     if (span) {
       span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500)
+      // HTTP client conventions: a 4xx or 5xx answer is an error of the client span, typed by its status
+      if (res.statusCode >= 400) {
+        span.setAttribute('error.type', String(res.statusCode));
         span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${res.statusCode}` });
+      }
     }
     return {
       kind: 'response',

@@ -107,7 +107,7 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
           'gateway.pool.fetch',
           {
             attributes: {
-              'gateway.subgraph': name,
+              'tollgate.subgraph.name': name,
               'graphql.operation.type': mutation ? 'mutation' : 'query',
               ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
             },
@@ -123,7 +123,7 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       if (span) {
         span.setAttributes({
           'http.response.status_code': result.status,
-          'gateway.pool.replica': result.replica,
+          'tollgate.replica': result.replica,
         });
         if (result.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }

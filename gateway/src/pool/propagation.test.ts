@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -90,7 +90,8 @@ describe('trace propagation to replicas', () => {
     const request = test.startSpan('POST /graphql', {}, caller);
     await context.with(trace.setSpan(caller, request), fetchOnce);
     request.end();
-    const attempt = exporter.getFinishedSpans().find((s) => s.name === 'gateway.pool.attempt')!;
+    const attempt = exporter.getFinishedSpans().find((s) => s.name === 'POST')!;
+    expect(attempt.kind).toBe(SpanKind.CLIENT);
     const fetch = exporter.getFinishedSpans().find((s) => s.name === 'gateway.pool.fetch')!;
     expect(attempt.parentSpanContext?.spanId).toBe(fetch.spanContext().spanId);
     expect(received).toHaveLength(1);
@@ -108,17 +109,27 @@ describe('trace propagation to replicas', () => {
     const request = test.startSpan('POST /graphql', {}, caller);
     await context.with(trace.setSpan(caller, request), fetchOnce);
     request.end();
-    const attempts = exporter.getFinishedSpans().filter((s) => s.name === 'gateway.pool.attempt');
+    const attempts = exporter.getFinishedSpans().filter((s) => s.name === 'POST');
     expect(
-      attempts.map((a) => [a.attributes['gateway.pool.attempt'], a.attributes['http.response.status_code']]),
+      attempts.map((a) => [
+        a.attributes['tollgate.attempt'],
+        a.attributes['http.response.status_code'],
+        a.attributes['http.request.resend_count'],
+        a.attributes['error.type'],
+        a.status.code,
+      ]),
     ).toEqual([
-      [1, 503],
-      [2, 200],
+      [1, 503, undefined, '503', SpanStatusCode.ERROR],
+      [2, 200, 1, undefined, SpanStatusCode.UNSET],
     ]);
-    expect(attempts[0]!.attributes['gateway.pool.replica']).not.toBe(
-      attempts[1]!.attributes['gateway.pool.replica'],
-    );
-    expect(attempts[1]!.attributes['gateway.pool.retry_reason']).toBe('status 503');
+    expect(attempts[0]!.attributes['tollgate.replica']).not.toBe(attempts[1]!.attributes['tollgate.replica']);
+    for (const a of attempts) {
+      const url = new URL(String(a.attributes['url.full']));
+      expect(a.attributes['tollgate.replica']).toBe(a.attributes['url.full']);
+      expect(a.attributes['server.address']).toBe(url.hostname);
+      expect(a.attributes['server.port']).toBe(Number(url.port));
+    }
+    expect(attempts[1]!.attributes['tollgate.retry_reason']).toBe('status 503');
     expect(received.map((h) => String(h.traceparent).split('-')[2])).toEqual(
       attempts.map((a) => a.spanContext().spanId),
     );

@@ -30,6 +30,9 @@ export class Replica implements Endpoint {
   readonly url: string;
   readonly path: string;
   readonly origin: string;
+  /** `server.address` and `server.port` of the attempt spans (HTTP client conventions). */
+  readonly serverAddress: string;
+  readonly serverPort: number;
   readonly dispatcher: Pool;
   readonly configuredWeight: number;
   readonly ewma: PeakEwma;
@@ -57,6 +60,8 @@ export class Replica implements Endpoint {
     this.id = url;
     this.url = url;
     this.origin = parsed.origin;
+    this.serverAddress = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.serverPort = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
     this.path = `${parsed.pathname}${parsed.search}`;
     this.configuredWeight = setup.weight;
     this.weight = setup.weight;

@@ -86,10 +86,10 @@ export function createRateLimitPlugin<T extends RateLimitContext>(
                 const d = await deps.store.take(key, estimated, policy);
                 span?.setAttributes({
                   'enduser.id': principal.id,
-                  'gateway.ratelimit.plan': name,
-                  'gateway.ratelimit.cost': estimated,
-                  'gateway.ratelimit.decision': d.allowed ? 'admitted' : 'limited',
-                  'gateway.ratelimit.remaining': Math.max(0, Math.floor(d.remaining)),
+                  'tollgate.ratelimit.plan': name,
+                  'tollgate.ratelimit.cost': estimated,
+                  'tollgate.ratelimit.decision': d.allowed ? 'admitted' : 'limited',
+                  'tollgate.ratelimit.remaining': Math.max(0, Math.floor(d.remaining)),
                 });
                 return d;
               },

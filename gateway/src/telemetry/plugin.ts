@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { isSpanContextValid } from '@opentelemetry/api';
 import { wantsTrace } from './request.ts';
-import { annotateRequest, recordOf } from './spans.ts';
+import { annotateRequest, outcomeOf, recordOf } from './spans.ts';
 
 export interface TelemetryPluginOptions {
   /** Request header that asks for the trace id in `extensions.traceId` ('' turns it off). */
@@ -9,8 +9,8 @@ export interface TelemetryPluginOptions {
 }
 
 /**
- * Names the request's span and access-log line after its operation, and, when the client sent the debug
- * header (`tollgate-debug: trace`), answers the trace id in `extensions.traceId` to look up in Jaeger.
+ * Names the request's span and access-log line after its operation, notes whether the answer is an
+ * error (for the span's status), and, when the client sent the debug header (`tollgate-debug: trace`), answers the trace id in `extensions.traceId` to look up in Jaeger.
  */
 export function createTelemetryPlugin<T extends BaseContext>(
   options: TelemetryPluginOptions,
@@ -26,9 +26,13 @@ export function createTelemetryPlugin<T extends BaseContext>(
           });
         },
         async willSendResponse(rc) {
-          if (!header || !wantsTrace(rc.request.http?.headers.get(header))) return;
           const body = rc.response.body;
-          const sc = recordOf(rc.contextValue)?.span?.spanContext();
+          const record = recordOf(rc.contextValue);
+          // the request span's status is set from this when the response is done (request.ts)
+          if (record?.span?.isRecording())
+            record.outcome = outcomeOf(body.kind === 'single' ? body.singleResult : body.initialResult);
+          if (!header || !wantsTrace(rc.request.http?.headers.get(header))) return;
+          const sc = record?.span?.spanContext();
           if (body.kind !== 'single' || !sc || !isSpanContextValid(sc)) return;
           body.singleResult.extensions = { ...body.singleResult.extensions, traceId: sc.traceId };
         },

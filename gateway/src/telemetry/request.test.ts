@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AccessLogEntry, traceRequests, wantsTrace } from './request.ts';
-import { annotateRequest, traceparentOf, withSpan } from './spans.ts';
+import { annotateRequest, outcomeOf, setAnswerStatus, traceparentOf, withSpan } from './spans.ts';
 import { DebugSampler } from './tracing.ts';
 
 // A real tracer provider for this file (each test file runs in its own worker): parent-based, never
@@ -80,7 +80,7 @@ describe('traceRequests', () => {
       'http.response.status_code': 200,
       'graphql.operation.name': 'Top',
       'enduser.id': 'alice',
-      'gateway.cost.estimated': 5,
+      'tollgate.cost.estimated': 5,
     });
     expect(spans.find((s) => s.name === 'gateway.child')?.parentSpanContext?.spanId).toBe(
       serverSpan.spanContext().spanId,
@@ -123,6 +123,50 @@ describe('traceRequests', () => {
     await res.text();
     expect(res.headers.get('traceparent')).toBeNull();
     expect(log).toEqual([]);
+  });
+});
+
+describe('the status of a request span (HTTP server conventions, our GraphQL rule)', () => {
+  const failedAnswer = {
+    data: null,
+    errors: [{ message: 'x', extensions: { code: 'SUBGRAPH_UNAVAILABLE' } }],
+  };
+  const partialAnswer = { data: { a: 1, b: null }, errors: [{ message: 'x' }, { message: 'y' }] };
+  it.each([
+    ['a 200 with data', 200, { data: { a: 1 } }, 0, undefined],
+    ['a 200 with no data and errors', 200, failedAnswer, 2, 'SUBGRAPH_UNAVAILABLE'],
+    ['a 200 with data and errors (partial)', 200, partialAnswer, 0, undefined],
+    [
+      'a 400 with no data',
+      400,
+      { errors: [{ message: 'bad', extensions: { code: 'BAD_REQUEST' } }] },
+      0,
+      undefined,
+    ],
+    [
+      'a 429',
+      429,
+      { errors: [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }] },
+      0,
+      undefined,
+    ],
+    ['a 503 with a code', 503, failedAnswer, 2, 'SUBGRAPH_UNAVAILABLE'],
+    ['a 500 with no body read', 500, undefined, 2, '500'],
+  ] as const)('%s (%i) → span status %i, error.type %s', (_, status, answer, code, type) => {
+    const spans = new InMemorySpanExporter();
+    const own = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+    const span = own.getTracer('t').startSpan('POST /graphql');
+    setAnswerStatus(span, status, answer ? outcomeOf(answer) : undefined);
+    span.end();
+    const [out] = spans.getFinishedSpans();
+    expect(out!.status.code).toBe(code);
+    expect(out!.attributes['error.type']).toBe(type);
+  });
+
+  it('counts the errors of an answer, and sees none in an answer without them', () => {
+    expect(outcomeOf(partialAnswer)).toEqual({ errors: 2, failed: false });
+    expect(outcomeOf(failedAnswer)).toEqual({ errors: 1, failed: true, code: 'SUBGRAPH_UNAVAILABLE' });
+    expect(outcomeOf({ data: {} })).toBeUndefined();
   });
 });
 

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { bindRecord, DEBUG_SAMPLING_ATTRIBUTE, type RequestRecord, traceparentOf, tracer } from './spans.ts';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import {
+  bindRecord,
+  DEBUG_SAMPLING_ATTRIBUTE,
+  type RequestRecord,
+  setAnswerStatus,
+  traceparentOf,
+  tracer,
+} from './spans.ts';
 
 /** One access-log line: what was asked, by whom, what it cost and how it ended. */
 export interface AccessLogEntry {
@@ -77,7 +84,7 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
       const status = res.statusCode;
       if (span.isRecording()) {
         span.setAttribute('http.response.status_code', status);
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        setAnswerStatus(span, status, record.outcome);
       }
       span.end();
       if (!accessLog) return;

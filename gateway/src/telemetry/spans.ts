@@ -82,6 +82,58 @@ export interface RequestRecord extends RequestFacts {
   context?: Context | undefined;
   /** The execute span's context while the operation runs: the parent of every fetch span. */
   execution?: Context | undefined;
+  /** How the GraphQL answer went, noted by the telemetry plugin before it is sent. */
+  outcome?: AnswerOutcome | undefined;
+}
+
+/** What the answer to a GraphQL request says of its errors. */
+export interface AnswerOutcome {
+  /** Errors in the answer. */
+  errors: number;
+  /** The answer carries no data (`data` null or absent): the operation failed as a whole. */
+  failed: boolean;
+  /** `extensions.code` of the first error, if any. */
+  code?: string | undefined;
+}
+
+/**
+ * The outcome of an answer `{ data, errors }`: undefined when it has no errors. A `data` that is null or
+ * absent next to errors is a failed operation; data next to errors is a partial answer.
+ */
+export function outcomeOf(result: {
+  data?: unknown;
+  errors?: readonly unknown[] | undefined;
+}): AnswerOutcome | undefined {
+  const errors = result.errors ?? [];
+  if (errors.length === 0) return undefined;
+  const first = errors[0] as { extensions?: { code?: unknown } } | undefined;
+  const code = first?.extensions?.code;
+  return {
+    errors: errors.length,
+    failed: result.data === null || result.data === undefined,
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+/**
+ * Sets a request or operation span's status from its answer, by the HTTP server conventions and our
+ * GraphQL rule (docs/telemetry.md): ERROR for a 5xx, or for a failed operation answered with a 2xx/3xx;
+ * UNSET for a 4xx (the client's mistake: bad request, unauthenticated, rate limited) and for a partial
+ * answer (data with errors), which carries the error count instead. `error.type` names the first
+ * error's code, or the status.
+ */
+export function setAnswerStatus(
+  span: Span,
+  status: number | undefined,
+  outcome: AnswerOutcome | undefined,
+): void {
+  if (outcome) span.setAttribute('tollgate.graphql.errors', outcome.errors);
+  const clientError = status !== undefined && status >= 400 && status < 500;
+  const serverError = status !== undefined && status >= 500;
+  if (clientError || !(serverError || outcome?.failed)) return;
+  const type = outcome?.code ?? (serverError ? String(status) : 'GRAPHQL_ERROR');
+  span.setAttribute('error.type', type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: type });
 }
 
 // Each request's record, reachable from its IncomingMessage (the HTTP layer) and from its GraphQL
@@ -115,10 +167,10 @@ const ATTRIBUTES: Readonly<Record<keyof RequestFacts, string>> = {
   operation: 'graphql.operation.name',
   operationType: 'graphql.operation.type',
   principal: 'enduser.id',
-  principalKind: 'gateway.principal.kind',
-  costEstimated: 'gateway.cost.estimated',
-  costActual: 'gateway.cost.actual',
-  rateLimit: 'gateway.ratelimit.decision',
+  principalKind: 'tollgate.principal.kind',
+  costEstimated: 'tollgate.cost.estimated',
+  costActual: 'tollgate.cost.actual',
+  rateLimit: 'tollgate.ratelimit.decision',
 };
 
 /**

@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
-import { startTracingSdk, TELEMETRY_OFF, type Telemetry } from '@tollgate/kit/tracing';
+import { packageVersionOf, startTracingSdk, TELEMETRY_OFF, type Telemetry } from '@tollgate/kit/tracing';
 import { SyncContextManager } from './context-manager.ts';
 import { DEBUG_SAMPLING_ATTRIBUTE } from './spans.ts';
 
@@ -47,6 +48,8 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   return startTracingSdk({
     // our default; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win
     serviceName: options.serviceName,
+    // @tollgate/gateway's version; OTEL_RESOURCE_ATTRIBUTES=service.version=… wins
+    serviceVersion: packageVersionOf(fileURLToPath(import.meta.url)),
     sampler: options.sampler,
     samplerRatio: options.samplerRatio,
     wrapSampler: options.debugHeader ? (configured) => new DebugSampler(configured) : undefined,

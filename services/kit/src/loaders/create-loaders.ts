@@ -193,13 +193,13 @@ function wrap(
       event.statements = statements;
       event.durationMs = performance.now() - started;
       span?.setAttributes({
-        'subgraph.service': service,
-        'dataloader.name': loader.name,
-        'dataloader.batch.size': keys.length,
-        'dataloader.cache.hits': event.hits,
-        'dataloader.cache.joined': event.joined,
-        'dataloader.cache.bypassed': event.bypassed,
-        'dataloader.statements': statements,
+        'tollgate.subgraph.name': service,
+        'tollgate.dataloader.name': loader.name,
+        'tollgate.dataloader.batch.size': keys.length,
+        'tollgate.dataloader.cache.hits': event.hits,
+        'tollgate.dataloader.cache.joined': event.joined,
+        'tollgate.dataloader.cache.bypassed': event.bypassed,
+        'tollgate.dataloader.statements': statements,
       });
       try {
         onBatch(event);

@@ -53,11 +53,11 @@ describe('loader batches in a trace', () => {
     expect(batch.parentSpanContext?.spanId).toBe(execute.spanContext().spanId);
     expect(batch.spanContext().traceId).toBe(execute.spanContext().traceId);
     expect(batch.attributes).toMatchObject({
-      'subgraph.service': 'svc',
-      'dataloader.name': 'byId',
-      'dataloader.batch.size': 3,
-      'dataloader.cache.hits': 0,
-      'dataloader.statements': 1,
+      'tollgate.subgraph.name': 'svc',
+      'tollgate.dataloader.name': 'byId',
+      'tollgate.dataloader.batch.size': 3,
+      'tollgate.dataloader.cache.hits': 0,
+      'tollgate.dataloader.statements': 1,
     });
     expect(activeAtQuery.map((s) => s?.spanContext().spanId)).toEqual([batch.spanContext().spanId]);
   });
@@ -93,7 +93,10 @@ describe('loader batches in a trace', () => {
     await run();
     const batches = exporter.getFinishedSpans().filter((s) => s.name === 'subgraph.loader.batch');
     expect(
-      batches.map((b) => [b.attributes['dataloader.cache.hits'], b.attributes['dataloader.statements']]),
+      batches.map((b) => [
+        b.attributes['tollgate.dataloader.cache.hits'],
+        b.attributes['tollgate.dataloader.statements'],
+      ]),
     ).toEqual([
       [0, 1],
       [2, 0],

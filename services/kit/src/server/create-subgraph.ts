@@ -359,7 +359,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
     // The execution span: parent of every loader batch (and so of every SQL statement) of the request;
     // the operation's name and type are set by the tracing plugin once Apollo has resolved it.
     const response = await inChildSpan(activeContext(), 'subgraph.execute', (span) => {
-      span?.setAttribute('subgraph.service', this.name);
+      span?.setAttribute('tollgate.subgraph.name', this.name);
       return this.#apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
         context: async () => this.#context(principal),

@@ -14,6 +14,7 @@ import {
   registerSdk,
   samplerFor,
 } from './sdk.ts';
+import { routeOf, sqlSpanName, summarizeQuery } from './semconv.ts';
 
 export {
   type OtlpProtocol,
@@ -25,6 +26,7 @@ export {
   SAMPLERS,
   TelemetrySettingError,
 } from './sdk.ts';
+export { packageVersionOf } from './semconv.ts';
 
 /** What became of the spans this process recorded, since start. */
 export interface SpanExportStats {
@@ -58,6 +60,8 @@ export type InstrumentationName = 'http' | 'pg' | 'ioredis';
 export interface TracingSdkOptions {
   /** `service.name`; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over it. */
   serviceName: string;
+  /** `service.version` (the process's package version); OTEL_RESOURCE_ATTRIBUTES wins over it. */
+  serviceVersion?: string | undefined;
   /** An OTEL_TRACES_SAMPLER name; anything else means parentbased_always_on. */
   sampler: string | undefined;
   /** The traceidratio samplers' ratio (OTEL_TRACES_SAMPLER_ARG). */
@@ -109,6 +113,7 @@ export async function startTracingSdk(options: TracingSdkOptions): Promise<Telem
   // Metrics are prom-client's (GET /metrics) and logs go to stdout: no OTLP metric or log exporters.
   const shutdown = registerSdk(sdk, {
     serviceName: options.serviceName,
+    serviceVersion: options.serviceVersion,
     sampler: options.wrapSampler ? options.wrapSampler(configured) : configured,
     spanProcessors: [processor],
     instrumentations,
@@ -157,11 +162,31 @@ async function loadInstrumentations(wanted: Set<InstrumentationName>) {
             // a process of ours calls nobody over node:http but the collector, whose exporter suppresses
             // its own spans
             ignoreOutgoingRequestHook: () => true,
+            // HTTP server conventions: `{method} {http.route}` with `http.route`, not a bare `POST`
+            requestHook: (span, request) => {
+              if (!('url' in request) || typeof request.url !== 'string') return;
+              const route = routeOf(request.url);
+              if (!route) return;
+              span.setAttribute('http.route', route);
+              span.updateName(`${request.method ?? 'GET'} ${route}`);
+            },
           }),
         ]
       : []),
-    // no root spans for statements outside a traced request (migrations, health `SELECT 1`)
-    ...(pg ? [new pg.PgInstrumentation({ requireParentSpan: true })] : []),
+    // no root spans for statements outside a traced request (migrations, health `SELECT 1`); named by
+    // the stable database conventions (`SELECT products.products`), not `pg.query:SELECT <db>`
+    ...(pg
+      ? [
+          new pg.PgInstrumentation({
+            requireParentSpan: true,
+            requestHook: (span, { query, connection }) => {
+              span.updateName(sqlSpanName(query.text, connection.database));
+              const summary = query.text ? summarizeQuery(query.text) : undefined;
+              if (summary) span.setAttribute('db.query.summary', summary);
+            },
+          }),
+        ]
+      : []),
     ...(ioredis ? [new ioredis.IORedisInstrumentation({ requireParentSpan: true })] : []),
   ];
 }

@@ -50,6 +50,7 @@ export interface SdkParts {
 
 export interface SdkSetup {
   serviceName: string;
+  serviceVersion?: string | undefined;
   sampler: SdkTrace.Sampler;
   spanProcessors: SdkTrace.SpanProcessor[];
   instrumentations: Instrumentation.Instrumentation[];
@@ -80,7 +81,7 @@ export function loadSdk(): SdkParts {
 
 /**
  * What `NodeSDK.start()` does for traces: instrumentations, a context manager, the propagators, the
- * resource (our service name under OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, plus host and process),
+ * resource (our service name and version under OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, plus host and process),
  * and the tracer provider. Returns its shutdown.
  */
 export function registerSdk(parts: SdkParts, setup: SdkSetup): () => Promise<void> {
@@ -96,7 +97,12 @@ export function registerSdk(parts: SdkParts, setup: SdkSetup): () => Promise<voi
   propagation.setGlobalPropagator(setup.propagator);
   const resource = resources
     .defaultResource()
-    .merge(resources.resourceFromAttributes({ 'service.name': setup.serviceName }))
+    .merge(
+      resources.resourceFromAttributes({
+        'service.name': setup.serviceName,
+        ...(setup.serviceVersion ? { 'service.version': setup.serviceVersion } : {}),
+      }),
+    )
     .merge(
       resources.detectResources({
         detectors: [resources.envDetector, resources.processDetector, resources.hostDetector],

@@ -6,6 +6,7 @@ import {
   TELEMETRY_OFF,
   type Telemetry,
 } from './bootstrap.ts';
+import { packageVersionOf } from './semconv.ts';
 
 /** The standard OpenTelemetry variables a subgraph process reads (the exporter reads OTEL_EXPORTER_OTLP_*). */
 export interface TelemetryEnv {
@@ -45,10 +46,13 @@ function positive(value: string | undefined, fallback: number): number {
  * a bounded export queue, and the http (server spans, parent from the gateway's `traceparent`), pg (one
  * span per statement) and ioredis (one per command) instrumentations. Idempotent: a second call returns
  * the first handle. An unknown protocol or propagator throws a `TelemetrySettingError` naming it.
+ * `service.version` is `version`, by default the version of the package the entry script belongs to
+ * (`services/<name>/package.json`); OTEL_RESOURCE_ATTRIBUTES wins over it.
  */
 export async function startTelemetry(
   service: string,
   env: TelemetryEnv = process.env as TelemetryEnv,
+  version: string | undefined = packageVersionOf(process.argv[1]),
 ): Promise<Telemetry> {
   if (started) return started;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') {
@@ -60,6 +64,7 @@ export async function startTelemetry(
   const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG);
   started = await startTracingSdk({
     serviceName: service,
+    serviceVersion: version,
     sampler: env.OTEL_TRACES_SAMPLER,
     samplerRatio: Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1,
     maxQueueSize: positive(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048),
