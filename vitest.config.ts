@@ -5,16 +5,26 @@ import { defineConfig } from 'vitest/config';
 // packages that vitest leaves to Node; vite would pick the ESM build (`module`) for our own files.
 // Two graphql instances break `instanceof` checks (GraphQLError, schema types), so pin ours to Node's.
 const graphql = createRequire(import.meta.url).resolve('graphql');
-const resolve = { alias: [{ find: /^graphql$/, replacement: graphql }] };
+// Our packages export `source` (the TypeScript) beside `default` (the compiled dist/): tests run the
+// sources, so they never depend on a build being current.
+const resolve = {
+  alias: [{ find: /^graphql$/, replacement: graphql }],
+  conditions: ['source', 'node', 'development|production'],
+};
+// Without vite's `module` condition: Node, not vite, loads the dependencies (some `module` builds are not
+// valid Node ESM, and vitest leaves dependencies to Node).
+const ssr = { resolve: { conditions: ['source', 'node', 'development|production'] } };
 
 // Test tiers are chosen by file suffix (docs/design.md#layout): unit and plugin tests sit beside the code,
 // integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts, faults
 // staged against the whole stack in test/chaos/*.chaos.ts.
 export default defineConfig({
   test: {
+    globalSetup: ['test/fixtures/build.global-setup.ts'],
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: [
@@ -27,6 +37,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['gateway/test/**/*.int.test.ts', 'services/*/test/**/*.int.test.ts'],
@@ -36,6 +47,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           // Our own federation corpus (test/federation/README.md): subgraphs in process, both planners.
           name: 'federation',
@@ -46,6 +58,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.ts'],
@@ -56,6 +69,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           // Faults staged against the whole stack on a private PostgreSQL and Redis (test/chaos/lib).
           name: 'chaos',

@@ -416,6 +416,7 @@ describe('API keys through the gateway', () => {
     const { stdout, stderr } = await run(
       process.execPath,
       [
+        '--conditions=source',
         '--import',
         'tsx',
         'scripts/apikey-new.ts',

@@ -2,7 +2,7 @@
 // (the image's WORKDIR, /app/services/<name>) on DATABASE_URL, then exits. Compose runs it as a one-shot
 // service and Kubernetes as an init container: each migration applies once per database (concurrent
 // runs wait on each other) and seeds are idempotent, so running it on every start is safe.
-//   node --import tsx /app/infra/bin/migrate.ts      env: DATABASE_URL, SEED_SIZE = small | bench | none
+//   node /app/dist/infra/bin/migrate.js      env: DATABASE_URL, SEED_SIZE = small | bench | none
 import { basename } from 'node:path';
 import { createDb, migrate, type SeedSize, seed } from '@tollgate/kit';
 

@@ -1077,20 +1077,26 @@ describe('Dockerfiles', () => {
       'gateway/src/index.ts',
       'services/kit/src/index.ts',
       'infra/bin/migrate.ts',
+      'scripts/build.mjs',
     ]) {
       expect(context.has(p), p).toBe(true);
     }
   });
 
   it.each(Object.entries(dockerfiles))(
-    '%s: multi-stage on node:20-slim, npm ci --omit=dev, non-root, HEALTHCHECK, STOPSIGNAL SIGTERM',
+    '%s: multi-stage on a Node LTS slim image pinned by digest, compiled, npm ci --omit=dev, non-root, HEALTHCHECK, STOPSIGNAL SIGTERM',
     (name, file) => {
       const ins = readDockerfile(file);
-      expect(args(ins, 'ARG')).toContain('NODE_IMAGE=node:20-slim');
+      // Node 24 is the Active LTS line (20 is past its end of life); a tag alone could change under us.
+      expect(args(ins, 'ARG')).toContainEqual(
+        expect.stringMatching(/^NODE_IMAGE=node:24-slim@sha256:[0-9a-f]{64}$/),
+      );
       const froms = args(ins, 'FROM');
       expect(froms.length).toBeGreaterThanOrEqual(3);
       for (const f of froms) expect(f).toMatch(/^\$\{NODE_IMAGE\}( AS \S+)?$/);
-      const install = args(ins, 'RUN').find((r) => r.includes('npm ci'));
+      // a build stage compiles the TypeScript (scripts/build.mjs); the runtime gets its dist/ only
+      expect(args(ins, 'RUN').some((r) => /^node scripts\/build\.mjs /.test(r))).toBe(true);
+      const install = args(ins, 'RUN').find((r) => r.includes('npm ci --omit=dev'));
       expect(install).toMatch(/npm ci --omit=dev/);
       const workspaces = [...install!.matchAll(/--workspace="?([^\s"]+)"?/g)].map((m) => m[1]!);
       expect(workspaces.length).toBeGreaterThan(0);
@@ -1102,6 +1108,14 @@ describe('Dockerfiles', () => {
       const last = finalStage(ins);
       // No install, compiler or dev tooling in the final stage: it copies what the others built.
       expect(args(last, 'RUN')).toEqual([]);
+      // JavaScript only: no TypeScript source copied in, and the process is plain `node <file>.js`.
+      for (const copy of args(last, 'COPY')) {
+        expect(copy.split(/\s+/).at(-1), copy).not.toMatch(/(^|\/)src(\/|$)|\.ts$|tsx/);
+      }
+      const command = [...args(last, 'ENTRYPOINT'), ...args(last, 'CMD')].map((c) => json(c));
+      expect(command[0]![0]).toBe('node');
+      expect(command[0]![1]).toMatch(/\.js$/);
+      expect(command.flat().filter((a) => /tsx|--import|--loader/.test(a))).toEqual([]);
       const user = args(last, 'USER');
       expect(user).toHaveLength(1);
       expect(user[0]).not.toMatch(/^(root|0)(:|$)/);
@@ -1132,16 +1146,21 @@ describe('Dockerfiles', () => {
     expect(args(last, 'COPY')).toContain('--from=manifests /schemas/ ./');
   });
 
-  it('services: one image per SERVICE, serving PORT on all interfaces, with tsx at the locked version', () => {
+  it('services: one image per SERVICE, serving PORT on all interfaces, from its compiled main.js', () => {
     const ins = readDockerfile(dockerfiles.services);
     const last = finalStage(ins);
-    expect(args(ins, 'ARG')).toContain(`TSX_VERSION=${LOCK.packages['node_modules/tsx']!.version}`);
+    expect(args(last, 'COPY')).toContain(
+      `--from=build /src/services/${SERVICE_ARG}/dist ./services/${SERVICE_ARG}/dist`,
+    );
+    // the migration entry point (infra/docker-compose.yml and the k8s Jobs run it from the same image)
+    expect(args(last, 'COPY')).toContain('--from=build /src/dist/infra/bin ./dist/infra/bin');
     const env = args(last, 'ENV').join(' ');
     expect(env).toMatch(/HOST=0\.0\.0\.0/);
     const port = /PORT=(\d+)/.exec(env)?.[1];
     expect(args(last, 'EXPOSE')).toEqual([port]);
     expect(args(last, 'WORKDIR')).toEqual([IMAGE_ROOT, `${IMAGE_ROOT}/services/${SERVICE_ARG}`]);
-    expect(json(args(last, 'CMD')[0]!)).toEqual(['node', '--import', 'tsx', 'src/main.ts']);
+    expect(json(args(last, 'CMD')[0]!)).toEqual(['node', 'dist/main.js']);
+    // scripts/build.mjs compiles services/<name>/src/main.ts to services/<name>/dist/main.js
     for (const s of SERVICES) expect(existsSync(join(ROOT, 'services', s, 'src', 'main.ts'))).toBe(true);
   });
 
@@ -1162,7 +1181,7 @@ describe('Dockerfiles', () => {
 
 // ---- the migration entry point of the subgraph images ----
 
-describe('infra/bin/migrate.ts', () => {
+describe('infra/bin/migrate.ts, compiled as the images run it', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -1171,7 +1190,8 @@ describe('infra/bin/migrate.ts', () => {
 
   const run = (service: string, env: Record<string, string>) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(INFRA, 'bin', 'migrate.ts')], {
+      // dist/ is brought up to date by the test run's global setup (test/fixtures/build.global-setup.ts)
+      const child = spawn(process.execPath, [join(ROOT, 'dist', 'infra', 'bin', 'migrate.js')], {
         cwd: join(ROOT, 'services', service),
         env: { PATH: process.env.PATH, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

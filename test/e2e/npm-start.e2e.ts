@@ -71,6 +71,11 @@ describe('npm start on embedded defaults', () => {
     const processes = descendants(npm.pid!);
     const pids = [...processes.keys()];
     expect(pids.length).toBeGreaterThanOrEqual(10); // launcher, database, 8 replicas, gateway
+    // compiled JavaScript under plain `node`, as in production: no TypeScript loader in any process
+    const node = [...processes].filter(([, args]) => /(^|\/)node\s/.test(args));
+    expect(node.length).toBeGreaterThanOrEqual(10);
+    expect([...processes.values()].filter((args) => /tsx/.test(args))).toEqual([]);
+    for (const [, args] of node) expect(args, args).toMatch(/\.js(\s|$)/);
     const exited = new Promise<[number | null, string | null]>((resolve) =>
       npm.once('exit', (c, s) => resolve([c, s])),
     );

@@ -80,7 +80,15 @@ describe('npm run service:new', () => {
 
   beforeAll(async () => {
     mkdirSync(servicesDir, { recursive: true });
-    cli = await run(['--import', 'tsx', join(ROOT, 'scripts', 'service-new.ts'), NAME, '--dir', servicesDir]);
+    cli = await run([
+      '--conditions=source',
+      '--import',
+      'tsx',
+      join(ROOT, 'scripts', 'service-new.ts'),
+      NAME,
+      '--dir',
+      servicesDir,
+    ]);
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -134,6 +142,7 @@ describe('npm run service:new', () => {
     expect(() => validateServiceName('products')).toThrow(/already exists/);
     expect(() => createService({ name: 'kit', servicesDir })).toThrow(ServiceNameError);
     const refused = await run([
+      '--conditions=source',
       '--import',
       'tsx',
       join(ROOT, 'scripts', 'service-new.ts'),

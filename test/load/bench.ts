@@ -192,7 +192,7 @@ async function startBenchSubgraphs(
   cpu: number | undefined,
 ): Promise<{ child: Child; urls: Record<string, string>; otlp: string; stats: string }> {
   const child = await startChild('benchmark subgraphs', {
-    args: ['--import', 'tsx', join(LOAD_DIR, 'subgraphs', 'main.ts')],
+    args: ['--conditions=source', '--import', 'tsx', join(LOAD_DIR, 'subgraphs', 'main.ts')],
     env: { NODE_ENV: 'production' },
     cpu,
     ready: /"ready":true/,

@@ -189,7 +189,7 @@ async function runChild(
   const inputFile = join(workDir, `${planner}-${sg.id}.json`);
   writeFileSync(inputFile, JSON.stringify(input));
   const child = await startChild(`${planner} planner on ${sg.id}`, {
-    args: ['--expose-gc', '--import', 'tsx', CHILD, inputFile],
+    args: ['--expose-gc', '--conditions=source', '--import', 'tsx', CHILD, inputFile],
     cpu,
     ready: /^planning-result /,
     timeoutMs: 300_000,

@@ -138,16 +138,20 @@ async function startEmbedded(): Promise<PrivateDatabase> {
   let child: ChildProcess | undefined;
   let url = '';
   const start = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'embedded-postgres.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TOLLGATE_PG_DATA_DIR: dir,
-        PORT: String(port),
-        TOLLGATE_PARENT_PID: String(process.pid),
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(ROOT, 'scripts', 'embedded-postgres.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TOLLGATE_PG_DATA_DIR: dir,
+          PORT: String(port),
+          TOLLGATE_PARENT_PID: String(process.pid),
+        },
+        stdio: ['ignore', 'pipe', 'ignore'],
       },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    );
     child = proc;
     url = await new Promise<string>((resolve, reject) => {
       let buffer = '';

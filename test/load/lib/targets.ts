@@ -244,6 +244,7 @@ function prepareApollo(spec: TargetSpec, ctx: PrepareContext): PreparedTarget {
     spec,
     args: [
       ...profilerArgs(),
+      '--conditions=source',
       '--import',
       'tsx',
       join(ctx.root, 'test', 'load', 'targets', 'apollo-gateway.ts'),

@@ -7,7 +7,7 @@ export interface ServiceInfo {
   name: string;
   /** Service root: what `migrate` and `seed` take as `dir`. */
   dir: string;
-  /** The process entry point: `node --import tsx <main>`. */
+  /** The TypeScript entry point; `npm run build` compiles it to `<dir>/dist/main.js`, which processes run. */
   main: string;
 }
 
