@@ -1,3 +1,4 @@
+import { LOG_FORMATS, LOG_LEVELS } from '@tollgate/kit/log';
 import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
@@ -935,11 +936,11 @@ export const GatewayConfigObject = z
     log: z
       .object({
         level: z
-          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+          .enum(LOG_LEVELS)
           .default('info')
           .describe('Least severe log level written; `silent` writes none (GATEWAY_LOG_LEVEL).'),
         format: z
-          .enum(['auto', 'json', 'pretty'])
+          .enum(LOG_FORMATS)
           .default('auto')
           .describe(
             '`json`: one JSON object per line (for log collectors); `pretty`: human-readable lines (pino-pretty); `auto`: pretty when stdout is a terminal or NODE_ENV=development, JSON otherwise (GATEWAY_LOG_FORMAT).',

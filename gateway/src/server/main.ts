@@ -7,13 +7,13 @@ import { createGateway } from './create-gateway.ts';
 
 // `tollgate --supergraph <file> [--port <n>] [--config <file>]`: loads the config, listens, and exits
 // cleanly on SIGTERM/SIGINT. Problems at start-up print one line each and exit non-zero.
-// Logs are JSON lines (pino) carrying the trace and span ids of the request they belong to.
-const logger = createLogger();
-
+// Logs are JSON lines (pino) carrying the trace and span ids of the request they belong to, or readable
+// lines on a terminal (log.format).
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfigFromProcess>;
+  const warnings: string[] = [];
   try {
-    config = loadConfigFromProcess();
+    config = loadConfigFromProcess((warning) => warnings.push(warning));
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`tollgate: ${error.message}`);
@@ -21,6 +21,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const logger = createLogger({ ...config.log, development: config.development });
+  // Once per gateway: with server.workers the supervisor says it, not every worker.
+  if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
   // server.workers > 1: this process only supervises the workers (cluster.ts), each of which runs the rest.
   const workers = workerCount(config.server.workers);
   if (cluster.isPrimary && workers > 1) {
