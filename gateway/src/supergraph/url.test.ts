@@ -38,8 +38,12 @@ describe('fetchSupergraphUrl', () => {
       message: `supergraph ${base}/forbidden: answered 403`,
     });
     await expect(fetchSupergraphUrl(source('/empty'))).rejects.toMatchObject({ code: 'SUPERGRAPH_INVALID' });
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
     await expect(
-      fetchSupergraphUrl({ url: 'http://127.0.0.1:1/sg', headers: {}, timeoutMs: 1_000 }),
+      fetchSupergraphUrl({ url: `http://127.0.0.1:${port}/sg`, headers: {}, timeoutMs: 1_000 }),
     ).rejects.toMatchObject({
       code: 'SUPERGRAPH_UNAVAILABLE',
       message: expect.stringMatching(/ECONNREFUSED/),
