@@ -77,6 +77,7 @@ export function configReference(): string {
     'one level down: `GATEWAY_POOL_TIMEOUT_MS` sets `pool.timeoutMs`, `GATEWAY_POOL_CIRCUIT_BREAKER__MIN_REQUESTS`',
     'sets `pool.circuitBreaker.minRequests`. A `GATEWAY_` variable that names no section is ignored with a warning',
     '(`GATEWAY_CONFIG` and the `GATEWAY_SERVICE_*`/`GATEWAY_PORT*` variables Kubernetes sets are not config).',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's ${VAR} syntax, documented
     'String values in the file may use `${VAR}` and `${VAR:-default}` (`$${` is a literal `${`); an unset variable',
     'without a default stops start-up naming the key.',
     '',
