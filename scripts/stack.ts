@@ -222,7 +222,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // It reaches the gateway through the same variable (its config loader's env table), never the YAML file.
     const signingSecret = await loadSigningSecret(stateDir);
     const devKey = await loadDevSigningKey(devKeysDir(stateDir));
+    // The children's stdout and stderr are pipes, so their logs would be JSON; a person at the launcher's
+    // terminal gets readable lines (and colours, unless NO_COLOR) where they did not choose otherwise.
+    const inherited: Record<string, string | undefined> = process.env;
+    const forTerminal = Object.fromEntries(
+      Object.entries({ GATEWAY_LOG_FORMAT: 'pretty', LOG_FORMAT: 'pretty', FORCE_COLOR: '1' }).filter(
+        ([name]) =>
+          process.stdout.isTTY &&
+          !(name in inherited) &&
+          !(name === 'FORCE_COLOR' && 'NO_COLOR' in inherited),
+      ),
+    );
     const childEnv = {
+      ...forTerminal,
       DATABASE_URL: databaseUrl,
       ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
       ...options.env,

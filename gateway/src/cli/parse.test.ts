@@ -25,6 +25,11 @@ const ok: [string, string[], Invocation][] = [
       flags: { port: 0, supergraphFile: 'x.graphql', configFile: 'c.yaml' },
     },
   ],
+  [
+    'a supergraph URL is fetched and polled, not read as a path',
+    ['--supergraph', 'https://registry.example/sg'],
+    { command: 'serve', flags: { supergraphUrl: 'https://registry.example/sg' } },
+  ],
   ['-p with its value attached', ['-p8080'], { command: 'serve', flags: { port: 8080 } }],
   ['compose', ['compose', '--config', 'g.yaml'], { command: 'compose', flags: { configFile: 'g.yaml' } }],
   [
@@ -120,12 +125,6 @@ const bad: [string, string[], string, RegExp][] = [
     /tollgate config validate/,
   ],
   ['help on nothing', ['help', 'frobnicate'], 'no help for frobnicate: not a command', /--help/],
-  [
-    'a supergraph URL (not yet)',
-    ['--supergraph', 'https://registry/sg'],
-    '--supergraph https://registry/sg: a supergraph URL is not supported yet',
-    /tollgate compose/,
-  ],
 ];
 
 describe('parseCli', () => {

@@ -42,16 +42,11 @@ const helpHint = (command?: HelpTopic) =>
 const flagLabel = (f: FlagSpec) => `--${f.name}${f.value ? ` ${f.value}` : ''}`;
 
 /**
- * `--supergraph <file|url>`: an http(s) URL sets `supergraph.url`, anything else `supergraph.file`.
- * TODO(issue 19): `supergraph.url` arrives with the supergraph poller; until then a URL is refused here,
- * the one place to reconnect (return `{ supergraphUrl: value }`).
+ * `--supergraph <file|url>`: an http(s) URL sets `supergraph.url` (fetched and polled with ETags),
+ * anything else `supergraph.file`.
  */
 export function supergraphFlag(value: string): Pick<ConfigFlags, 'supergraphFile' | 'supergraphUrl'> {
-  if (/^https?:\/\//i.test(value))
-    throw new UsageError(`--supergraph ${value}: a supergraph URL is not supported yet`, [
-      'give a supergraph file (`tollgate compose` writes one from the config)',
-    ]);
-  return { supergraphFile: value };
+  return /^https?:\/\//i.test(value) ? { supergraphUrl: value } : { supergraphFile: value };
 }
 
 /** A TCP port: digits only, 0 (any free port) to 65535. */

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ZodIssue } from 'zod';
+import { expandVariables } from './expand.ts';
 import { CONFIG_SECTIONS, type GatewayConfig, GatewayConfigSchema } from './schema.ts';
 
 /** Raised when the configuration is unusable; `issues` has one line per problem, naming the key. */
@@ -38,6 +39,11 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Values that sit between the defaults and the file (used by tests and the launcher). */
   base?: Record<string, unknown>;
+  /**
+   * Told what was ignored but does not stop start-up, one line each (a GATEWAY_ variable naming no
+   * section). @default nowhere
+   */
+  onWarning?: (message: string) => void;
 }
 
 type Tree = Record<string, unknown>;
@@ -62,10 +68,81 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   node[path[path.length - 1]!] = value;
 }
 
-const camel = (s: string) => s.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** A config key as an environment variable spells it: persistedQueries → PERSISTED_QUERIES. */
+const envWord = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
-/** The explicit env table: well-known variables, then GATEWAY_<SECTION>_<KEY> for any scalar key. */
-function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
+// GATEWAY_ names that are not configuration: the config file's own path, and the variables Kubernetes
+// injects into every pod for a Service named `gateway` (GATEWAY_SERVICE_HOST, GATEWAY_PORT_4000_TCP_ADDR…).
+const NOT_CONFIG =
+  /^GATEWAY_(CONFIG|SERVICE_(HOST|PORT)(_\w+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The warning for a GATEWAY_ variable that names no section, with the section it was nearest to. */
+function unknownSection(name: string, rest: string): string {
+  const words = rest.split('_');
+  let best = { section: '', spelt: '', cost: Number.POSITIVE_INFINITY, taken: 1 };
+  // The section may be misspelt in its words too (RATE_LIMIT for RATELIMIT): try its first 1 to 3 words.
+  for (let taken = 1; taken <= Math.min(3, words.length); taken++) {
+    const guess = words.slice(0, taken).join('');
+    for (const section of CONFIG_SECTIONS) {
+      const cost = distance(guess, section.toUpperCase());
+      if (cost < best.cost) best = { section, spelt: envWord(section), cost, taken };
+    }
+  }
+  const fixed = ['GATEWAY', best.spelt, ...words.slice(best.taken)].join('_');
+  return `${name} is ignored: no config section ${words[0]} (nearest: ${best.section}, as ${fixed})`;
+}
+
+// Every spelling of every section, longest first, so a section whose name starts another's never takes
+// its variables. PERSISTEDQUERIES, the spelling before words were split, still works.
+const SECTION_SPELLINGS = CONFIG_SECTIONS.flatMap((s) =>
+  [...new Set([envWord(s), s.toUpperCase()])].map((spelt) => ({ section: s, spelt })),
+).sort((a, b) => b.spelt.length - a.spelt.length);
+
+/**
+ * GATEWAY_<SECTION>_<KEY> for any key: `_` inside a name starts a camelCase word, `__` goes one level
+ * down (GATEWAY_POOL_CIRCUIT_BREAKER__MIN_REQUESTS → pool.circuitBreaker.minRequests), and a variable
+ * that is only a section sets it (GATEWAY_DEVELOPMENT). A name with no section is told to `warn`.
+ */
+function fromGatewayVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  tree: Tree,
+  warn: (message: string) => void,
+): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('GATEWAY_') || value === undefined || NOT_CONFIG.test(name)) continue;
+    const rest = name.slice('GATEWAY_'.length).toUpperCase();
+    const found = SECTION_SPELLINGS.find(({ spelt }) => rest === spelt || rest.startsWith(`${spelt}_`));
+    if (!found) {
+      warn(unknownSection(name, rest));
+      continue;
+    }
+    const tail = rest.slice(found.spelt.length + 1);
+    const levels = tail ? tail.split('__') : [];
+    if (levels.some((l) => !/^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(l))) {
+      warn(`${name} is ignored: expected GATEWAY_${found.spelt}_KEY, with __ between nested keys`);
+      continue;
+    }
+    setPath(tree, [found.section, ...levels.map(camel)], value);
+  }
+}
+
+/** The explicit env table: well-known variables, then GATEWAY_<SECTION>_<KEY> for any key. */
+function fromEnv(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Tree {
   const tree: Tree = {};
   if (env.REDIS_URL) setPath(tree, ['redis', 'url'], env.REDIS_URL);
   // The same variable the subgraphs read, so one secret configures both ends.
@@ -90,14 +167,7 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Tree {
         .map((s) => s.trim().toLowerCase())
         .filter(Boolean),
     );
-  const sections = CONFIG_SECTIONS;
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('GATEWAY_') || value === undefined) continue;
-    const rest = name.slice('GATEWAY_'.length);
-    const section = sections.find((s) => rest.toLowerCase().startsWith(`${s.toLowerCase()}_`));
-    if (!section) continue;
-    setPath(tree, [section, camel(rest.slice(section.length + 1))], value);
-  }
+  fromGatewayVariables(env, tree, warn);
   return tree;
 }
 
@@ -182,15 +252,25 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     }
     if (parsed != null && !isTree(parsed))
       throw new ConfigError([`config file ${path}: expected a mapping at the top`]);
-    fileTree = (parsed as Tree | null) ?? {};
+    const issues: string[] = [];
+    fileTree = expandVariables((parsed as Tree | null) ?? {}, env, issues) as Tree;
+    if (issues.length) throw new ConfigError(issues.map((i) => `${i} (in ${path})`));
     fileDir = dirname(path ?? cwd);
   }
 
   // File paths from the file are relative to the file; those from the CLI or env to the working directory.
   const absolutize = (tree: Tree, dir: string): Tree => {
     const out = merge({}, tree);
-    const sg = out.supergraph;
-    if (isTree(sg) && typeof sg.file === 'string') sg.file = resolve(dir, sg.file);
+    if (isTree(out.supergraph)) {
+      const sg = { ...out.supergraph };
+      // `--supergraph <file|url>`: a URL given where a file goes is the URL source, not a relative path.
+      if (typeof sg.file === 'string' && /^https?:\/\//i.test(sg.file)) {
+        sg.url = sg.file;
+        delete sg.file;
+      }
+      if (typeof sg.file === 'string') sg.file = resolve(dir, sg.file);
+      out.supergraph = sg;
+    }
     const pq = out.persistedQueries;
     if (isTree(pq) && isTree(pq.trustedDocuments) && typeof pq.trustedDocuments.manifest === 'string') {
       const manifest = resolve(dir, pq.trustedDocuments.manifest);
@@ -207,7 +287,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   let tree: Tree = absolutize(options.base ?? {}, cwd);
   tree = merge(tree, absolutize(fileTree, fileDir));
   tree = merge(tree, port.tree);
-  tree = merge(tree, absolutize(fromEnv(env), cwd));
+  tree = merge(tree, absolutize(fromEnv(env, options.onWarning ?? (() => {})), cwd));
   tree = merge(tree, absolutize(fromFlags(options.flags ?? {}), cwd));
 
   const result = GatewayConfigSchema.safeParse(tree);
@@ -223,9 +303,15 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The process's environment and working directory, with the CLI's flags: the one place outside tests where process.env is read. */
-export function loadConfigFromProcess(flags: ConfigFlags = {}): GatewayConfig {
-  return loadConfig(processOptions(flags));
+/**
+ * The process's environment and working directory, with the CLI's flags: the one place outside tests
+ * where process.env is read. Warnings (an unknown GATEWAY_ section) go to `onWarning`.
+ */
+export function loadConfigFromProcess(
+  flags: ConfigFlags = {},
+  onWarning?: (message: string) => void,
+): GatewayConfig {
+  return loadConfig({ ...processOptions(flags), onWarning });
 }
 
 /** The config file `loadConfigFromProcess(flags)` reads, if any (for `tollgate config validate`). */

@@ -1,3 +1,4 @@
+import { LOG_FORMATS, LOG_LEVELS } from '@tollgate/kit/log';
 import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
@@ -147,19 +148,36 @@ export const GatewayConfigObject = z
           .string()
           .optional()
           .describe(
-            'A composed supergraph SDL file (as Apollo Router --supergraph). Without it the gateway composes `subgraphs` at start.',
+            'A composed supergraph SDL file (as Apollo Router --supergraph). Without it (and without supergraph.url) the gateway composes `subgraphs` at start.',
           ),
         watch: bool
           .default(true)
           .describe(
-            'Re-read the source of truth (the supergraph file, or the config and subgraph SDLs) and swap in a changed supergraph without a restart.',
+            'Re-read the source of truth (the supergraph file or URL, or the config and subgraph SDLs) and swap in a changed supergraph without a restart.',
           ),
+        url: url
+          .optional()
+          .describe(
+            'Fetch the composed supergraph SDL from this URL (a CDN, a schema registry, `tollgate compose` output behind any HTTP server) instead of a file. Polled with If-None-Match/If-Modified-Since when watch is on; a failed fetch, a non-2xx answer or an invalid supergraph keeps the last good one (shown on /health/ready). At start-up the gateway retries with backoff until a first good supergraph arrives.',
+          ),
+        headers: z.record(z.string()).default({}).describe(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, expanded by load.ts
+          'Headers sent with each fetch of supergraph.url, e.g. `authorization: "Bearer ${SUPERGRAPH_TOKEN}"` (values may use ${VAR}).',
+        ),
+        timeoutMs: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('Timeout of one fetch of supergraph.url, headers and body (ms).'),
         pollIntervalMs: z.coerce
           .number()
           .int()
           .min(100)
-          .default(2_000)
-          .describe('How often the source of truth is re-read when watch is on.'),
+          .optional()
+          .describe(
+            'How often the source of truth is re-read when watch is on (ms). Default: 10000 for supergraph.url (as Apollo Uplink; each poll is a conditional GET), 2000 for a file or composed subgraphs.',
+          ),
         planner: z
           .enum(['hive', 'apollo'])
           .default('hive')
@@ -915,16 +933,45 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Traces (OpenTelemetry), metrics and logs.'),
+    log: z
+      .object({
+        level: z
+          .enum(LOG_LEVELS)
+          .default('info')
+          .describe('Least severe log level written; `silent` writes none (GATEWAY_LOG_LEVEL).'),
+        format: z
+          .enum(LOG_FORMATS)
+          .default('auto')
+          .describe(
+            '`json`: one JSON object per line (for log collectors); `pretty`: human-readable lines (pino-pretty); `auto`: pretty when stdout is a terminal or NODE_ENV=development, JSON otherwise (GATEWAY_LOG_FORMAT).',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe(
+        "The gateway's own logs: info on stdout, warnings and errors on stderr, each line with the trace and span ids of its request.",
+      ),
     development: bool
       .default(false)
       .describe('Show stack traces and internal error messages (NODE_ENV=development).'),
   })
   .strict();
 
-/** Top-level sections, for the GATEWAY_<SECTION>_<KEY> environment variables. */
+/**
+ * Top-level sections, for the environment variables: GATEWAY_<SECTION>_<KEY>, where `_` inside a name
+ * starts a camelCase word (GATEWAY_POOL_TIMEOUT_MS → pool.timeoutMs) and `__` goes one level down
+ * (GATEWAY_POOL_CIRCUIT_BREAKER__MIN_REQUESTS → pool.circuitBreaker.minRequests).
+ */
 export const CONFIG_SECTIONS = Object.keys(GatewayConfigObject.shape);
 
 export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+  if (c.supergraph.url && c.supergraph.file) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['supergraph', 'url'],
+      message: 'give supergraph.url or supergraph.file, not both',
+    });
+  }
   if (!c.ratelimit.plans[c.ratelimit.defaultPlan]) {
     ctx.addIssue({
       code: 'custom',

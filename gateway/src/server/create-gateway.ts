@@ -61,7 +61,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     logger.warn('auth.signing.secret is not set: subgraph fetches are unsigned and carry no principal');
   const sign =
     decorate && ((headers: Record<string, string>, body: string) => decorate(headers, body, undefined));
-  const resolved = await resolveSupergraph(config, { sign });
+  // From a URL, start-up waits (retrying) for a first usable supergraph rather than failing.
+  const resolved = await resolveSupergraph(config, { sign, untilAvailable: { logger } });
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });

@@ -15,7 +15,7 @@ import { createGateway } from './create-gateway.ts';
  * SIGTERM/SIGINT. Problems at start-up print one line each and exit the process non-zero (2 for a bad
  * config, 1 for a supergraph that cannot load). Resolves once the gateway listens; the process then
  * lives until a signal stops it. Logs are JSON lines (pino) carrying the trace and span ids of the
- * request they belong to.
+ * request they belong to, or readable lines on a terminal (log.format).
  */
 export async function serve(flags: ConfigFlags = {}): Promise<void> {
   try {
@@ -27,12 +27,12 @@ export async function serve(flags: ConfigFlags = {}): Promise<void> {
 }
 
 async function start(flags: ConfigFlags): Promise<void> {
-  const logger = createLogger();
   // The config file is re-read on each supergraph poll with the same flags above it.
   const load = () => loadConfigFromProcess(flags);
   let config: ReturnType<typeof loadConfigFromProcess>;
+  const warnings: string[] = [];
   try {
-    config = load();
+    config = loadConfigFromProcess(flags, (warning) => warnings.push(warning));
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`tollgate: ${error.message}`);
@@ -40,6 +40,9 @@ async function start(flags: ConfigFlags): Promise<void> {
     }
     throw error;
   }
+  const logger = createLogger({ ...config.log, development: config.development });
+  // Once per gateway: with server.workers the supervisor says it, not every worker.
+  if (cluster.isPrimary) for (const warning of warnings) logger.warn(warning);
   // server.workers > 1: this process only supervises the workers (cluster.ts), each of which runs the rest.
   const workers = workerCount(config.server.workers);
   if (cluster.isPrimary && workers > 1) {

@@ -43,7 +43,10 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       const everySubgraph = Object.values(subgraphs).every((s) => s.ready);
       // By default a subgraph that is down everywhere degrades answers but leaves the gateway in rotation:
       // failing every gateway's readiness for it would turn a partial outage into a total one.
-      const ready = !closing && (everySubgraph || options.readiness === 'gateway');
+      // A supergraph that later fails to reload (a fetch, a composition) keeps serving: only never having
+      // had one makes the gateway unready, and lastError says why the source is failing.
+      const loaded = options.status.loadedAt > 0;
+      const ready = !closing && loaded && (everySubgraph || options.readiness === 'gateway');
       const state = !ready ? 'not ready' : everySubgraph ? 'ready' : 'degraded';
       return { ready, state, supergraph: { ...options.status }, subgraphs, down };
     },

@@ -1,7 +1,7 @@
 import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import type { GatewayConfig } from '../config/index.ts';
 import { ReplicaPool } from '../pool/index.ts';
-import { gatewaySafeSdl, type ResolvedSupergraph, resolveSupergraph } from '../supergraph/index.ts';
+import { gatewaySafeSdl, type ResolvedSupergraph, resolveSupergraph, shownUrl } from '../supergraph/index.ts';
 import type { Logger, SupergraphStatus } from './types.ts';
 
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
@@ -48,7 +48,7 @@ export interface SupergraphWatch {
   readonly status: Readonly<SupergraphStatus>;
   /** One round: re-resolve, sync the pools, swap when the SDL changed. Never throws. */
   reload(): Promise<void>;
-  /** Polls every `supergraph.pollIntervalMs` when `supergraph.watch` is on. */
+  /** Polls every `supergraph.pollIntervalMs` (10 s for a URL, else 2 s) when `supergraph.watch` is on. */
   start(): void;
   stop(): void;
 }
@@ -62,7 +62,16 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
   const { config, logger } = options;
   let update: SupergraphSdlUpdateFunction | undefined;
   let servingSdl = options.initial.sdl;
-  const status: SupergraphStatus = { loadedAt: Date.now(), reloads: 0, failures: 0, lastError: null };
+  const { url, file } = config.supergraph;
+  const status: SupergraphStatus = {
+    source: url ? 'url' : file ? 'file' : 'subgraphs',
+    ...(url && { url: shownUrl(url) }),
+    checkedAt: null,
+    loadedAt: Date.now(),
+    reloads: 0,
+    failures: 0,
+    lastError: null,
+  };
   let reloading = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -82,6 +91,8 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
         logger.info('supergraph updated', { subgraphs: [...fresh.replicas.keys()] });
         options.onReload(true);
       }
+      // Said once when a failing source works again, as its failure was said once.
+      if (status.lastError !== null) logger.info('supergraph source usable again', { source: status.source });
       status.lastError = null;
     } catch (error) {
       status.failures++;
@@ -91,6 +102,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
         logger.error('supergraph reload refused; the previous supergraph keeps serving', { error: message });
       status.lastError = message;
     } finally {
+      status.checkedAt = Date.now();
       reloading = false;
     }
   };
@@ -108,7 +120,9 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
     reload,
     start() {
       if (!config.supergraph.watch) return;
-      timer = setInterval(() => void reload(), config.supergraph.pollIntervalMs);
+      // A remote source is polled less often than a local file: each poll is a request to someone else.
+      const every = config.supergraph.pollIntervalMs ?? (config.supergraph.url ? 10_000 : 2_000);
+      timer = setInterval(() => void reload(), every);
       timer.unref();
     },
     stop: () => clearInterval(timer),

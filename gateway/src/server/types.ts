@@ -17,11 +17,17 @@ export type { Logger };
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 export interface SupergraphStatus {
+  /** Where it comes from: `supergraph.url`, `supergraph.file`, or `subgraphs` composed by the gateway. */
+  source: 'url' | 'file' | 'subgraphs';
+  /** The URL polled (without credentials or query string), with `source: url`. */
+  url?: string;
+  /** When the source was last checked (ms since the epoch); null before the first poll. */
+  checkedAt: number | null;
   /** When the serving supergraph was loaded (ms since the epoch). */
   loadedAt: number;
   /** Successful swaps since start. */
   reloads: number;
-  /** Reloads refused (composition or config errors); the previous supergraph kept serving. */
+  /** Reloads refused (composition or config errors, failed fetches); the previous supergraph kept serving. */
   failures: number;
   /** Why the last reload was refused, until one succeeds. */
   lastError: string | null;

@@ -1,4 +1,5 @@
-// Where the supergraph comes from: composed at start from subgraph SDLs, or read from a file.
+// Where the supergraph comes from: composed at start from subgraph SDLs, read from a file, or fetched
+// from a URL (conditional GETs).
 
 export type { SubgraphSdl, SupergraphSubgraph } from './compose.ts';
 export {
@@ -9,3 +10,4 @@ export {
   subgraphsOf,
 } from './compose.ts';
 export { type ResolvedSupergraph, resolveSupergraph } from './resolve.ts';
+export { shownUrl } from './url.ts';

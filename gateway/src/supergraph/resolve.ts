@@ -1,6 +1,16 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Supergraph } from '@apollo/federation-internals';
+import type { Logger } from '@tollgate/kit/log';
 import type { GatewayConfig } from '../config/index.ts';
-import { composeSupergraph, fetchSubgraphSdl, SupergraphError, subgraphsOf } from './compose.ts';
+import {
+  composeSupergraph,
+  fetchSubgraphSdl,
+  gatewaySafeSdl,
+  SupergraphError,
+  subgraphsOf,
+} from './compose.ts';
+import { fetchSupergraphUrl, shownUrl } from './url.ts';
 
 export interface ResolvedSupergraph {
   /** The supergraph SDL as composed or read (before gatewaySafeSdl). */
@@ -12,6 +22,12 @@ export interface ResolvedSupergraph {
 export interface ResolveSupergraphOptions {
   /** Signs the `_service { sdl }` fetches (subgraphs that verify signatures refuse unsigned ones). */
   sign?: (headers: Record<string, string>, body: string) => void;
+  /**
+   * At start-up with `supergraph.url`: instead of failing, retry with backoff until a usable supergraph
+   * arrives, logging each new reason once. A file or composed subgraphs still fail at once (a typo, not
+   * an outage).
+   */
+  untilAvailable?: { logger: Logger; baseMs?: number; maxMs?: number };
 }
 
 // Composition costs tens of milliseconds of CPU, and a watching gateway re-resolves every few seconds:
@@ -35,8 +51,12 @@ export async function resolveSupergraph(
   config: Pick<GatewayConfig, 'supergraph' | 'subgraphs'>,
   options: ResolveSupergraphOptions = {},
 ): Promise<ResolvedSupergraph> {
+  if (config.supergraph.url && options.untilAvailable)
+    return await waitForUrl(config, options.untilAvailable);
   let sdl: string;
-  if (config.supergraph.file) {
+  if (config.supergraph.url) {
+    sdl = await fetchSupergraphUrl({ ...config.supergraph, url: config.supergraph.url });
+  } else if (config.supergraph.file) {
     try {
       sdl = await readFile(config.supergraph.file, 'utf8');
     } catch (error) {
@@ -73,4 +93,44 @@ export async function resolveSupergraph(
     replicas.set(sg.name, list);
   }
   return { sdl, replicas };
+}
+
+/**
+ * The first supergraph from a URL: fetch, check it loads as the gateway will load it, and on any failure
+ * wait (1 s doubling to 30 s, ±20 %) and try again. The gateway does not listen meanwhile, so its
+ * readiness probe fails until a supergraph is there.
+ */
+async function waitForUrl(
+  config: Pick<GatewayConfig, 'supergraph' | 'subgraphs'>,
+  retry: NonNullable<ResolveSupergraphOptions['untilAvailable']>,
+): Promise<ResolvedSupergraph> {
+  const url = shownUrl(config.supergraph.url!);
+  let lastReason: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const resolved = await resolveSupergraph(config);
+      try {
+        Supergraph.build(gatewaySafeSdl(resolved.sdl));
+      } catch (error) {
+        throw new SupergraphError('SUPERGRAPH_INVALID', `supergraph ${url}: ${(error as Error).message}`);
+      }
+      if (lastReason) retry.logger.info('supergraph loaded', { url, attempts: attempt });
+      return resolved;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const waitMs = Math.round(
+        Math.min(retry.maxMs ?? 30_000, (retry.baseMs ?? 1_000) * 2 ** (attempt - 1)) *
+          (0.8 + Math.random() * 0.4),
+      );
+      if (reason !== lastReason)
+        retry.logger.error('no supergraph yet: not serving until one loads; retrying', {
+          url,
+          error: reason,
+          attempt,
+          retryInMs: waitMs,
+        });
+      lastReason = reason;
+      await sleep(waitMs);
+    }
+  }
 }

@@ -1,15 +1,29 @@
-import { type Logger, traceFields } from '@tollgate/kit/log';
+import {
+  isPretty,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+  pinoOptions,
+  prettyDestination,
+} from '@tollgate/kit/log';
 import { type DestinationStream, multistream, pino } from 'pino';
 
-/** The shared `Logger` (`@tollgate/kit/log`), plus the flush the gateway's buffered stdout needs. */
+/** The shared `Logger` (`@tollgate/kit/log`), plus debug lines and the flush the buffered stdout needs. */
 export interface GatewayLogger extends Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
   /** Writes out buffered lines (call before process.exit). */
   flush(): void;
 }
 
 export interface LoggerOptions {
-  /** @default 'info' */
-  level?: 'debug' | 'info' | 'warn' | 'error';
+  /** Least severe level written (`log.level`). @default 'info' */
+  level?: LogLevel;
+  /** `log.format`: `auto` is pretty when stdout is a terminal or in development. @default 'auto' */
+  format?: LogFormat;
+  /** `auto` is pretty in development (NODE_ENV=development). @default false */
+  development?: boolean;
+  /** Whether stdout is a terminal, for `auto`. @default process.stdout.isTTY */
+  isTTY?: boolean;
   /** Where info lines go. @default stdout */
   out?: DestinationStream;
   /** Where warn and error lines go. @default stderr */
@@ -17,31 +31,40 @@ export interface LoggerOptions {
 }
 
 /**
- * Structured JSON logs (pino): one object per line with `time`, `level`, `msg`, the fields, and the
- * active trace and span ids. Info goes to stdout, warnings and errors to stderr.
+ * The gateway's log (pino): one JSON object per line with `time`, `level`, `msg`, the fields, and the
+ * active trace and span ids; or the same lines made readable (pino-pretty) on a terminal. Info and
+ * below go to stdout, warnings and errors to stderr.
  */
 export function createLogger(options: LoggerOptions = {}): GatewayLogger {
-  // Buffered, and bounded: a stdout nobody drains drops lines past 16 MB instead of growing the heap.
-  const out = options.out ?? pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
+  const pretty = isPretty(options.format ?? 'auto', {
+    isTTY: options.isTTY ?? process.stdout.isTTY === true,
+    development: options.development ?? false,
+  });
+  // JSON stdout is buffered, and bounded: a stdout nobody drains drops lines past 16 MB instead of growing
+  // the heap. Pretty output is for a person at a terminal: written at once, so it interleaves rightly.
+  const out =
+    options.out ?? pino.destination({ dest: 1, sync: pretty, maxLength: pretty ? 0 : 16 * 1024 * 1024 });
   const err = options.err ?? pino.destination({ dest: 2, sync: true });
+  const colorize = (stream: { isTTY?: boolean }) => (options.out || options.err ? false : stream.isTTY);
   const log = pino(
-    {
-      level: options.level ?? 'info',
-      base: undefined,
-      messageKey: 'msg',
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      mixin: traceFields,
-    },
+    pinoOptions(options.level ?? 'info'),
     multistream(
       [
-        { level: 'info', stream: out },
-        { level: 'warn', stream: err },
+        // 'trace' here, so debug and trace lines pass when log.level lets them; pino filters by its level.
+        {
+          level: 'trace',
+          stream: pretty ? prettyDestination(out, { colorize: colorize(process.stdout) }) : out,
+        },
+        {
+          level: 'warn',
+          stream: pretty ? prettyDestination(err, { colorize: colorize(process.stderr) }) : err,
+        },
       ],
       { dedupe: true },
     ),
   );
   return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
     info: (message, fields) => log.info(fields ?? {}, message),
     warn: (message, fields) => log.warn(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),
