@@ -296,7 +296,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const writeConfig = () => {
       const subgraphs = subgraphsNow();
-      const config = { ...userConfig, ...dev?.ratelimit, ...options.gatewayConfig, server, subgraphs, auth };
+      const config = {
+        ...userConfig,
+        ...(dev ? { ratelimit: dev.ratelimit } : {}),
+        ...options.gatewayConfig,
+        server,
+        subgraphs,
+        auth,
+      };
       writeAtomic(
         configFile,
         `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml(config)}`,
