@@ -149,6 +149,13 @@ describe('the README, followed literally', () => {
     const jwt = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m.exec(token.out())?.[0];
     expect(jwt, token.out()).toBeDefined();
 
+    // A user the seed does not have gets a token and a warning on stderr (the token alone on stdout).
+    const unknown = start('npm', ['run', '-s', 'token', '--', '--sub', 'alice'], { ...process.env });
+    running.push(unknown.child);
+    await new Promise((resolve) => unknown.child.once('exit', resolve));
+    expect(unknown.child.exitCode).toBe(0);
+    expect(unknown.out()).toMatch(/warning: --sub alice is not a seeded account/);
+
     // The README's mutation with it: a review by a user that exists.
     const added = await post(url, MUTATION, { authorization: `Bearer ${jwt}` });
     expect(added.body.errors, JSON.stringify(added.body)).toBeUndefined();
