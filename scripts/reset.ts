@@ -22,7 +22,7 @@ const targets = [
 const removed = targets.filter((p) => existsSync(p));
 for (const p of removed) rmSync(p, { recursive: true, force: true });
 console.log(
-  removed.length
+  removed.includes(dataDir)
     ? `reset: deleted ${dataDir} (the dev database); the next npm start seeds it afresh (signing secret, dev keys and API keys kept)`
     : `reset: nothing to delete (no ${dataDir}); the next npm start seeds a fresh database`,
 );
