@@ -9,11 +9,9 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_STATE_DIR } from './dev-auth.ts';
 
 const dataDirEnv = process.env.TOLLGATE_DATA_DIR;
-// npm runs scripts from the repo root; a relative TOLLGATE_DATA_DIR means the folder it was typed in.
+// Relative to the repo root, where npm runs scripts, as `npm start` reads it.
 const dataDir =
-  dataDirEnv && dataDirEnv !== 'memory'
-    ? resolve(process.env.INIT_CWD ?? process.cwd(), dataDirEnv)
-    : join(DEFAULT_STATE_DIR, 'pgdata');
+  dataDirEnv && dataDirEnv !== 'memory' ? resolve(dataDirEnv) : join(DEFAULT_STATE_DIR, 'pgdata');
 const targets = [
   dataDir,
   join(DEFAULT_STATE_DIR, 'stack.gateway.yaml'),
