@@ -1,11 +1,18 @@
 // What the dev stack (`npm start`), `npm run token` and `npm run apikey:new` agree on: where the keys
 // live and which issuer and audience the dev gateway trusts. For development only.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The repo root, from scripts/ (tsx, tests) or from dist/scripts/ (npm start runs the compiled launcher). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'turbo.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+export const ROOT = repoRoot();
 /** The launcher's state folder when none is given. */
 export const DEFAULT_STATE_DIR = join(ROOT, '.tollgate');
 export const DEV_ISSUER = 'tollgate-dev';

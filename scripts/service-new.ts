@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { registerInfra } from './service-infra.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TEMPLATE_DIR = join(ROOT, 'scripts', 'templates', 'service');
@@ -88,6 +89,11 @@ export interface CreateServiceOptions {
    * @default true (skipped when Biome is not installed)
    */
   format?: boolean;
+  /**
+   * The repo whose infra/ (Compose, Kubernetes) and package-lock.json get the new service's entries, or
+   * false for none. @default the folder above servicesDir when it holds infra/, else none
+   */
+  infraRoot?: string | false;
 }
 
 export interface CreatedService {
@@ -96,6 +102,8 @@ export interface CreatedService {
   names: ServiceNames;
   /** Files written, relative to `dir`. */
   files: string[];
+  /** The repo the deployment entries went to, and the files there that got them (relative to it). */
+  infra?: { root: string; files: string[] };
 }
 
 function templateFiles(dir: string, prefix = ''): string[] {
@@ -156,7 +164,15 @@ export function createService(options: CreateServiceOptions): CreatedService {
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }
-  return { dir, names, files: files.sort() };
+  const infraRoot =
+    options.infraRoot ?? (existsSync(join(dirname(servicesDir), 'infra')) ? dirname(servicesDir) : false);
+  if (infraRoot === false) return { dir, names, files: files.sort() };
+  return {
+    dir,
+    names,
+    files: files.sort(),
+    infra: { root: infraRoot, files: registerInfra(infraRoot, names.service) },
+  };
 }
 
 /** What to do next, as printed by the CLI. */
@@ -167,6 +183,17 @@ export function nextSteps(created: CreatedService, cwd: string = process.cwd()):
     dirname(created.dir) === SERVICES_DIR
       ? ''
       : `\nNote: ${where} is outside services/, where npm workspaces and the launcher look; move it there to use it.\n`;
+  const install = created.infra?.files.includes('package-lock.json')
+    ? `optional: @tollgate/service-${service} is already in package-lock.json and node_modules, as npm install
+       would put it (the container builds run npm ci, which refuses a lock file that misses it)`
+    : `links @tollgate/service-${service} into the workspace and adds it to package-lock.json
+       (the container builds run npm ci, which refuses a lock file that misses it)`;
+  const deploy = created.infra?.files.length
+    ? `To deploy it: its entries, copied from products', are in (each block marked "${service}: added by npm run service:new"):
+       ${created.infra.files.map((f) => relative(cwd, join(created.infra!.root, f))).join('\n       ')}
+     build its image (docker build -f services/Dockerfile --build-arg SERVICE=${service} -t tollgate/${service}:local .)
+     and rebuild the gateway image, which carries the schema files (infra/README.md, "Adding a subgraph").`
+    : 'To deploy it, add its entries to infra/ as infra/README.md, "Adding a subgraph", says.';
   return `Created ${where} (@tollgate/service-${service}), a working subgraph:
   schema.graphql            ${type}Item @key(fields: "id"); Query.${field}Items/${field}Item; Product.${field}Items; Mutation.rename${type}Item
   src/server.ts             createSubgraph() (no listen), with src/resolvers.ts and src/loaders.ts (loadOne/loadMany)
@@ -177,19 +204,17 @@ export function nextSteps(created: CreatedService, cwd: string = process.cwd()):
 
 Next steps:
   1. npm install
-       links @tollgate/service-${service} into the workspace and adds it to package-lock.json
-       (the container builds run npm ci, which refuses a lock file that misses it)
+       ${install}
   2. npx vitest run ${where}
        its tests, on an embedded PostgreSQL (or DATABASE_URL)
-  3. npm start
-       the launcher finds ${where} by itself (schema.graphql + src/main.ts), migrates and seeds it
-       and runs 2 replicas of it next to the other subgraphs; then try:
+  3. npm start, or nothing if it is running: the launcher finds ${where} by itself (schema.graphql +
+       src/main.ts) within 2 s, migrates and seeds it, runs 2 replicas of it and adds it to the
+       gateway, which composes it in without a restart; then try (the port npm start printed, 4000
+       unless PORT is set):
        curl -s http://localhost:4000/graphql -H 'content-type: application/json' \\
          -d '{"query":"{ topProducts(first: 2) { upc name ${field}Items { id name } } }"}'
   4. Make it yours: edit schema.graphql, add migrations/002_*.sql, keep every list behind a loader.
-  5. To deploy it (infra/README.md, "Adding a subgraph"), copy the products entries in:
-       infra/docker-compose.yml and infra/compose/gateway.config.yaml
-       infra/k8s/base/subgraphs/${service}.yaml, infra/k8s/base/kustomization.yaml and infra/k8s/base/gateway.config.yaml
+  5. ${deploy}
 ${outside}`;
 }
 

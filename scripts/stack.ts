@@ -1,8 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { GatewayConfigSchema } from '@tollgate/gateway/config';
 import { loadDevSigningKey } from '@tollgate/gateway/dev-keys';
+import { composeSupergraph } from '@tollgate/gateway/supergraph';
 import { createDb, listServices, migrate, type SeedSize, seed } from '@tollgate/kit';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
@@ -12,15 +13,9 @@ import {
   DEV_TOKEN_TYPE,
   devKeysDir,
   loadSigningSecret,
+  ROOT,
 } from './dev-auth.ts';
 
-/** The repo root, from scripts/ (a test, tsx) or from dist/scripts/ (npm start, compiled). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'turbo.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-const ROOT = repoRoot();
 const GATEWAY_BIN = join(ROOT, 'gateway', 'bin', 'tollgate.js');
 
 /**
@@ -71,6 +66,25 @@ export interface StackOptions {
   gatewayConfig?: Record<string, unknown>;
   /** How long a replica or the gateway may take to print its ready line. @default 60000 */
   readyTimeoutMs?: number;
+  /**
+   * Anonymous callers and tokens without a plan claim get the roomy `dev` plan (DEV_PLAN), so the
+   * README's queries can be repeated. Only when neither gateway.config.yaml nor `gatewayConfig` sets
+   * `ratelimit` (tests that size budgets keep theirs). @default true
+   */
+  devPlan?: boolean;
+}
+
+/**
+ * The dev stack's plan: the README's sample query costs 555 (estimated; less is charged), so this
+ * holds 90 of them in a burst and refills 9 a second. Production defaults: `anonymous` and `free`
+ * 1000 points, 50/s (gateway/src/config/schema.ts).
+ */
+export const DEV_PLAN = { capacity: 50_000, restoreRate: 5_000 } as const;
+
+/** The dev plan's part of the gateway config: every default plan plus `dev`, which the dev callers use. */
+function devRateLimit(): { ratelimit: Record<string, unknown>; anonymousPlan: string; jwtPlan: string } {
+  const defaults = GatewayConfigSchema.parse({}).ratelimit.plans;
+  return { ratelimit: { plans: { ...defaults, dev: DEV_PLAN } }, anonymousPlan: 'dev', jwtPlan: 'dev' };
 }
 
 export interface ReplicaProcess {
@@ -282,20 +296,54 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         replicas: replicas.filter((r) => r.service === s.name).map((r) => r.url),
       }));
     // Dev auth: tokens from `npm run token` (the dev key), keys from `npm run apikey:new`, and anonymous
-    // callers on the small `anonymous` plan. The user's file and the caller's overrides win, key by key.
+    // callers on the `dev` plan (or the production `anonymous` one when budgets are configured). The
+    // user's file and the caller's overrides win, key by key.
+    const budgetsSet = 'ratelimit' in userConfig || options.gatewayConfig?.ratelimit !== undefined;
+    const dev = (options.devPlan ?? true) && !budgetsSet ? devRateLimit() : undefined;
     const auth = {
-      anonymous: { enabled: true, plan: 'anonymous' },
-      jwt: { jwksFile: devKey.jwksFile, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, typ: DEV_TOKEN_TYPE },
+      anonymous: { enabled: true, plan: dev?.anonymousPlan ?? 'anonymous' },
+      jwt: {
+        jwksFile: devKey.jwksFile,
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        typ: DEV_TOKEN_TYPE,
+        ...(dev ? { defaultPlan: dev.jwtPlan } : {}),
+      },
       apiKeys: { file: apiKeysFile(stateDir) },
       ...(userConfig.auth as object | undefined),
       ...(options.gatewayConfig?.auth as object | undefined),
     };
     const configFile = join(stateDir, 'stack.gateway.yaml');
+    const supergraphFile = join(stateDir, 'supergraph.graphql');
     // Written whole to a temporary file and renamed, so the gateway's watcher never reads half a file.
+    const writeAtomic = (file: string, text: string) => {
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    };
     const writeConfig = () => {
-      const text = `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml({ ...userConfig, ...options.gatewayConfig, server, subgraphs: subgraphsNow(), auth })}`;
-      writeFileSync(`${configFile}.tmp`, text);
-      renameSync(`${configFile}.tmp`, configFile);
+      const subgraphs = subgraphsNow();
+      const config = {
+        ...userConfig,
+        ...(dev ? { ratelimit: dev.ratelimit } : {}),
+        ...options.gatewayConfig,
+        server,
+        subgraphs,
+        auth,
+      };
+      writeAtomic(
+        configFile,
+        `# Written by npm start; edit gateway.config.yaml instead.\n${stringifyYaml(config)}`,
+      );
+      // The supergraph this stack serves (each subgraph's URL is its first replica), for the standalone
+      // gateway: `npx tollgate --supergraph .tollgate/supergraph.graphql`. Rewritten at every start.
+      const sdl = composeSupergraph(
+        subgraphs.map((s) => ({
+          name: s.name,
+          url: s.replicas[0]!,
+          sdl: readFileSync(s.schemaFile, 'utf8'),
+        })),
+      );
+      writeAtomic(supergraphFile, sdl.endsWith('\n') ? sdl : `${sdl}\n`);
     };
     writeConfig();
 

@@ -44,7 +44,7 @@ console.log(
   `Tollgate ready at ${stack.url} (${services} subgraphs × ${stack.replicas.length / services} replicas, ${stack.embeddedDatabase ? 'embedded PostgreSQL' : 'PostgreSQL at DATABASE_URL'}${env.REDIS_URL ? ', Redis' : ', in-process cache and limiter'})`,
 );
 console.log(
-  'Get a token: npm run token -- --sub alice --scope read:email, then send Authorization: Bearer <token>',
+  'Get a token: npm run token -- --sub 1 --scope read:email, then send Authorization: Bearer <token>',
 );
 for (const r of stack.replicas) {
   r.child.once('exit', (code, signal) => {

@@ -1,6 +1,18 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { composeSupergraph, createGateway, type Gateway, loadConfig } from '@tollgate/gateway';
@@ -296,5 +308,84 @@ export default defineConfig({
       expect(created.requests - before).toBeGreaterThanOrEqual(2);
       expect((await gateway.readiness()).subgraphs[NAME]?.ready).toBe(true);
     });
+  });
+});
+
+/**
+ * A copy of this repo (its tracked and new files) in a temporary folder, with node_modules linked in:
+ * every package links to ours, but the workspace links (@tollgate/*) point into the copy, so code there
+ * resolves @tollgate/kit and @tollgate/gateway to the copy's own folders.
+ */
+function copyRepo(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'tollgate-service-new-'));
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((f) => f && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(copy, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(copy, f));
+  }
+  const linkModules = (from: string, to: string) => {
+    mkdirSync(to, { recursive: true });
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      if (entry.name === '@tollgate') {
+        mkdirSync(join(to, entry.name), { recursive: true });
+        // relative links (../../services/kit): the same text lands inside the copy
+        for (const pkg of readdirSync(join(from, entry.name)))
+          symlinkSync(readlinkSync(join(from, entry.name, pkg)), join(to, entry.name, pkg));
+      } else symlinkSync(join(from, entry.name), join(to, entry.name));
+    }
+  };
+  linkModules(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  for (const nested of ['gateway', 'services/kit', 'test'])
+    if (existsSync(join(ROOT, nested, 'node_modules')))
+      symlinkSync(join(ROOT, nested, 'node_modules'), join(copy, nested, 'node_modules'));
+  return copy;
+}
+
+// `npm run service:new -- x && npm test`: the new service brings the Compose, Kubernetes and lock-file
+// entries that test/e2e/infra.e2e.ts requires of every service, so that test passes on the result.
+describe('npm run service:new in a copy of the repo', () => {
+  let copy: string | undefined;
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('adds the deployment entries, and the infra checks pass with the new service', {
+    timeout: 240_000,
+  }, async () => {
+    copy = copyRepo();
+    const created = await run(['--import', 'tsx', join(copy, 'scripts', 'service-new.ts'), 'x'], {
+      cwd: copy,
+      env: { ...childEnv(), INIT_CWD: copy },
+    });
+    expect(created.code, created.stderr).toBe(0);
+    expect(listServices(join(copy, 'services')).map((s) => s.name)).toContain('x');
+    for (const file of [
+      'infra/docker-compose.yml',
+      'infra/compose/gateway.config.yaml',
+      'infra/k8s/base/gateway.config.yaml',
+      'infra/k8s/base/kustomization.yaml',
+    ])
+      expect(readFileSync(join(copy, file), 'utf8'), file).toContain('# x: added by npm run service:new');
+    expect(existsSync(join(copy, 'infra/k8s/base/subgraphs/x.yaml'))).toBe(true);
+    const lock = JSON.parse(readFileSync(join(copy, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
+    expect(lock.packages['services/x']).toMatchObject({ name: '@tollgate/service-x' });
+    // a running npm start picks the service up by itself: no advice to restart it
+    expect(created.stdout).toContain('composes it in without a restart');
+    expect(created.stdout).toContain('the port npm start printed');
+
+    const infra = await run(
+      [join(copy, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/e2e/infra.e2e.ts'],
+      { cwd: copy, env: childEnv(), timeoutMs: 200_000 },
+    );
+    const out = stripVTControlCharacters(infra.stdout);
+    expect(infra.code, `${out}\n${infra.stderr}`).toBe(0);
+    expect(out).toMatch(/Tests\s+(\d+) passed \(\1\)/);
   });
 });
