@@ -89,10 +89,9 @@ describe('npm run service:new', () => {
   const servicesDir = join(work, 'services');
   const dir = join(servicesDir, NAME);
   let cli: Run;
-
-  beforeAll(async () => {
-    mkdirSync(servicesDir, { recursive: true });
-    cli = await run([
+  /** `npm run service:new -- <NAME> --dir <servicesDir>`, as the dev command runs it. */
+  const scaffold = () =>
+    run([
       '--conditions=source',
       '--import',
       'tsx',
@@ -101,6 +100,10 @@ describe('npm run service:new', () => {
       '--dir',
       servicesDir,
     ]);
+
+  beforeAll(async () => {
+    mkdirSync(servicesDir, { recursive: true });
+    cli = await scaffold();
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -153,15 +156,7 @@ describe('npm run service:new', () => {
     expect(() => validateServiceName(NAME, servicesDir)).toThrow(/already exists/);
     expect(() => validateServiceName('products')).toThrow(/already exists/);
     expect(() => createService({ name: 'kit', servicesDir })).toThrow(ServiceNameError);
-    const refused = await run([
-      '--conditions=source',
-      '--import',
-      'tsx',
-      join(ROOT, 'scripts', 'service-new.ts'),
-      NAME,
-      '--dir',
-      servicesDir,
-    ]);
+    const refused = await scaffold();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/already exists/);
     expect(listServices(servicesDir).map((s) => s.name)).toEqual([NAME]);

@@ -1,25 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test, not a template
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configFiles, issuesOf } from '../../test/fixtures/config-files.ts';
 import { ConfigError, loadConfig } from './index.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-env-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const issuesOf = (fn: () => unknown): readonly string[] => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+const { dir, file } = configFiles('tollgate-config-env-');
 const load = (env: Record<string, string>) => {
   const warnings: string[] = [];
   const config = loadConfig({ env, cwd: dir, onWarning: (m) => warnings.push(m) });

@@ -2,23 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configFiles, issuesOf } from '../../test/fixtures/config-files.ts';
 import { ConfigError, configFileOf, loadConfig } from './index.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const issuesOf = (fn: () => unknown): readonly string[] => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+const { dir, file } = configFiles('tollgate-config-');
 
 describe('loadConfig', () => {
   it('plans with hive by default; GATEWAY_SUPERGRAPH_PLANNER chooses, and a bad planner is named', () => {
