@@ -353,24 +353,33 @@ describe('npm run service:new in a copy of the repo', () => {
     timeout: 240_000,
   }, async () => {
     copy = copyRepo();
-    const created = await run(['--import', 'tsx', join(copy, 'scripts', 'service-new.ts'), 'x'], {
-      cwd: copy,
-      env: { ...childEnv(), INIT_CWD: copy },
-    });
+    // a name no service in the copy has yet (the checkout may hold a scaffolded `x` of its own)
+    const taken = new Set(listServices(join(copy, 'services')).map((s) => s.name));
+    let name = 'x';
+    while (taken.has(name)) name += 'x';
+    const created = await run(
+      ['--conditions=source', '--import', 'tsx', join(copy, 'scripts', 'service-new.ts'), name],
+      {
+        cwd: copy,
+        env: { ...childEnv(), INIT_CWD: copy },
+      },
+    );
     expect(created.code, created.stderr).toBe(0);
-    expect(listServices(join(copy, 'services')).map((s) => s.name)).toContain('x');
+    expect(listServices(join(copy, 'services')).map((s) => s.name)).toContain(name);
     for (const file of [
       'infra/docker-compose.yml',
       'infra/compose/gateway.config.yaml',
       'infra/k8s/base/gateway.config.yaml',
       'infra/k8s/base/kustomization.yaml',
     ])
-      expect(readFileSync(join(copy, file), 'utf8'), file).toContain('# x: added by npm run service:new');
-    expect(existsSync(join(copy, 'infra/k8s/base/subgraphs/x.yaml'))).toBe(true);
+      expect(readFileSync(join(copy, file), 'utf8'), file).toContain(
+        `# ${name}: added by npm run service:new`,
+      );
+    expect(existsSync(join(copy, `infra/k8s/base/subgraphs/${name}.yaml`))).toBe(true);
     const lock = JSON.parse(readFileSync(join(copy, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, unknown>;
     };
-    expect(lock.packages['services/x']).toMatchObject({ name: '@tollgate/service-x' });
+    expect(lock.packages[`services/${name}`]).toMatchObject({ name: `@tollgate/service-${name}` });
     // a running npm start picks the service up by itself: no advice to restart it
     expect(created.stdout).toContain('composes it in without a restart');
     expect(created.stdout).toContain('the port npm start printed');

@@ -59,8 +59,11 @@ describe(`the federated stack (${process.env.DATABASE_URL ? 'real PostgreSQL' : 
       };
       counts.set(r.service, [...(counts.get(r.service) ?? []), health.requests]);
     }
-    expect([...counts.keys()].sort()).toEqual(['accounts', 'inventory', 'products', 'reviews']);
-    for (const [service, perReplica] of counts) {
+    // every subgraph the sample query reaches (a checkout may hold scaffolded services it does not)
+    const reached = ['accounts', 'inventory', 'products', 'reviews'];
+    expect([...counts.keys()]).toEqual(expect.arrayContaining(reached));
+    for (const service of reached) {
+      const perReplica = counts.get(service)!;
       expect(perReplica.length, service).toBe(2);
       for (const n of perReplica) expect(n, `${service} ${perReplica}`).toBeGreaterThan(0);
     }
