@@ -22,7 +22,11 @@ export function createContextBuilder(
     const principal = await otelContext.with(traceContextOf(req) ?? otelContext.active(), () =>
       authentication.authenticate(headerSource(req)),
     );
-    const context: GatewayContext = { principal, clientAddress: req.socket.remoteAddress ?? 'unknown' };
+    const context: GatewayContext = {
+      principal,
+      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      requestHeaders: req.headers,
+    };
     // the request's telemetry record (access log, span attributes), for the plugins that fill it in
     bindRecord(context, recordOf(req));
     annotateRequest(req, { principal: principal.id, principalKind: principal.kind });

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '@tollgate/kit/log';
 import type { Principal } from '../auth/index.ts';
 import type { ReplicaStats } from '../pool/index.ts';
@@ -9,6 +10,11 @@ export interface GatewayContext {
   principal: Principal;
   /** The client's address: the budget key of anonymous callers. */
   clientAddress: string;
+  /**
+   * The client request's headers (lower-case names, as node:http gives them): what header rules and
+   * routing rules read. Absent for operations the gateway runs itself (health probes, subscriptions' setup).
+   */
+  requestHeaders?: Readonly<IncomingHttpHeaders>;
 }
 
 // The one Logger type, shared with the subgraphs.
