@@ -15,6 +15,11 @@ export interface GatewayContext {
    * routing rules read. Absent for operations the gateway runs itself (health probes, subscriptions' setup).
    */
   requestHeaders?: Readonly<IncomingHttpHeaders>;
+  /**
+   * Progressive-override labels (`@override(label: …)`) that routing rules turned on for this request;
+   * the planner also rolls each `percent(N)` label itself. Absent: none.
+   */
+  overrideLabels?: ReadonlySet<string>;
 }
 
 // The one Logger type, shared with the subgraphs.
