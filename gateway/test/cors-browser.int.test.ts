@@ -123,11 +123,14 @@ describe.skipIf(!executablePath)('CORS from a page on another origin, in headles
 
   const call = (url: string) =>
     page.evaluate(
-      (u) => (window as never as { callGateway(u: string): Promise<PageResult> }).callGateway(u),
+      (u) => (globalThis as never as { callGateway(u: string): Promise<PageResult> }).callGateway(u),
       url,
     );
   const socket = (url: string) =>
-    page.evaluate((u) => (window as never as { openSocket(u: string): Promise<string> }).openSocket(u), url);
+    page.evaluate(
+      (u) => (globalThis as never as { openSocket(u: string): Promise<string> }).openSocket(u),
+      url,
+    );
 
   it('an allowed origin with credentials: the data and an exposed header reach the page', async () => {
     const url = await start({ origins: [pageOrigin], credentials: true });
