@@ -16,16 +16,15 @@ import {
   tempFiles,
 } from './helpers.ts';
 
-const CANDIDATES = [
-  process.env.CHROMIUM_PATH,
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-];
-const executablePath = CANDIDATES.find((p): p is string => Boolean(p && existsSync(p)));
+// CHROMIUM_PATH, when set, is the only binary tried (an empty or missing one skips the test).
+const CANDIDATES =
+  process.env.CHROMIUM_PATH !== undefined
+    ? [process.env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const executablePath = CANDIDATES.find((p) => p !== '' && existsSync(p));
 if (!executablePath)
   console.warn(
-    'cors-browser.int.test.ts skipped: no Chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)',
+    `cors-browser.int.test.ts skipped: no Chromium binary at ${CANDIDATES.join(', ') || '""'} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
   );
 
 // The page's own script: what a browser app does. Resolves to what the page could read, or the error
@@ -40,6 +39,24 @@ async function callGateway(url) {
       body: JSON.stringify({ query: '{ topProducts(first: 1) { upc name } }' }),
     });
     return { ok: true, status: res.status, body: await res.json(), rateLimit: res.headers.get('ratelimit') };
+  } catch (error) {
+    return { ok: false, error: String(error) };
+  }
+}
+// Apollo Client's multipart Accept: its quotes make it a non-safelisted header, so the preflight must
+// allow "accept"
+async function callMultipart(url) {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      credentials: 'include',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'multipart/mixed;boundary="graphql";deferSpec=20220824, application/json',
+      },
+      body: JSON.stringify({ query: '{ topProducts(first: 1) { upc ... @defer { name } } }' }),
+    });
+    return { ok: true, status: res.status, text: await res.text() };
   } catch (error) {
     return { ok: false, error: String(error) };
   }
@@ -142,6 +159,19 @@ describe.skipIf(!executablePath)('CORS from a page on another origin, in headles
     });
     // RateLimit is not CORS-safelisted: readable only because exposedHeaders lists it
     expect(result.rateLimit).toMatch(/^"[\w-]+";r=\d+;t=\d+$/);
+  }, 30_000);
+
+  it('a multipart Accept (not CORS-safelisted) passes the preflight with the default allowedHeaders', async () => {
+    const url = await start({ origins: [pageOrigin], credentials: true });
+    const result = await page.evaluate(
+      (u) =>
+        (
+          globalThis as never as { callMultipart(u: string): Promise<PageResult & { text?: string }> }
+        ).callMultipart(u),
+      url,
+    );
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(result.text).toContain('Product 1');
   }, 30_000);
 
   it('a gateway whose config does not list the origin: the fetch fails (blocked by the browser)', async () => {
