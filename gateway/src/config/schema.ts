@@ -4,6 +4,8 @@ import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
 import { POOL_DEFAULTS } from '../pool/index.ts';
+// Only the pure CORS core, not server/index.ts: that pulls in create-gateway.ts, which imports this folder.
+import { originProblem } from '../server/cors.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -11,6 +13,75 @@ const bool = z.preprocess(
   (v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v),
   z.boolean(),
 );
+
+// A list from YAML, or from one env variable as comma-separated items (GATEWAY_SERVER_CORS__ORIGINS=a,b).
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string()),
+);
+
+const corsSchema = z
+  .object({
+    origins: list
+      .default([])
+      .describe(
+        'Origins whose pages may call the gateway and read its answers: exact (`https://app.example.com`), a subdomain pattern (`https://*.example.com`) or `*` (any origin, only without credentials). Empty: no cross-origin access, and WebSocket upgrades from another origin are refused. See docs/cors.md.',
+      ),
+    credentials: bool
+      .default(false)
+      .describe(
+        'Let pages of those origins send cookies and HTTP auth (`fetch(…, { credentials: "include" })`): answers `Access-Control-Allow-Credentials: true`. Not with origins `*`.',
+      ),
+    allowedHeaders: list
+      .default([
+        'accept',
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'apollographql-client-name',
+        'apollographql-client-version',
+        'traceparent',
+        'tracestate',
+        'baggage',
+      ])
+      .describe(
+        'Request headers a page may send (Access-Control-Allow-Headers of a preflight); `*` also allows whatever a preflight asks for.',
+      ),
+    exposedHeaders: list
+      .default(['traceparent', 'ratelimit', 'ratelimit-policy', 'retry-after'])
+      .describe(
+        'Response headers a page may read beyond the CORS-safelisted ones (Access-Control-Expose-Headers).',
+      ),
+    maxAgeSeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(600)
+      .describe(
+        'How long a browser may reuse a preflight answer (Access-Control-Max-Age); Chromium caps it at 7200.',
+      ),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [i, origin] of c.origins.entries()) {
+      const problem = originProblem(origin);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['origins', i], message: problem });
+    }
+    if (c.credentials && c.origins.includes('*'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials'],
+        message: 'cannot be true with origins ["*"]: list the origins allowed to send credentials',
+      });
+  });
 
 const circuitBreakerSchema = z
   .object({
@@ -138,6 +209,9 @@ export const GatewayConfigObject = z
           .describe(
             'Accept a JSON array of operations in one POST (HTTP batching), at most limits.maxBatchSize; off, an array body gets 400 BAD_REQUEST.',
           ),
+        cors: corsSchema
+          .default({})
+          .describe('Cross-origin access from browser pages (CORS, the Fetch standard); off by default.'),
       })
       .strict()
       .default({})

@@ -12,6 +12,7 @@ import type { ReplicaPool } from '../pool/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
+import { withCors } from './cors-handler.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
@@ -170,11 +171,15 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       adminToken: config.server.adminToken,
     }),
   });
-  // Server span, traceparent response header and access log around every GraphQL request.
-  const traced = traceRequests(handler, {
-    debugHeader: config.telemetry.debugHeader,
-    accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
-  });
+  // Server span, traceparent response header and access log around every GraphQL request; CORS outside
+  // it, so preflights (answered there, never by Apollo Server) are neither spans nor access-log lines.
+  const traced = withCors(
+    traceRequests(handler, {
+      debugHeader: config.telemetry.debugHeader,
+      accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
+    }),
+    config.server.cors,
+  );
 
   let http: Server | undefined;
   let drain: HttpDrain | undefined;

@@ -21,6 +21,7 @@ import {
   type TransportStats,
 } from '../transports/index.ts';
 import { createUpstreamHub, type UpstreamHub, type UpstreamHubStats } from '../upstream/index.ts';
+import { guardUpgrade } from './cors-handler.ts';
 import type { GatewayContext, Logger } from './types.ts';
 
 /** The upstream half, built before the pipeline: the executor opens subscriptions' upstreams through it. */
@@ -131,7 +132,10 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
   const multipart = createMultipartTransport({ ...common, heartbeatMs: s.heartbeatMs });
   return {
     http: { sse, multipart },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    // WebSocket has no CORS: an upgrade from another origin needs that origin in server.cors.origins.
+    handleUpgrade: guardUpgrade(config.server.cors, (req, socket, head) =>
+      ws.handleUpgrade(req, socket, head),
+    ),
     stats: () => ({
       transports: [ws.stats(), sse.stats(), multipart.stats()],
       starter: starter.stats(),
