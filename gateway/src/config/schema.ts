@@ -4,6 +4,7 @@ import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
 import { POOL_DEFAULTS } from '../pool/index.ts';
+import { checkGraphs, type ResolvedGraph, resolveGraphs } from './graphs.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -11,6 +12,52 @@ const bool = z.preprocess(
   (v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v),
   z.boolean(),
 );
+
+// `graphs[]` (config/graphs.ts, docs/graphs.md): a graph's sections are kept raw here and validated whole,
+// merged over the top level, by the check at the bottom; defaults must not fill them in, or a graph would
+// override top-level keys it never named.
+const graphSection = (section: string) =>
+  z
+    .record(z.unknown())
+    .optional()
+    .describe(
+      `This graph's \`${section}\`: the same keys, deep-merged over the top-level \`${section}\` (maps merge by key, lists replace, null removes an inherited key).`,
+    );
+
+const GraphSchema = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._~-]+\/)*[A-Za-z0-9._~-]*$/, 'expected a path such as /partner/graphql')
+      .describe(
+        'URL path this graph is served on (POST/GET, the IDE, WebSocket/SSE/multipart subscriptions), e.g. /partner/graphql; unique, and not /health/*, /metrics or /admin/*.',
+      ),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
+      .optional()
+      .describe(
+        "The graph's name: the `graph` label of its metrics and the namespace of its rate-limit budgets. Default: the path without slashes (/partner/graphql → partner-graphql).",
+      ),
+    supergraph: z
+      .record(z.unknown())
+      .optional()
+      .describe(
+        "This graph's `supergraph` (same keys). With `subgraphs`, the graph's source of truth: a graph that sets either takes neither from the top level.",
+      ),
+    subgraphs: z
+      .array(z.unknown())
+      .optional()
+      .describe("This graph's `subgraphs` (same entries); see graphs[].supergraph."),
+    pool: graphSection('pool'),
+    auth: graphSection('auth'),
+    cost: graphSection('cost'),
+    ratelimit: graphSection('ratelimit'),
+    limits: graphSection('limits'),
+    persistedQueries: graphSection('persistedQueries'),
+    subscriptions: graphSection('subscriptions'),
+  })
+  .strict();
 
 const circuitBreakerSchema = z
   .object({
@@ -951,6 +998,13 @@ export const GatewayConfigObject = z
       .describe(
         "The gateway's own logs: info on stdout, warnings and errors on stderr, each line with the trace and span ids of its request.",
       ),
+    graphs: z
+      .array(GraphSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Several supergraphs on several paths of one gateway (docs/graphs.md), each with its own supergraph, plans, pools, auth, cost, budgets and limits. Absent: one graph on /graphql, from the top-level sections.',
+      ),
     development: bool
       .default(false)
       .describe('Show stack traces and internal error messages (NODE_ENV=development).'),
@@ -964,7 +1018,8 @@ export const GatewayConfigObject = z
  */
 export const CONFIG_SECTIONS = Object.keys(GatewayConfigObject.shape);
 
-export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+/** The checks across keys, of the top level and of each graph's merged configuration alike. */
+function checkAcross(c: z.infer<typeof GatewayConfigObject>, ctx: z.RefinementCtx): void {
   if (c.supergraph.url && c.supergraph.file) {
     ctx.addIssue({
       code: 'custom',
@@ -979,7 +1034,19 @@ export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
       message: `no plan named ${c.ratelimit.defaultPlan} in ratelimit.plans`,
     });
   }
+}
+
+const graphSchema = GatewayConfigObject.superRefine(checkAcross);
+
+export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+  checkAcross(c, ctx);
+  checkGraphs(c, ctx, (tree) => graphSchema.safeParse(tree));
 });
+
+/** Each graph's name, path and whole configuration; one graph on /graphql when `graphs` is absent. */
+export function graphConfigs(config: GatewayConfig): ResolvedGraph<GatewayConfig>[] {
+  return resolveGraphs(config, (tree) => graphSchema.safeParse(tree));
+}
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
