@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
@@ -9,11 +10,12 @@ import type { ExecutionStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
+import type { RateLimitStore } from '../ratelimit/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { createGatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
 import { createReadiness } from './readiness.ts';
@@ -33,6 +35,13 @@ export interface CreateGatewayOptions {
   reloadConfig?: () => GatewayConfig;
   /** The process's tracing (main.ts starts it): its export counters appear on GET /metrics. */
   tracing?: Tracing;
+  /**
+   * This gateway as one graph of several (graphs-gateway.ts): served on `path`, its metrics labelled
+   * `graph="<name>"` and without the process-wide ones. @default one graph on /graphql
+   */
+  graph?: { name: string; path: string };
+  /** The rate-limit store to charge (graphs share one, namespaced); closed by its owner. @default its own */
+  rateLimitStore?: RateLimitStore;
 }
 
 export interface Gateway {
@@ -47,11 +56,26 @@ export interface Gateway {
   readonly supergraphSdl: string;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
+  /** Serves one HTTP request (GraphQL, the IDE, health, metrics, admin), for a server of the caller's. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Takes an HTTP `upgrade` (WebSocket subscriptions on the GraphQL path); refuses it when they are off. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** A gateway as graphs-gateway.ts serves it: the public surface plus its metrics, to scrape as one. */
+export interface GraphGateway extends Gateway {
+  readonly metrics: GatewayMetrics;
 }
 
 /** Builds the gateway (Apollo Server + Apollo Gateway over replica pools). It does not listen until told. */
 export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
+  return createGraphGateway(options);
+}
+
+/** createGateway, with what serving it beside other graphs needs (graphs-gateway.ts). */
+export async function createGraphGateway(options: CreateGatewayOptions): Promise<GraphGateway> {
   const { config } = options;
+  const path = options.graph?.path ?? '/graphql';
   const logger = options.logger ?? silentLogger;
   // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
   const decorate = config.auth.signing.secret
@@ -66,7 +90,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });
-  const store = createRateLimitStore(config, logger);
+  const store = options.rateLimitStore ?? createRateLimitStore(config, logger);
   const persisted = createPersistedQueries<GatewayContext>(config.persistedQueries, {
     redisUrl: config.redis.url,
     log,
@@ -80,6 +104,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
+    graph: options.graph?.name,
   });
   const watch = createSupergraphWatch({
     config,
@@ -150,9 +175,11 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       rewriteRequest: persisted.rewriteRequest,
       overloaded: overload.overloaded,
       log,
+      path,
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
+    path,
     context: createContextBuilder(authentication),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
@@ -174,7 +201,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const traced = traceRequests(handler, {
     debugHeader: config.telemetry.debugHeader,
     accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
+    path,
   });
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (subscriptions) subscriptions.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  };
 
   let http: Server | undefined;
   let drain: HttpDrain | undefined;
@@ -186,11 +218,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     executorStats: pipeline.executorStats,
     readiness: readiness.report,
+    metrics,
+    handle: traced,
+    handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
       http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
-      if (subscriptions)
-        http.on('upgrade', (req, socket, head) => subscriptions.handleUpgrade(req, socket, head));
-      else http.on('upgrade', (_req, socket) => socket.destroy());
+      http.on('upgrade', handleUpgrade);
       drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
@@ -198,7 +231,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       });
       const address = http.address() as AddressInfo;
       const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      return `http://${shown}:${address.port}/graphql`;
+      return `http://${shown}:${address.port}${path}`;
     },
     async close(graceMs = config.server.shutdownGraceMs) {
       readiness.close();
