@@ -65,6 +65,8 @@ export interface Gateway {
 /** A gateway as graphs-gateway.ts serves it: the public surface plus its metrics, to scrape as one. */
 export interface GraphGateway extends Gateway {
   readonly metrics: GatewayMetrics;
+  /** close() with the caller's listener drained in place of its own, at the same point of the sequence. */
+  shutdown(drainHttp: () => Promise<void>): Promise<void>;
 }
 
 /** Builds the gateway (Apollo Server + Apollo Gateway over replica pools). It does not listen until told. */
@@ -210,6 +212,19 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
 
   let http: Server | undefined;
   let drain: HttpDrain | undefined;
+  const shutdown = async (drainHttp: () => Promise<void>) => {
+    readiness.close();
+    overload.stop();
+    watch.stop();
+    // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
+    // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
+    await subscriptions?.close();
+    // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
+    await drainHttp();
+    await apollo.stop();
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
+  };
   return {
     pools,
     apollo,
@@ -233,18 +248,10 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       return `http://${shown}:${address.port}${path}`;
     },
-    async close(graceMs = config.server.shutdownGraceMs) {
-      readiness.close();
-      overload.stop();
-      watch.stop();
-      // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
-      // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
-      await subscriptions?.close();
-      // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
-      await drain?.close({ graceMs });
-      await apollo.stop();
-      await Promise.all([...pools.values()].map((p) => p.close()));
-      await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
-    },
+    shutdown,
+    close: (graceMs = config.server.shutdownGraceMs) =>
+      shutdown(async () => {
+        await drain?.close({ graceMs });
+      }),
   };
 }
