@@ -16,12 +16,12 @@ const bool = z.preprocess(
 // `graphs[]` (config/graphs.ts, docs/graphs.md): a graph's sections are kept raw here and validated whole,
 // merged over the top level, by the check at the bottom; defaults must not fill them in, or a graph would
 // override top-level keys it never named.
-const graphSection = (section: string) =>
+const graphSection = (section: string, note = '') =>
   z
     .record(z.unknown())
     .optional()
     .describe(
-      `This graph's \`${section}\`: the same keys, deep-merged over the top-level \`${section}\` (maps merge by key, lists replace, null removes an inherited key).`,
+      `This graph's \`${section}\`: the same keys, deep-merged over the top-level \`${section}\` (maps merge by key, lists replace, null removes an inherited key).${note}`,
     );
 
 const GraphSchema = z
@@ -52,7 +52,10 @@ const GraphSchema = z
     pool: graphSection('pool'),
     auth: graphSection('auth'),
     cost: graphSection('cost'),
-    ratelimit: graphSection('ratelimit'),
+    ratelimit: graphSection(
+      'ratelimit',
+      ' Its budgets are its own (keys namespaced by graph name); the store settings (failureMode, redisTimeoutMs, fallbackShare, keyPrefix) stay top-level, as every graph shares the one store.',
+    ),
     limits: graphSection('limits'),
     persistedQueries: graphSection('persistedQueries'),
     subscriptions: graphSection('subscriptions'),
