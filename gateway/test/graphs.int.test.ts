@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { PROTOCOLS, subscribe } from '../../test/fixtures/subscribe.ts';
 import { createGraphsGateway, type GraphsGateway, loadConfig } from '../src/index.ts';
+import { startWsSubgraph, type WsSubgraph } from './fixtures/ws-subgraph.ts';
 import {
   gql,
   PRODUCTS_SDL,
@@ -19,20 +21,28 @@ const PARTNERS_SDL = `
   type Partner @key(fields: "id") { id: ID! name: String! contact: Contact }
   type Contact { email: String! }
   type Query { partners: [Partner!]! }
+  type Subscription { partnerJoined: Partner! }
 `;
 const partnersResolvers = {
   Query: { partners: () => [{ id: 'p1', name: 'Acme', contact: { email: 'a@acme.test' } }] },
+  Subscription: {
+    partnerJoined: {
+      async *subscribe() {
+        for (const name of ['Beta', 'Gamma']) yield { partnerJoined: { id: name.toLowerCase(), name } };
+      },
+    },
+  },
 };
 
 const files = tempFiles('graphs');
 let products: TestSubgraph;
-let partners: TestSubgraph;
+let partners: WsSubgraph;
 const gateways: GraphsGateway[] = [];
 
 beforeAll(async () => {
   [products, partners] = await Promise.all([
     startTestSubgraph(PRODUCTS_SDL, productsResolvers),
-    startTestSubgraph(PARTNERS_SDL, partnersResolvers),
+    startWsSubgraph(PARTNERS_SDL, partnersResolvers),
   ]);
 });
 afterAll(async () => {
@@ -113,9 +123,9 @@ describe('two graphs on two paths', () => {
     const crossedB = await gql(g.partner, TOP);
     expect(crossedB.status).toBe(400);
     expect(crossedB.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    // each subgraph heard only its own graph's operations
+    // the products subgraph heard only its own graph's operations
+    expect(products.received.some((q) => q.includes('topProducts'))).toBe(true);
     expect(products.received.some((q) => q.includes('partners'))).toBe(false);
-    expect(partners.received.some((q) => q.includes('topProducts'))).toBe(false);
   });
 
   it("apply each graph's own limits (maxDepth 2 on the partner graph only)", async () => {
@@ -163,6 +173,26 @@ describe('two graphs on two paths', () => {
     // process-wide series once, with no graph label
     expect(text.match(/^# HELP gateway_requests_total /gm)).toHaveLength(1);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds \S+$/m);
+  });
+
+  it.each(PROTOCOLS)('serve subscriptions over %s on the graph of the path', async (protocol) => {
+    const held = subscribe(protocol, g.partner, 'subscription { partnerJoined { name } }');
+    try {
+      expect(await held.waitFor(1)).toEqual({ data: { partnerJoined: { name: 'Beta' } } });
+      expect(await held.waitFor(2)).toEqual({ data: { partnerJoined: { name: 'Gamma' } } });
+    } finally {
+      await held.close();
+    }
+    // the other graph has no such field (it has no subscriptions at all): refused, no event
+    const crossed = subscribe(protocol, g.main, 'subscription { partnerJoined { name } }');
+    try {
+      await crossed.ended;
+      expect(crossed.events.some((e) => e.data)).toBe(false);
+      const refused = crossed.events.some((e) => e.errors?.length) || (crossed.closeCode() ?? 0) >= 400;
+      expect(refused, JSON.stringify(crossed.events)).toBe(true);
+    } finally {
+      await crossed.close();
+    }
   });
 
   it('take a WebSocket on a graph path to that graph, and refuse other paths', async () => {
