@@ -6,8 +6,10 @@ import { createGraphsGateway, type GraphsGateway, loadConfig } from '../src/inde
 import { startWsSubgraph, type WsSubgraph } from './fixtures/ws-subgraph.ts';
 import {
   gql,
+  killGateways,
   PRODUCTS_SDL,
   productsResolvers,
+  spawnGateway,
   startTestSubgraph,
   type TestSubgraph,
   tempFiles,
@@ -259,5 +261,68 @@ describe.skipIf(!redisUrl)('budgets per graph over Redis (REDIS_URL)', () => {
     } finally {
       await redis.quit();
     }
+  });
+});
+
+describe('each graph reloads on its own', () => {
+  it('a changed subgraph schema swaps the supergraph of its graph only', async () => {
+    const schemaFile = files.write('partners-reload.graphql', PARTNERS_SDL);
+    const g = await start(
+      {},
+      {
+        supergraph: { watch: true, pollIntervalMs: 100 },
+        subgraphs: [{ name: 'partners', replicas: [partners.url], schemaFile }],
+      },
+    );
+    const SINCE = '{ partners { id since } }';
+    expect((await gql(g.partner, SINCE)).status).toBe(400);
+    files.write(
+      'partners-reload.graphql',
+      PARTNERS_SDL.replace('contact: Contact }', 'contact: Contact since: Int }'),
+    );
+    const deadline = Date.now() + 10_000;
+    let status = 400;
+    while (status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await gql(g.partner, SINCE)).status;
+    }
+    expect(status).toBe(200);
+    const report = await g.gateway.readiness();
+    expect(report.graphs['partner-graphql']!.supergraph.reloads).toBeGreaterThanOrEqual(1);
+    expect(report.graphs.graphql!.supergraph.reloads).toBe(0);
+    expect((await gql(g.main, SINCE)).status).toBe(400);
+  });
+});
+
+describe('tollgate serve with graphs in its config file', () => {
+  afterAll(() => killGateways());
+  it('starts one process serving both graphs and names every URL on its ready line', async () => {
+    const config = files.write(
+      'graphs.yaml',
+      [
+        'server: { port: 0, host: 127.0.0.1 }',
+        'telemetry: { enabled: false, accessLog: false }',
+        'log: { level: silent }',
+        'graphs:',
+        '  - path: /graphql',
+        `    subgraphs: [{ name: products, replicas: ["${products.url}"], schemaFile: products.graphql }]`,
+        '  - path: /partner/graphql',
+        `    subgraphs: [{ name: partners, replicas: ["${partners.url}"], schemaFile: partners.graphql }]`,
+      ].join('\n'),
+    );
+    files.write('products.graphql', PRODUCTS_SDL);
+    files.write('partners.graphql', PARTNERS_SDL);
+    const child = spawnGateway(['--config', config]);
+    let stdout = '';
+    child.child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    const main = await child.ready;
+    expect(main).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    const partner = main.replace(/\/graphql$/, '/partner/graphql');
+    expect(stdout).toContain(`gateway ready at ${main} (also ${partner})`);
+    expect((await gql(main, TOP)).status).toBe(200);
+    expect((await gql(partner, PARTNERS)).body.data).toEqual({ partners: [{ id: 'p1', name: 'Acme' }] });
+    expect((await gql(partner, TOP)).status).toBe(400);
+    child.child.kill('SIGTERM');
+    expect((await child.exit).code).toBe(0);
   });
 });
