@@ -22,12 +22,21 @@ const PARTNERS_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
   type Partner @key(fields: "id") { id: ID! name: String! contact: Contact }
   type Contact { email: String! }
-  type Query { partners: [Partner!]! }
-  type Subscription { partnerJoined: Partner! }
+  type Query { partners: [Partner!]! slowPartner: Partner! }
+  type Subscription { partnerJoined: Partner! partnerTicks: Int! }
 `;
 const partnersResolvers = {
-  Query: { partners: () => [{ id: 'p1', name: 'Acme', contact: { email: 'a@acme.test' } }] },
+  Query: {
+    partners: () => [{ id: 'p1', name: 'Acme', contact: { email: 'a@acme.test' } }],
+    slowPartner: () => new Promise((r) => setTimeout(() => r({ id: 'slow', name: 'Slow' }), 300)),
+  },
   Subscription: {
+    partnerTicks: {
+      async *subscribe() {
+        yield { partnerTicks: 1 };
+        await new Promise(() => {}); // open until the client or the gateway ends it
+      },
+    },
     partnerJoined: {
       async *subscribe() {
         for (const name of ['Beta', 'Gamma']) yield { partnerJoined: { id: name.toLowerCase(), name } };
@@ -324,5 +333,24 @@ describe('tollgate serve with graphs in its config file', () => {
     expect((await gql(partner, TOP)).status).toBe(400);
     child.child.kill('SIGTERM');
     expect((await child.exit).code).toBe(0);
+  });
+});
+
+describe('closing a gateway of several graphs', () => {
+  it('finishes requests in flight, ends open subscriptions, then stops listening', async () => {
+    const g = await start();
+    gateways.splice(gateways.indexOf(g.gateway), 1);
+    const held = subscribe('ws', g.partner, 'subscription { partnerTicks }');
+    await held.waitFor(1);
+    const inFlight = gql(g.partner, '{ slowPartner { name } }');
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await g.gateway.close(5_000);
+    // drained once the slow request was done, not after the whole grace period
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect((await inFlight).body.data).toEqual({ slowPartner: { name: 'Slow' } });
+    await held.ended;
+    expect(held.closeCode()).toBe(1001);
+    await expect(fetch(`${g.base}/health/live`)).rejects.toThrow();
   });
 });
