@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { POOL_DEFAULTS } from '../pool/index.ts';
 // Only the pure CORS core, not server/index.ts: that pulls in create-gateway.ts, which imports this folder.
 import { originProblem } from '../server/cors.ts';
+import { checkGraphs, type ResolvedGraph, resolveGraphs } from './graphs.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -82,6 +83,54 @@ const corsSchema = z
         message: 'cannot be true with origins ["*"]: list the origins allowed to send credentials',
       });
   });
+// `graphs[]` (config/graphs.ts, docs/graphs.md): a graph's sections are kept raw here and validated whole,
+// merged over the top level, by the check at the bottom; defaults must not fill them in, or a graph would
+// override top-level keys it never named.
+const graphSection = (section: string, note = '') =>
+  z
+    .record(z.unknown())
+    .optional()
+    .describe(
+      `This graph's \`${section}\`: the same keys, deep-merged over the top-level \`${section}\` (maps merge by key, lists replace, null removes an inherited key).${note}`,
+    );
+
+const GraphSchema = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._~-]+\/)*[A-Za-z0-9._~-]*$/, 'expected a path such as /partner/graphql')
+      .describe(
+        'URL path this graph is served on (POST/GET, the IDE, WebSocket/SSE/multipart subscriptions), e.g. /partner/graphql; unique, and not /health/*, /metrics or /admin/*.',
+      ),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
+      .optional()
+      .describe(
+        "The graph's name: the `graph` label of its metrics and the namespace of its rate-limit budgets. Default: the path without slashes (/partner/graphql → partner-graphql).",
+      ),
+    supergraph: z
+      .record(z.unknown())
+      .optional()
+      .describe(
+        "This graph's `supergraph` (same keys). With `subgraphs`, the graph's source of truth: a graph that sets either takes neither from the top level.",
+      ),
+    subgraphs: z
+      .array(z.unknown())
+      .optional()
+      .describe("This graph's `subgraphs` (same entries); see graphs[].supergraph."),
+    pool: graphSection('pool'),
+    auth: graphSection('auth'),
+    cost: graphSection('cost'),
+    ratelimit: graphSection(
+      'ratelimit',
+      ' Its budgets are its own (keys namespaced by graph name); the store settings (failureMode, redisTimeoutMs, fallbackShare, keyPrefix) stay top-level, as every graph shares the one store.',
+    ),
+    limits: graphSection('limits'),
+    persistedQueries: graphSection('persistedQueries'),
+    subscriptions: graphSection('subscriptions'),
+  })
+  .strict();
 
 const circuitBreakerSchema = z
   .object({
@@ -1025,6 +1074,13 @@ export const GatewayConfigObject = z
       .describe(
         "The gateway's own logs: info on stdout, warnings and errors on stderr, each line with the trace and span ids of its request.",
       ),
+    graphs: z
+      .array(GraphSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Several supergraphs on several paths of one gateway (docs/graphs.md), each with its own supergraph, plans, pools, auth, cost, budgets and limits. Absent: one graph on /graphql, from the top-level sections.',
+      ),
     development: bool
       .default(false)
       .describe('Show stack traces and internal error messages (NODE_ENV=development).'),
@@ -1038,7 +1094,8 @@ export const GatewayConfigObject = z
  */
 export const CONFIG_SECTIONS = Object.keys(GatewayConfigObject.shape);
 
-export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+/** The checks across keys, of the top level and of each graph's merged configuration alike. */
+function checkAcross(c: z.infer<typeof GatewayConfigObject>, ctx: z.RefinementCtx): void {
   if (c.supergraph.url && c.supergraph.file) {
     ctx.addIssue({
       code: 'custom',
@@ -1053,7 +1110,19 @@ export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
       message: `no plan named ${c.ratelimit.defaultPlan} in ratelimit.plans`,
     });
   }
+}
+
+const graphSchema = GatewayConfigObject.superRefine(checkAcross);
+
+export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+  checkAcross(c, ctx);
+  checkGraphs(c, ctx, (tree) => graphSchema.safeParse(tree));
 });
+
+/** Each graph's name, path and whole configuration; one graph on /graphql when `graphs` is absent. */
+export function graphConfigs(config: GatewayConfig): ResolvedGraph<GatewayConfig>[] {
+  return resolveGraphs(config, (tree) => graphSchema.safeParse(tree));
+}
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;

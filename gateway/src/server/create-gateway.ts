@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
@@ -9,12 +10,13 @@ import type { ExecutionStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
+import type { RateLimitStore } from '../ratelimit/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
 import { withCors } from './cors-handler.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { createGatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
 import { createReadiness } from './readiness.ts';
@@ -34,6 +36,13 @@ export interface CreateGatewayOptions {
   reloadConfig?: () => GatewayConfig;
   /** The process's tracing (main.ts starts it): its export counters appear on GET /metrics. */
   tracing?: Tracing;
+  /**
+   * This gateway as one graph of several (graphs-gateway.ts): served on `path`, its metrics labelled
+   * `graph="<name>"` and without the process-wide ones. @default one graph on /graphql
+   */
+  graph?: { name: string; path: string };
+  /** The rate-limit store to charge (graphs share one, namespaced); closed by its owner. @default its own */
+  rateLimitStore?: RateLimitStore;
 }
 
 export interface Gateway {
@@ -48,11 +57,28 @@ export interface Gateway {
   readonly supergraphSdl: string;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
+  /** Serves one HTTP request (GraphQL, the IDE, health, metrics, admin), for a server of the caller's. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Takes an HTTP `upgrade` (WebSocket subscriptions on the GraphQL path); refuses it when they are off. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** A gateway as graphs-gateway.ts serves it: the public surface plus its metrics, to scrape as one. */
+export interface GraphGateway extends Gateway {
+  readonly metrics: GatewayMetrics;
+  /** close() with the caller's listener drained in place of its own, at the same point of the sequence. */
+  shutdown(drainHttp: () => Promise<void>): Promise<void>;
 }
 
 /** Builds the gateway (Apollo Server + Apollo Gateway over replica pools). It does not listen until told. */
 export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
+  return createGraphGateway(options);
+}
+
+/** createGateway, with what serving it beside other graphs needs (graphs-gateway.ts). */
+export async function createGraphGateway(options: CreateGatewayOptions): Promise<GraphGateway> {
   const { config } = options;
+  const path = options.graph?.path ?? '/graphql';
   const logger = options.logger ?? silentLogger;
   // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
   const decorate = config.auth.signing.secret
@@ -67,7 +93,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });
-  const store = createRateLimitStore(config, logger);
+  const store = options.rateLimitStore ?? createRateLimitStore(config, logger);
   const persisted = createPersistedQueries<GatewayContext>(config.persistedQueries, {
     redisUrl: config.redis.url,
     log,
@@ -81,6 +107,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
+    graph: options.graph?.name,
   });
   const watch = createSupergraphWatch({
     config,
@@ -151,9 +178,11 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       rewriteRequest: persisted.rewriteRequest,
       overloaded: overload.overloaded,
       log,
+      path,
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
+    path,
     context: createContextBuilder(authentication),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
@@ -177,12 +206,30 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     traceRequests(handler, {
       debugHeader: config.telemetry.debugHeader,
       accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
+      path,
     }),
     config.server.cors,
   );
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (subscriptions) subscriptions.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  };
 
   let http: Server | undefined;
   let drain: HttpDrain | undefined;
+  const shutdown = async (drainHttp: () => Promise<void>) => {
+    readiness.close();
+    overload.stop();
+    watch.stop();
+    // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
+    // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
+    await subscriptions?.close();
+    // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
+    await drainHttp();
+    await apollo.stop();
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
+  };
   return {
     pools,
     apollo,
@@ -191,11 +238,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     executorStats: pipeline.executorStats,
     readiness: readiness.report,
+    metrics,
+    handle: traced,
+    handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
       http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
-      if (subscriptions)
-        http.on('upgrade', (req, socket, head) => subscriptions.handleUpgrade(req, socket, head));
-      else http.on('upgrade', (_req, socket) => socket.destroy());
+      http.on('upgrade', handleUpgrade);
       drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
@@ -203,20 +251,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       });
       const address = http.address() as AddressInfo;
       const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      return `http://${shown}:${address.port}/graphql`;
+      return `http://${shown}:${address.port}${path}`;
     },
-    async close(graceMs = config.server.shutdownGraceMs) {
-      readiness.close();
-      overload.stop();
-      watch.stop();
-      // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
-      // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
-      await subscriptions?.close();
-      // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
-      await drain?.close({ graceMs });
-      await apollo.stop();
-      await Promise.all([...pools.values()].map((p) => p.close()));
-      await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
-    },
+    shutdown,
+    close: (graceMs = config.server.shutdownGraceMs) =>
+      shutdown(async () => {
+        await drain?.close({ graceMs });
+      }),
   };
 }

@@ -68,6 +68,8 @@ export interface SubscriptionServingDeps {
   rewriteRequest?: (request: { search: string; body: unknown }) => { search: string; body: unknown };
   overloaded?: () => boolean;
   log: (message: string, fields: Record<string, unknown>) => void;
+  /** The GraphQL path WebSocket upgrades are taken on. @default '/graphql' */
+  path?: string;
 }
 
 export interface SubscriptionStats {
@@ -127,6 +129,7 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
     maxSubscriptionsPerConnection: s.maxPerConnection + 1,
     maxPayloadBytes: config.server.maxBodyBytes,
     overloaded: deps.overloaded,
+    path: deps.path,
   });
   const sse = createSseTransport({ ...common, heartbeatMs: s.heartbeatMs });
   const multipart = createMultipartTransport({ ...common, heartbeatMs: s.heartbeatMs });
