@@ -1,0 +1,149 @@
+import { claimAt, claimHeaderValue } from './claims.ts';
+import { skippedByMatching } from './reserved.ts';
+
+/** Forwards a client header: one by name (optionally renamed, with a default), or every one matching. */
+export type PropagateRule =
+  | { readonly named: string; readonly rename?: string | undefined; readonly default?: string | undefined }
+  | { readonly matching: string };
+
+/** Sets a header to a fixed value, or to a claim of the caller's token (left out when it has none). */
+export type InsertRule =
+  | { readonly name: string; readonly value: string }
+  | { readonly name: string; readonly claim: string; readonly default?: string | undefined };
+
+/** Takes out headers earlier rules added, by name or by pattern. */
+export type RemoveRule = { readonly named: string } | { readonly matching: string };
+
+/** One rule: exactly one of its three members. */
+export type HeaderRule =
+  | { readonly propagate: PropagateRule; readonly insert?: undefined; readonly remove?: undefined }
+  | { readonly insert: InsertRule; readonly propagate?: undefined; readonly remove?: undefined }
+  | { readonly remove: RemoveRule; readonly propagate?: undefined; readonly insert?: undefined };
+
+/** The `headers` config section: rules for every subgraph, then each subgraph's own. */
+export interface HeaderRulesConfig {
+  readonly all?: { readonly request?: readonly HeaderRule[] | undefined } | undefined;
+  readonly subgraphs?:
+    | Readonly<Record<string, { readonly request?: readonly HeaderRule[] | undefined }>>
+    | undefined;
+}
+
+/** What the rules read about one client request. */
+export interface HeaderRuleInput {
+  /** The client request's headers, lower-case names (as node:http gives them); undefined: none. */
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  /** The caller's verified claims (JWT or API key metadata); undefined: none. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined;
+}
+
+type Step =
+  | { kind: 'named'; from: string; to: string; fallback: string | undefined }
+  | { kind: 'matching'; pattern: RegExp }
+  | { kind: 'value'; name: string; value: string }
+  | { kind: 'claim'; name: string; claim: string; fallback: string | undefined }
+  | { kind: 'remove-named'; name: string }
+  | { kind: 'remove-matching'; pattern: RegExp };
+
+/** Rules compiled once (lower-cased names, regular expressions built); what `subgraphHeaders` runs. */
+export interface CompiledHeaderRules {
+  readonly all: readonly Step[];
+  readonly subgraphs: ReadonlyMap<string, readonly Step[]>;
+}
+
+// Header names are case-insensitive (RFC 9110 §5.1): so are the patterns that match them.
+const pattern = (source: string) => new RegExp(source, 'i');
+
+function compileRule(rule: HeaderRule): Step {
+  if (rule.propagate) {
+    const p = rule.propagate;
+    if ('matching' in p) return { kind: 'matching', pattern: pattern(p.matching) };
+    const from = p.named.toLowerCase();
+    return { kind: 'named', from, to: (p.rename ?? from).toLowerCase(), fallback: p.default };
+  }
+  if (rule.insert) {
+    const i = rule.insert;
+    const name = i.name.toLowerCase();
+    if ('claim' in i) return { kind: 'claim', name, claim: i.claim, fallback: i.default };
+    return { kind: 'value', name, value: i.value };
+  }
+  const r = rule.remove;
+  if ('matching' in r) return { kind: 'remove-matching', pattern: pattern(r.matching) };
+  return { kind: 'remove-named', name: r.named.toLowerCase() };
+}
+
+/** Compiles the `headers` section (already validated by the config schema). */
+export function compileHeaderRules(config: HeaderRulesConfig): CompiledHeaderRules {
+  const subgraphs = new Map<string, readonly Step[]>();
+  for (const [name, section] of Object.entries(config.subgraphs ?? {}))
+    subgraphs.set(name.toLowerCase(), (section.request ?? []).map(compileRule));
+  return { all: (config.all?.request ?? []).map(compileRule), subgraphs };
+}
+
+/** True when no rule would ever add a header (the fetch path then skips the rules entirely). */
+export function hasNoRules(rules: CompiledHeaderRules): boolean {
+  return !rules.all.length && [...rules.subgraphs.values()].every((s) => !s.length);
+}
+
+function single(value: string | readonly string[] | undefined): string | undefined {
+  // node:http joins repeated fields itself, except set-cookie; a list field is one comma-joined line.
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+/** Names the client's `Connection` header marks as hop-by-hop for its own connection (RFC 9110 §7.6.1). */
+function connectionOptions(headers: HeaderRuleInput['headers']): ReadonlySet<string> | undefined {
+  const value = single(headers?.connection);
+  if (!value) return undefined;
+  return new Set(value.split(',').map((s) => s.trim().toLowerCase()));
+}
+
+/**
+ * The headers the rules add to one fetch to `subgraph`: the `all` rules in order, then the subgraph's.
+ * A later rule replaces an earlier one's header of the same name; `remove` takes out what earlier rules
+ * added (the gateway's own headers are out of the rules' reach). Lower-case names; pure.
+ */
+export function subgraphHeaders(
+  rules: CompiledHeaderRules,
+  subgraph: string,
+  input: HeaderRuleInput,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const client = input.headers ?? {};
+  const hopByHop = connectionOptions(input.headers);
+  const readable = (name: string) => !hopByHop?.has(name);
+  const run = (step: Step) => {
+    switch (step.kind) {
+      case 'named': {
+        const value = readable(step.from) ? single(client[step.from]) : undefined;
+        if (value !== undefined) out[step.to] = value;
+        else if (step.fallback !== undefined) out[step.to] = step.fallback;
+        return;
+      }
+      case 'matching':
+        for (const [name, raw] of Object.entries(client)) {
+          if (skippedByMatching(name) || !readable(name) || !step.pattern.test(name)) continue;
+          const value = single(raw);
+          if (value !== undefined) out[name] = value;
+        }
+        return;
+      case 'value':
+        out[step.name] = step.value;
+        return;
+      case 'claim': {
+        const value = claimHeaderValue(claimAt(input.claims, step.claim)) ?? step.fallback;
+        if (value !== undefined) out[step.name] = value;
+        else delete out[step.name];
+        return;
+      }
+      case 'remove-named':
+        delete out[step.name];
+        return;
+      case 'remove-matching':
+        for (const name of Object.keys(out)) if (step.pattern.test(name)) delete out[name];
+        return;
+    }
+  };
+  for (const step of rules.all) run(step);
+  for (const step of rules.subgraphs.get(subgraph.toLowerCase()) ?? []) run(step);
+  return out;
+}
