@@ -4,6 +4,7 @@ import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
 import { POOL_DEFAULTS } from '../pool/index.ts';
+import { headersSchema } from './headers.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -592,6 +593,7 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Who is calling: JWT, API key or anonymous.'),
+    headers: headersSchema,
     cost: z
       .object({
         mode: z

@@ -1,24 +1,37 @@
 import { claimAt, claimHeaderValue } from './claims.ts';
 import { skippedByMatching } from './reserved.ts';
 
-/** Forwards a client header: one by name (optionally renamed, with a default), or every one matching. */
-export type PropagateRule =
-  | { readonly named: string; readonly rename?: string | undefined; readonly default?: string | undefined }
-  | { readonly matching: string };
+/**
+ * Forwards a client header: one by name (`named`, optionally `rename`d, with a `default`), or every one
+ * `matching` a pattern. Exactly one of `named` and `matching` (the config schema checks).
+ */
+export interface PropagateRule {
+  readonly named?: string | undefined;
+  readonly rename?: string | undefined;
+  readonly default?: string | undefined;
+  readonly matching?: string | undefined;
+}
 
-/** Sets a header to a fixed value, or to a claim of the caller's token (left out when it has none). */
-export type InsertRule =
-  | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly claim: string; readonly default?: string | undefined };
+/** Sets `name` to a fixed `value`, or to a `claim` of the caller's token (its `default`, or left out). */
+export interface InsertRule {
+  readonly name: string;
+  readonly value?: string | undefined;
+  readonly claim?: string | undefined;
+  readonly default?: string | undefined;
+}
 
-/** Takes out headers earlier rules added, by name or by pattern. */
-export type RemoveRule = { readonly named: string } | { readonly matching: string };
+/** Takes out headers earlier rules added: `named` or `matching`. */
+export interface RemoveRule {
+  readonly named?: string | undefined;
+  readonly matching?: string | undefined;
+}
 
-/** One rule: exactly one of its three members. */
-export type HeaderRule =
-  | { readonly propagate: PropagateRule; readonly insert?: undefined; readonly remove?: undefined }
-  | { readonly insert: InsertRule; readonly propagate?: undefined; readonly remove?: undefined }
-  | { readonly remove: RemoveRule; readonly propagate?: undefined; readonly insert?: undefined };
+/** One rule: exactly one of its three members (the config schema checks). */
+export interface HeaderRule {
+  readonly propagate?: PropagateRule | undefined;
+  readonly insert?: InsertRule | undefined;
+  readonly remove?: RemoveRule | undefined;
+}
 
 /** The `headers` config section: rules for every subgraph, then each subgraph's own. */
 export interface HeaderRulesConfig {
@@ -54,21 +67,19 @@ export interface CompiledHeaderRules {
 const pattern = (source: string) => new RegExp(source, 'i');
 
 function compileRule(rule: HeaderRule): Step {
-  if (rule.propagate) {
-    const p = rule.propagate;
-    if ('matching' in p) return { kind: 'matching', pattern: pattern(p.matching) };
+  const { propagate: p, insert: i, remove: r } = rule;
+  if (p?.matching !== undefined) return { kind: 'matching', pattern: pattern(p.matching) };
+  if (p?.named !== undefined) {
     const from = p.named.toLowerCase();
     return { kind: 'named', from, to: (p.rename ?? from).toLowerCase(), fallback: p.default };
   }
-  if (rule.insert) {
-    const i = rule.insert;
-    const name = i.name.toLowerCase();
-    if ('claim' in i) return { kind: 'claim', name, claim: i.claim, fallback: i.default };
-    return { kind: 'value', name, value: i.value };
-  }
-  const r = rule.remove;
-  if ('matching' in r) return { kind: 'remove-matching', pattern: pattern(r.matching) };
-  return { kind: 'remove-named', name: r.named.toLowerCase() };
+  if (i?.claim !== undefined)
+    return { kind: 'claim', name: i.name.toLowerCase(), claim: i.claim, fallback: i.default };
+  if (i?.value !== undefined) return { kind: 'value', name: i.name.toLowerCase(), value: i.value };
+  if (r?.matching !== undefined) return { kind: 'remove-matching', pattern: pattern(r.matching) };
+  if (r?.named !== undefined) return { kind: 'remove-named', name: r.named.toLowerCase() };
+  // the config schema refuses a rule without exactly one member: never reached through loadConfig
+  throw new TypeError(`not a header rule: ${JSON.stringify(rule)}`);
 }
 
 /** Compiles the `headers` section (already validated by the config schema). */
