@@ -107,7 +107,7 @@ describe('headers config', () => {
     [
       'propagate host',
       all({ propagate: { named: 'host' } }),
-      /^headers\.all\.request\.0\.propagate\.named: host belongs to one connection/,
+      /^headers\.all\.request\.0\.propagate\.named: host frames the message/,
     ],
     [
       'insert transfer-encoding',

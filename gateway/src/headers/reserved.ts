@@ -1,7 +1,7 @@
 /**
- * Header names the rules treat specially, lower-case. RFC 9110 §7.6.1 hop-by-hop fields (plus
- * `keep-alive` and the `proxy-*` family, which it names as such), and the framing fields `host` and
- * `content-length`: they describe the client's connection to the gateway, not the gateway's own to a
+ * Header names the rules treat specially, lower-case. RFC 9110 §7.6.1 hop-by-hop fields, with
+ * `keep-alive` and `proxy-connection`, which it names as such (the rest of the `proxy-*` family is
+ * matched by prefix): they describe the client's connection to the gateway, not the gateway's own to a
  * subgraph, so no rule may forward, set or remove them.
  */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -12,8 +12,18 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+]);
+
+/**
+ * The framing and encoding of the message itself, which the gateway decides for each fetch: the host it
+ * connects to, the body's length and encoding, the encodings it can decode, `expect: 100-continue`.
+ */
+export const FRAMING: ReadonlySet<string> = new Set([
   'host',
   'content-length',
+  'content-encoding',
+  'accept-encoding',
+  'expect',
 ]);
 
 /**
@@ -55,8 +65,8 @@ export const HEADER_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?$/;
 export function reservedProblem(name: string): string | undefined {
   const n = name.toLowerCase();
   if (n.startsWith('proxy-') && !CREDENTIALS.has(n)) return `${n} is a hop-by-hop header (RFC 9110 §7.6.1)`;
-  if (HOP_BY_HOP.has(n))
-    return `${n} belongs to one connection (RFC 9110 §7.6.1); the gateway frames its own requests`;
+  if (HOP_BY_HOP.has(n)) return `${n} belongs to one connection (RFC 9110 §7.6.1); it is never forwarded`;
+  if (FRAMING.has(n)) return `${n} frames the message; the gateway frames each subgraph fetch itself`;
   if (GATEWAY_OWNED.has(n))
     return `${n} is set by the gateway on every subgraph fetch; a rule cannot change it`;
   return undefined;
