@@ -583,7 +583,7 @@ export const GatewayConfigObject = z
               .min(32, 'expected at least 32 characters')
               .optional()
               .describe(
-                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
+                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal, the body hash and the headers the `headers` rules add. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
               ),
           })
           .strict()
