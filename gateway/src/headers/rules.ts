@@ -103,9 +103,53 @@ function single(value: string | readonly string[] | undefined): string | undefin
 
 /** Names the client's `Connection` header marks as hop-by-hop for its own connection (RFC 9110 §7.6.1). */
 function connectionOptions(headers: HeaderRuleInput['headers']): ReadonlySet<string> | undefined {
-  const value = single(headers?.connection);
-  if (!value) return undefined;
+  const value = single(headers?.connection)?.toLowerCase();
+  // what nearly every client sends: names no rule could forward anyway
+  if (!value || value === 'keep-alive' || value === 'close') return undefined;
   return new Set(value.split(',').map((s) => s.trim().toLowerCase()));
+}
+
+type ClientHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+// One step against the headers built so far. A plain function rather than a closure per call: it runs for
+// every rule of every (request, subgraph).
+function run(
+  step: Step,
+  out: Record<string, string>,
+  client: ClientHeaders,
+  hopByHop: ReadonlySet<string> | undefined,
+  claims: HeaderRuleInput['claims'],
+): void {
+  switch (step.kind) {
+    case 'named': {
+      const value = hopByHop?.has(step.from) ? undefined : single(client[step.from]);
+      if (value !== undefined) out[step.to] = value;
+      else if (step.fallback !== undefined) out[step.to] = step.fallback;
+      return;
+    }
+    case 'matching':
+      for (const name of Object.keys(client)) {
+        if (skippedByMatching(name) || hopByHop?.has(name) || !step.pattern.test(name)) continue;
+        const value = single(client[name]);
+        if (value !== undefined) out[name] = value;
+      }
+      return;
+    case 'value':
+      out[step.name] = step.value;
+      return;
+    case 'claim': {
+      const value = claimHeaderValue(claimAt(claims, step.claim)) ?? step.fallback;
+      if (value !== undefined) out[step.name] = value;
+      else delete out[step.name];
+      return;
+    }
+    case 'remove-named':
+      delete out[step.name];
+      return;
+    case 'remove-matching':
+      for (const name of Object.keys(out)) if (step.pattern.test(name)) delete out[name];
+      return;
+  }
 }
 
 /**
@@ -121,40 +165,8 @@ export function subgraphHeaders(
   const out: Record<string, string> = {};
   const client = input.headers ?? {};
   const hopByHop = connectionOptions(input.headers);
-  const readable = (name: string) => !hopByHop?.has(name);
-  const run = (step: Step) => {
-    switch (step.kind) {
-      case 'named': {
-        const value = readable(step.from) ? single(client[step.from]) : undefined;
-        if (value !== undefined) out[step.to] = value;
-        else if (step.fallback !== undefined) out[step.to] = step.fallback;
-        return;
-      }
-      case 'matching':
-        for (const [name, raw] of Object.entries(client)) {
-          if (skippedByMatching(name) || !readable(name) || !step.pattern.test(name)) continue;
-          const value = single(raw);
-          if (value !== undefined) out[name] = value;
-        }
-        return;
-      case 'value':
-        out[step.name] = step.value;
-        return;
-      case 'claim': {
-        const value = claimHeaderValue(claimAt(input.claims, step.claim)) ?? step.fallback;
-        if (value !== undefined) out[step.name] = value;
-        else delete out[step.name];
-        return;
-      }
-      case 'remove-named':
-        delete out[step.name];
-        return;
-      case 'remove-matching':
-        for (const name of Object.keys(out)) if (step.pattern.test(name)) delete out[name];
-        return;
-    }
-  };
-  for (const step of rules.all) run(step);
-  for (const step of rules.subgraphs.get(subgraph.toLowerCase()) ?? []) run(step);
+  for (const step of rules.all) run(step, out, client, hopByHop, input.claims);
+  const own = rules.subgraphs.get(subgraph.toLowerCase());
+  if (own) for (const step of own) run(step, out, client, hopByHop, input.claims);
   return out;
 }
