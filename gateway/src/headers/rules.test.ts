@@ -161,6 +161,13 @@ describe('subgraphHeaders', () => {
   });
 });
 
+describe('compileHeaderRules', () => {
+  it('throws on a rule the config schema would have refused (no member)', () => {
+    expect(() => compileHeaderRules({ all: { request: [{}] } })).toThrow(TypeError);
+    expect(() => compileHeaderRules({ all: { request: [{ insert: { name: 'x-a' } }] } })).toThrow(TypeError);
+  });
+});
+
 describe('claims', () => {
   it.each([
     ['sub', 'alice'],
