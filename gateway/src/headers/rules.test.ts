@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { claimAt, claimHeaderValue } from './claims.ts';
 import { createHeaderRules } from './header-rules.ts';
 import { reservedProblem } from './reserved.ts';
-import { compileHeaderRules, type HeaderRule, type HeaderRuleInput, subgraphHeaders } from './rules.ts';
+import {
+  compileHeaderRules,
+  type HeaderRule,
+  type HeaderRuleInput,
+  subgraphHeaders,
+  unknownSubgraphNames,
+} from './rules.ts';
 
 const client = {
   'x-request-id': 'r-1',
@@ -158,6 +164,14 @@ describe('subgraphHeaders', () => {
       'x-request-id': 'none',
       'x-gateway': 'tollgate',
     });
+  });
+});
+
+describe('unknownSubgraphNames', () => {
+  it('names the per-subgraph sections that match no subgraph, in any case', () => {
+    const config = { subgraphs: { Products: {}, prodcts: {}, reviews: {} } };
+    expect(unknownSubgraphNames(config, ['products', 'REVIEWS', 'accounts'])).toEqual(['prodcts']);
+    expect(unknownSubgraphNames({}, ['products'])).toEqual([]);
   });
 });
 

@@ -90,6 +90,12 @@ export function compileHeaderRules(config: HeaderRulesConfig): CompiledHeaderRul
   return { all: (config.all?.request ?? []).map(compileRule), subgraphs };
 }
 
+/** The `headers.subgraphs` names that match none of `subgraphs` (any case): most likely typos. */
+export function unknownSubgraphNames(config: HeaderRulesConfig, subgraphs: Iterable<string>): string[] {
+  const known = new Set([...subgraphs].map((n) => n.toLowerCase()));
+  return Object.keys(config.subgraphs ?? {}).filter((n) => !known.has(n.toLowerCase()));
+}
+
 /** True when no rule would ever add a header (the fetch path then skips the rules entirely). */
 export function hasNoRules(rules: CompiledHeaderRules): boolean {
   return !rules.all.length && [...rules.subgraphs.values()].every((s) => !s.length);

@@ -6,7 +6,7 @@ import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
-import { createHeaderRules } from '../headers/index.ts';
+import { createHeaderRules, unknownSubgraphNames } from '../headers/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
@@ -96,6 +96,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     config.supergraph.planner === 'hive' ? await loadHivePlanner((m) => logger.warn(m)) : undefined;
   // `headers` rules, applied to every subgraph fetch and subscription before it is signed
   const headerRules = createHeaderRules(config.headers);
+  for (const name of unknownSubgraphNames(config.headers, pools.keys()))
+    logger.warn(`headers.subgraphs.${name} names no subgraph of the supergraph: its rules apply to none`);
   const upstreams = config.subscriptions.enabled
     ? createUpstreams(config, pools, decorate, logger, headerRules)
     : undefined;
