@@ -7,6 +7,7 @@ import { POOL_DEFAULTS } from '../pool/index.ts';
 // Only the pure CORS core, not server/index.ts: that pulls in create-gateway.ts, which imports this folder.
 import { originProblem } from '../server/cors.ts';
 import { checkGraphs, type ResolvedGraph, resolveGraphs } from './graphs.ts';
+import { headersSchema } from './headers.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -705,7 +706,7 @@ export const GatewayConfigObject = z
               .min(32, 'expected at least 32 characters')
               .optional()
               .describe(
-                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
+                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal, the body hash and the headers the `headers` rules add. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
               ),
           })
           .strict()
@@ -715,6 +716,7 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Who is calling: JWT, API key or anonymous.'),
+    headers: headersSchema,
     cost: z
       .object({
         mode: z

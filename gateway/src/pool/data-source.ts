@@ -7,17 +7,29 @@ import { failSpan, traceContextOf, tracer } from '../telemetry/index.ts';
 import { PoolError } from './errors.ts';
 import type { ReplicaPool } from './replica-pool.ts';
 
-/** Adds headers to one subgraph request (principal signing, trace propagation) given its exact body. */
+/**
+ * Adds headers to one subgraph request (principal signing) given its exact body; `signed` names the
+ * headers of the header rules, which the signature must cover too.
+ */
 export type RequestDecorator<TContext> = (
   headers: Record<string, string>,
   body: string,
   context: TContext | undefined,
+  signed?: readonly string[],
 ) => void;
+
+/** The headers the header rules add to one fetch to `subgraph` (context undefined: a health check). */
+export type RequestHeaderRules<TContext> = (
+  subgraph: string,
+  context: TContext | undefined,
+) => Readonly<Record<string, string>>;
 
 export interface ReplicaDataSourceOptions<TContext> {
   pool: ReplicaPool;
   /** Called for every request after the body is serialized. */
   decorate?: RequestDecorator<TContext>;
+  /** The `headers` rules, applied before `decorate` signs the fetch. @default none */
+  headerRules?: RequestHeaderRules<TContext> | undefined;
 }
 
 function isMutation(options: GraphQLDataSourceProcessOptions): boolean {
@@ -72,10 +84,12 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 {
   readonly #pool: ReplicaPool;
   readonly #decorate: RequestDecorator<TContext> | undefined;
+  readonly #headerRules: RequestHeaderRules<TContext> | undefined;
 
   constructor(options: ReplicaDataSourceOptions<TContext>) {
     this.#pool = options.pool;
     this.#decorate = options.decorate;
+    this.#headerRules = options.headerRules;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<TContext>): Promise<GatewayGraphQLResponse> {
@@ -88,12 +102,15 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       operationName: request.operationName,
       extensions: request.extensions,
     });
+    const context = options.kind === 'incoming operation' ? (options.context as TContext) : undefined;
+    // The rules' headers first, so the gateway's own always win (the config refuses rules naming them).
+    const added = this.#headerRules?.(name, context);
     const headers: Record<string, string> = {
+      ...added,
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
     };
-    const context = options.kind === 'incoming operation' ? (options.context as TContext) : undefined;
-    this.#decorate?.(headers, body, context);
+    this.#decorate?.(headers, body, context, added && Object.keys(added));
 
     let result: Awaited<ReturnType<ReplicaPool['send']>>;
     const mutation = isMutation(options);

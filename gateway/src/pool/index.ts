@@ -6,6 +6,7 @@ export {
   ReplicaDataSource,
   type ReplicaDataSourceOptions,
   type RequestDecorator,
+  type RequestHeaderRules,
 } from './data-source.ts';
 export type { Resolver } from './discovery.ts';
 export { PoolError, type PoolErrorCode } from './errors.ts';

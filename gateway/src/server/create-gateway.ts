@@ -7,6 +7,7 @@ import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
+import { createHeaderRules, unknownSubgraphNames } from '../headers/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
@@ -121,8 +122,12 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   // The Hive planner is a native addon: loaded once, and if it cannot load here, apollo plans (one log line).
   const hive =
     config.supergraph.planner === 'hive' ? await loadHivePlanner((m) => logger.warn(m)) : undefined;
+  // `headers` rules, applied to every subgraph fetch and subscription before it is signed
+  const headerRules = createHeaderRules(config.headers);
+  for (const name of unknownSubgraphNames(config.headers, pools.keys()))
+    logger.warn(`headers.subgraphs.${name} names no subgraph of the supergraph: its rules apply to none`);
   const upstreams = config.subscriptions.enabled
-    ? createUpstreams(config, pools, decorate, logger)
+    ? createUpstreams(config, pools, decorate, logger, headerRules)
     : undefined;
   const pipeline = createPipeline({
     hive,
@@ -131,6 +136,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     supergraph: watch.hook,
     pools,
     decorate,
+    headerRules,
     store,
     persisted,
     metrics,

@@ -5,6 +5,7 @@ import type { Authentication, RequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { CostModel } from '../cost/index.ts';
 import type { UpstreamSubscribe } from '../executor/index.ts';
+import type { HeaderRulesApplier } from '../headers/index.ts';
 import type { FormatOptions } from '../incremental/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
 import type { RateLimitStore } from '../ratelimit/index.ts';
@@ -36,11 +37,14 @@ export function createUpstreams(
   pools: ReadonlyMap<string, ReplicaPool>,
   decorate: RequestSigner | undefined,
   logger: Logger,
+  headerRules?: HeaderRulesApplier,
 ): Upstreams {
   const { upstream, maxBufferedEvents } = config.subscriptions;
   const hub = createUpstreamHub({
     pools,
-    sign: decorate && ((headers, body, principal) => decorate(headers, body, principal && { principal })),
+    sign:
+      decorate &&
+      ((headers, body, principal, signed) => decorate(headers, body, principal && { principal }, signed)),
     resubscribeWithinMs: upstream.resubscribeWithinMs,
     keepAliveMs: upstream.keepAliveMs,
     connectTimeoutMs: upstream.connectTimeoutMs,
@@ -52,6 +56,8 @@ export function createUpstreams(
     subscribe: (subgraph, request, context) =>
       hub.subscribe(subgraph, request, {
         principal: perCaller.has(subgraph) ? (context as GatewayContext).principal : undefined,
+        // the rules' headers for this caller: an upstream is shared only by callers they agree for
+        headers: headerRules?.(subgraph, context as GatewayContext),
         maxBufferedEvents,
       }),
   };
