@@ -7,22 +7,24 @@ import type { Logger, SupergraphStatus } from './types.ts';
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
 
 /**
- * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists and
+ * their labels follow.
  */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
   replicas: ResolvedSupergraph['replicas'],
   poolConfig: GatewayConfig['pool'],
 ): void {
-  for (const [name, urls] of replicas) {
+  for (const [name, list] of replicas) {
     const pool = pools.get(name);
     if (!pool) {
-      pools.set(name, new ReplicaPool(name, urls, poolConfig));
+      pools.set(name, new ReplicaPool(name, list, poolConfig));
       continue;
     }
-    const current = pool.replicas;
-    for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
-    for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
+    const urls = list.map((r) => r.url);
+    // a replica already there keeps its connections and health, and takes changed labels
+    for (const { url, labels } of list) pool.addReplica(url, labels);
+    for (const url of pool.replicas) if (!urls.includes(url)) void pool.removeReplica(url);
   }
 }
 
