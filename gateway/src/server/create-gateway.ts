@@ -9,6 +9,7 @@ import type { ExecutionStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
+import { createRouter } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
@@ -153,7 +154,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
-    context: createContextBuilder(authentication),
+    context: createContextBuilder(authentication, createRouter(config.routing)),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
     overloaded: overload.overloaded,

@@ -91,7 +91,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     buildService: ({ name }) => {
       const pool = pools.get(name);
       if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
-      return new ReplicaDataSource<GatewayContext>({ pool, decorate: options.decorate });
+      return new ReplicaDataSource<GatewayContext>({
+        pool,
+        decorate: options.decorate,
+        route: (context) => context?.routing?.subsetFor(name),
+      });
     },
     // Apollo's planner plans @defer into Defer nodes (Tollgate's executor delivers them incrementally).
     queryPlannerConfig: { incrementalDelivery: { enableDefer: true } },
