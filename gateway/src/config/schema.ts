@@ -79,8 +79,9 @@ const RoutingRuleSchema = z
     claim: z
       .object({
         name: z.string().min(1).describe('Claim of the verified token (or API key metadata).'),
+        // a number or boolean in YAML (`value: 2`) is compared as its text
         value: z
-          .union([z.string(), z.number(), z.boolean()])
+          .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string())
           .optional()
           .describe(
             'Value (an array claim matches when it holds it); without it the claim only has to be there.',
@@ -128,7 +129,14 @@ const SubgraphSchema = z
       .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
       .describe('Subgraph name, as in the supergraph (join__Graph name, case-insensitive).'),
     replicas: z
-      .array(z.union([url, ReplicaObjectSchema]))
+      .array(
+        z.union([url, ReplicaObjectSchema], {
+          errorMap: (issue, ctx) =>
+            issue.code === 'invalid_union'
+              ? { message: 'expected a replica URL, or { url, labels } with text label values' }
+              : { message: ctx.defaultError },
+        }),
+      )
       .min(1)
       .describe(
         'Replicas of this subgraph (the replica pool): each a URL (http(s), or `dns://name:port/path` for every address the name resolves to), or `{ url, labels }` with labels that routing rules select by, e.g. `{ url: http://p-canary:4001/graphql, labels: { track: canary } }`.',
