@@ -159,6 +159,12 @@ describe('routing rules over replica labels', () => {
     expect(new Set(results.map((r) => side(r.served)))).toEqual(new Set(['canary']));
   });
 
+  it('keeps anonymous callers of one address on one side (they share the principal id)', async () => {
+    const results = await pooled(60, 20, () => ask());
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect(new Set(results.map((r) => side(r.served))).size).toBe(1);
+  });
+
   it('pins a tenant to its replicas, and keeps everyone else off them', async () => {
     const acme = await Promise.all(
       Array.from({ length: 20 }, (_, i) => token(`acme-user-${i}`, { tenant: 'acme' })),
