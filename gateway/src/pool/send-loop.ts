@@ -134,8 +134,10 @@ export class SendLoop {
       breaker.record(permit, result.status < 500);
       return result;
     } catch (error) {
-      // what says something about the subgraph counts; a caller's abort or a local limit does not
-      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code)) breaker.record(permit, false);
+      // what says something about the subgraph counts; a caller's abort, a local limit or a routed
+      // subset with nothing up (`fallback: fail`: the rest of the subgraph may be fine) does not
+      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code) && error.routed !== 'failed')
+        breaker.record(permit, false);
       else breaker.release(permit);
       throw error;
     }

@@ -128,6 +128,24 @@ describe('a routed fetch', () => {
     expect(pool.snapshot().routing).toEqual([{ rule: 'canary', outcome: 'failed', count: 1 }]);
   });
 
+  it('does not count a subset with nothing up against the circuit of the whole subgraph', async () => {
+    const [a, canary] = await Promise.all([replica(), replica()]);
+    const pool = new ReplicaPool('p', [a.url, { url: canary.url, labels: CANARY }], {
+      ...quiet,
+      circuitBreaker: { enabled: true, minRequests: 2, failureRatePercent: 50 },
+    });
+    pools.push(pool);
+    await canary.close();
+    await pool.probe();
+    await pool.probe();
+    for (let i = 0; i < 5; i++)
+      await expect(pool.send(BODY, {}, { idempotent: true, route: canaryRoute('fail') })).rejects.toThrow(
+        /labelled/,
+      );
+    expect(pool.snapshot().circuit?.state).toBe('closed');
+    expect((await pool.send(BODY, {}, { idempotent: true, route: defaultRoute })).status).toBe(200);
+  });
+
   it('uses the whole pool as the default set when every replica is labelled', async () => {
     const [x, y] = await Promise.all([replica(), replica()]);
     const pool = new ReplicaPool(
