@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevSigningKey, loadDevSigningKey } from '../src/auth/index.ts';
-import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import { createGateway, type Gateway, type GatewayConfig, loadConfig } from '../src/index.ts';
 import { gql, startTestSubgraph, type TestSubgraph } from './helpers.ts';
 
 // Replica labels and routing rules over real HTTP: six replicas of one subgraph, each answering with its
@@ -217,5 +217,62 @@ describe('routing rules over replica labels', () => {
     expect(text).toMatch(
       /gateway_routing_decisions_total\{subgraph="products",rule="canary-header",outcome="fallback"\} [1-9]/,
     );
+  }, 60_000);
+});
+
+describe('a config reload', () => {
+  const started: TestSubgraph[] = [];
+  let gateway: Gateway | undefined;
+  afterAll(async () => {
+    await gateway?.close(100);
+    await Promise.all(started.map((s) => s.stop()));
+  });
+
+  it('applies changed rules and relabelled replicas without a restart', async () => {
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((name) => startTestSubgraph(SERVED_SDL, { Query: { served: () => name } })),
+    );
+    started.push(a!, b!);
+    let canary = a!.url;
+    let weight = 0;
+    const configNow = (): GatewayConfig =>
+      loadConfig({
+        base: {
+          server: { port: 0, host: '127.0.0.1' },
+          ratelimit: { enabled: false },
+          supergraph: { pollIntervalMs: 100 },
+          subgraphs: [
+            {
+              name: 'products',
+              replicas: [a!.url, b!.url].map((u) =>
+                u === canary ? { url: u, labels: { track: 'canary' } } : u,
+              ),
+            },
+          ],
+          routing: { rules: [{ name: 'ramp', weight, select: { track: 'canary' } }] },
+        },
+        env: {},
+      });
+    gateway = await createGateway({ config: configNow(), reloadConfig: configNow });
+    const url = await gateway.listen();
+    const servedSet = async () => {
+      const results = await pooled(20, 10, () => gql(url, QUERY));
+      return [...new Set(results.map((r) => String(r.body.data?.served)))].sort();
+    };
+    // bounded wait for the next polls to apply the change
+    const eventually = async (want: string[]) => {
+      let got: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        got = await servedSet();
+        if (JSON.stringify(got) === JSON.stringify(want)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return got;
+    };
+    expect(await servedSet()).toEqual(['b']); // weight 0: the canary (a) gets nothing
+    weight = 100;
+    expect(await eventually(['a'])).toEqual(['a']); // the rule's new weight: everyone to the canary
+    canary = b!.url;
+    expect(await eventually(['b'])).toEqual(['b']); // the label moved to b: so does the traffic
   }, 60_000);
 });

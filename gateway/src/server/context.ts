@@ -28,7 +28,8 @@ function stickyKey(principal: Principal, clientAddress: string): string {
  */
 export function createContextBuilder(
   authentication: Pick<Authentication, 'authenticate'>,
-  router?: Router,
+  /** The routing rules in force (a config reload may swap them). */
+  router?: () => Router,
 ): (req: IncomingMessage) => Promise<GatewayContext> {
   return async (req) => {
     // the auth span's parent is the request's span (no async-context store: passed, not inherited)
@@ -40,8 +41,9 @@ export function createContextBuilder(
       clientAddress: req.socket.remoteAddress ?? 'unknown',
       requestHeaders: req.headers,
     };
-    if (router?.active) {
-      const routing = router.decide({
+    const rules = router?.();
+    if (rules?.active) {
+      const routing = rules.decide({
         headers: req.headers,
         claims: principal.claims,
         stickyKey: stickyKey(principal, context.clientAddress),

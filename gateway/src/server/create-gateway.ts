@@ -82,7 +82,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
   });
+  // routing.rules follow a config reload, so a weight can be raised without a restart
+  let router = createRouter(config.routing);
   const watch = createSupergraphWatch({
+    onConfig: (next) => {
+      router = createRouter(next.routing);
+    },
     config,
     initial: resolved,
     reloadConfig: options.reloadConfig,
@@ -154,7 +159,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
-    context: createContextBuilder(authentication, createRouter(config.routing)),
+    context: createContextBuilder(authentication, () => router),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
     overloaded: overload.overloaded,

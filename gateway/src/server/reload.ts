@@ -40,6 +40,8 @@ export interface SupergraphWatchOptions {
   logger: Logger;
   /** Told each reload that swapped (true) or was refused (false). */
   onReload(ok: boolean): void;
+  /** Handed the configuration a successful round re-read (what follows config without a restart). */
+  onConfig?: ((next: GatewayConfig) => void) | undefined;
 }
 
 export interface SupergraphWatch {
@@ -84,6 +86,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
       const next = options.reloadConfig?.() ?? config;
       const fresh = await resolveSupergraph(next, { sign: options.sign });
       syncPools(options.pools, fresh.replicas, next.pool);
+      options.onConfig?.(next);
       if (fresh.sdl !== servingSdl) {
         if (!update) throw new Error('the gateway is not ready for updates yet');
         update(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph
