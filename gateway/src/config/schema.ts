@@ -1096,4 +1096,3 @@ export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 export type SubgraphConfig = z.infer<typeof SubgraphSchema>;
-export type RoutingConfig = z.infer<typeof GatewayConfigObject.shape.routing>;
