@@ -10,4 +10,5 @@ export {
   type RoutingOptions,
   type RoutingRule,
   type SubsetRoute,
+  unknownSubgraphs,
 } from './router.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRouter, type RouteInput, type RoutingRule, stickyBucket } from './router.ts';
+import { createRouter, type RouteInput, type RoutingRule, stickyBucket, unknownSubgraphs } from './router.ts';
 
 const input = (over: Partial<RouteInput> = {}): RouteInput => ({
   headers: {},
@@ -189,5 +189,17 @@ describe('the decision', () => {
     const only = createRouter({ rules: [{ header: { name: 'x' }, subgraphs: ['a'], select: CANARY }] });
     expect(only.decide(input({ headers: { x: '1' } })).subsetFor('b')).toBeUndefined();
     expect(createRouter({ rules: [] }).active).toBe(false);
+  });
+});
+
+describe('unknownSubgraphs', () => {
+  it('names the rule entries that match no subgraph, case-insensitively', () => {
+    const rules = [
+      { weight: 5, subgraphs: ['Products', 'prodcuts'], select: CANARY },
+      { weight: 5, select: CANARY },
+    ];
+    expect(unknownSubgraphs({ rules }, ['products', 'reviews'])).toEqual([
+      'routing.rules.0.subgraphs: no subgraph named prodcuts in the supergraph',
+    ]);
   });
 });

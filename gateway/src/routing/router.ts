@@ -177,3 +177,16 @@ export function createRouter(options: RoutingOptions): Router {
     },
   };
 }
+
+/**
+ * One line per `routing.rules[].subgraphs` entry that names no subgraph of the supergraph: such a rule
+ * routes nothing there, most likely a typo. A warning, not an error: a later supergraph may add it.
+ */
+export function unknownSubgraphs(options: RoutingOptions, subgraphs: Iterable<string>): string[] {
+  const known = new Set([...subgraphs].map((s) => s.toLowerCase()));
+  return options.rules.flatMap((rule, i) =>
+    (rule.subgraphs ?? [])
+      .filter((s) => !known.has(s.toLowerCase()))
+      .map((s) => `routing.rules.${i}.subgraphs: no subgraph named ${s} in the supergraph`),
+  );
+}

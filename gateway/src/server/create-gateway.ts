@@ -9,7 +9,7 @@ import type { ExecutionStats } from '../executor/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
-import { createRouter } from '../routing/index.ts';
+import { createRouter, unknownSubgraphs } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
@@ -76,6 +76,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const pools = new Map<string, ReplicaPool>();
   let subscriptions: SubscriptionServing | undefined;
   syncPools(pools, resolved.replicas, config.pool);
+  for (const warning of unknownSubgraphs(config.routing, pools.keys())) logger.warn(warning);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
