@@ -169,6 +169,80 @@ const circuitBreakerSchema = z
   })
   .strict();
 
+// Kubernetes-style label keys and values: what routing rules select replicas by.
+const labelName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/, 'expected a label name');
+const labelsSchema = z.record(labelName, z.string().max(63));
+
+const ReplicaObjectSchema = z
+  .object({
+    url: url.describe('Replica URL, or a `dns://` entry.'),
+    labels: labelsSchema
+      .default({})
+      .describe('Labels of the replica (of every address of a `dns://` entry), e.g. `{ track: canary }`.'),
+  })
+  .strict();
+
+const RoutingRuleSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected letters, digits, _ . : -')
+      .optional()
+      .describe('Shown on spans and metrics. Default: `rules[<index>]`.'),
+    header: z
+      .object({
+        name: z.string().min(1).describe('Client request header (case-insensitive).'),
+        value: z.string().optional().describe('Exact value; without it the header only has to be there.'),
+      })
+      .strict()
+      .optional()
+      .describe('Condition: a client request header, e.g. `{ name: x-canary, value: "1" }`.'),
+    claim: z
+      .object({
+        name: z.string().min(1).describe('Claim of the verified token (or API key metadata).'),
+        // a number or boolean in YAML (`value: 2`) is compared as its text
+        value: z
+          .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string())
+          .optional()
+          .describe(
+            'Value (an array claim matches when it holds it); without it the claim only has to be there.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe("Condition: a claim of the caller's token, e.g. `{ name: tenant, value: acme }`."),
+    weight: z.coerce
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe(
+        'Condition: this share of callers, in percent, sticky per caller (a hash of the principal id, or the client address of anonymous callers, with the rule name).',
+      ),
+    subgraphs: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Subgraphs whose fetches `select` routes (case-insensitive). Default: every subgraph.'),
+    select: labelsSchema
+      .optional()
+      .describe(
+        "Label selector: the matching requests' fetches to those subgraphs go to the replicas carrying all these labels, e.g. `{ track: canary }`.",
+      ),
+    activate: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Progressive-override labels (`@override(label:)`) turned on for the matching requests.'),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (!rule.header && !rule.claim && rule.weight === undefined)
+      ctx.addIssue({ code: 'custom', message: 'a rule needs a condition: header, claim or weight' });
+    if (!rule.select && !rule.activate)
+      ctx.addIssue({ code: 'custom', message: 'a rule needs an action: select or activate' });
+  });
+
 const SubgraphSchema = z
   .object({
     name: z
@@ -176,9 +250,18 @@ const SubgraphSchema = z
       .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
       .describe('Subgraph name, as in the supergraph (join__Graph name, case-insensitive).'),
     replicas: z
-      .array(url)
+      .array(
+        z.union([url, ReplicaObjectSchema], {
+          errorMap: (issue, ctx) =>
+            issue.code === 'invalid_union'
+              ? { message: 'expected a replica URL, or { url, labels } with text label values' }
+              : { message: ctx.defaultError },
+        }),
+      )
       .min(1)
-      .describe('Replica URLs of this subgraph; each fetch goes to the next one (the replica pool).'),
+      .describe(
+        'Replicas of this subgraph (the replica pool): each a URL (http(s), or `dns://name:port/path` for every address the name resolves to), or `{ url, labels }` with labels that routing rules select by, e.g. `{ url: http://p-canary:4001/graphql, labels: { track: canary } }`.',
+      ),
     schemaFile: z
       .string()
       .optional()
@@ -576,6 +659,35 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Subgraph traffic: the replica pool.'),
+    routing: z
+      .object({
+        rules: z
+          .array(RoutingRuleSchema)
+          .default([])
+          .superRefine((rules, ctx) => {
+            const seen = new Set<string>();
+            rules.forEach((r, i) => {
+              const name = r.name ?? `rules[${i}]`;
+              if (seen.has(name))
+                ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name ${name}` });
+              seen.add(name);
+            });
+          })
+          .describe(
+            'Evaluated per request, in order. For each subgraph the first matching rule with a `select` for it picks its replica subset; every matching rule turns on its `activate` labels. Conditions given together must all hold. Fetches no rule selects go to the default set: the replicas no selector of a rule for that subgraph matches (all of them when every replica matches one). See docs/routing.md.',
+          ),
+        fallback: z
+          .enum(['default', 'fail'])
+          .default('default')
+          .describe(
+            'When a selected subset has no available replica: `default` sends the fetch to the default set, `fail` answers SUBGRAPH_UNAVAILABLE.',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe(
+        'Routing rules: replica subsets by header, claim or weight, and progressive-override labels.',
+      ),
     health: z
       .object({
         probeTimeoutMs: z.coerce

@@ -13,11 +13,16 @@ export { PoolError, type PoolErrorCode } from './errors.ts';
 export { POOL_DEFAULTS } from './options.ts';
 export {
   type AttemptEvent,
+  type PoolRoute,
   type PoolSnapshot,
+  type ReplicaLabels,
   ReplicaPool,
   type ReplicaPoolOptions,
+  type ReplicaSource,
   type ReplicaState,
   type ReplicaStats,
+  type RouteOutcome,
+  type RoutingCount,
   type SendOptions,
   type SendResult,
 } from './replica-pool.ts';

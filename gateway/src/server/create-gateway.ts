@@ -12,6 +12,7 @@ import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
 import type { RateLimitStore } from '../ratelimit/index.ts';
+import { createRouter, unknownSubgraphs } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
@@ -103,6 +104,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   const pools = new Map<string, ReplicaPool>();
   let subscriptions: SubscriptionServing | undefined;
   syncPools(pools, resolved.replicas, config.pool);
+  for (const warning of unknownSubgraphs(config.routing, pools.keys())) logger.warn(warning);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
@@ -110,7 +112,12 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     subscriptions: () => subscriptions?.stats(),
     graph: options.graph?.name,
   });
+  // routing.rules follow a config reload, so a weight can be raised without a restart
+  let router = createRouter(config.routing);
   const watch = createSupergraphWatch({
+    onConfig: (next) => {
+      router = createRouter(next.routing);
+    },
     config,
     initial: resolved,
     reloadConfig: options.reloadConfig,
@@ -189,7 +196,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     path,
-    context: createContextBuilder(authentication),
+    context: createContextBuilder(authentication, () => router),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
     overloaded: overload.overloaded,

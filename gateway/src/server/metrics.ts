@@ -154,6 +154,15 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
       }
     },
   });
+  mirrored(
+    'gateway_routing_decisions_total',
+    'Subgraph fetches routing rules routed, by rule and outcome: selected (served by the subset the rule chose), fallback (its subset had no available replica: sent to the default set), failed (the same, under routing.fallback fail: SUBGRAPH_UNAVAILABLE).',
+    ['subgraph', 'rule', 'outcome'],
+    (set) => {
+      for (const s of sources.pools())
+        for (const r of s.routing) set({ subgraph: s.name, rule: r.rule, outcome: r.outcome }, r.count);
+    },
+  );
   mirrored('gateway_pool_ejections_total', 'Replicas ejected by outlier detection.', ['subgraph'], (set) => {
     for (const s of sources.pools()) set({ subgraph: s.name }, s.ejections);
   });

@@ -102,6 +102,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         pool,
         decorate: options.decorate,
         headerRules: options.headerRules,
+        route: (context) => context?.routing?.subsetFor(name),
       });
     },
     // Apollo's planner plans @defer into Defer nodes (Tollgate's executor delivers them incrementally).

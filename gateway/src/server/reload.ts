@@ -7,22 +7,24 @@ import type { Logger, SupergraphStatus } from './types.ts';
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
 
 /**
- * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists and
+ * their labels follow.
  */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
   replicas: ResolvedSupergraph['replicas'],
   poolConfig: GatewayConfig['pool'],
 ): void {
-  for (const [name, urls] of replicas) {
+  for (const [name, list] of replicas) {
     const pool = pools.get(name);
     if (!pool) {
-      pools.set(name, new ReplicaPool(name, urls, poolConfig));
+      pools.set(name, new ReplicaPool(name, list, poolConfig));
       continue;
     }
-    const current = pool.replicas;
-    for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
-    for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
+    const urls = list.map((r) => r.url);
+    // a replica already there keeps its connections and health, and takes changed labels
+    for (const { url, labels } of list) pool.addReplica(url, labels);
+    for (const url of pool.replicas) if (!urls.includes(url)) void pool.removeReplica(url);
   }
 }
 
@@ -38,6 +40,8 @@ export interface SupergraphWatchOptions {
   logger: Logger;
   /** Told each reload that swapped (true) or was refused (false). */
   onReload(ok: boolean): void;
+  /** Handed the configuration a successful round re-read (what follows config without a restart). */
+  onConfig?: ((next: GatewayConfig) => void) | undefined;
 }
 
 export interface SupergraphWatch {
@@ -82,6 +86,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
       const next = options.reloadConfig?.() ?? config;
       const fresh = await resolveSupergraph(next, { sign: options.sign });
       syncPools(options.pools, fresh.replicas, next.pool);
+      options.onConfig?.(next);
       if (fresh.sdl !== servingSdl) {
         if (!update) throw new Error('the gateway is not ready for updates yet');
         update(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph

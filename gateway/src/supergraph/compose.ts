@@ -48,9 +48,19 @@ export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): string {
   return result.supergraphSdl;
 }
 
+/** A `subgraphs[].replicas` entry: a URL, or `{ url, labels }`. */
+export type ReplicaEntry =
+  | string
+  | { readonly url: string; readonly labels?: Readonly<Record<string, string>> };
+
+/** The URL (or `dns://` entry) of a replica entry. */
+export function replicaUrlOf(entry: ReplicaEntry): string {
+  return typeof entry === 'string' ? entry : entry.url;
+}
+
 /** Reads a subgraph's SDL from its schema file, else asks its replicas for `_service { sdl }` in turn. */
 export async function fetchSubgraphSdl(
-  subgraph: { name: string; replicas: readonly string[]; schemaFile?: string | undefined },
+  subgraph: { name: string; replicas: readonly ReplicaEntry[]; schemaFile?: string | undefined },
   timeoutMs = 5_000,
   /** Adds headers given the exact body: the gateway's request signer, so signing subgraphs answer. */
   sign?: (headers: Record<string, string>, body: string) => void,
@@ -66,7 +76,7 @@ export async function fetchSubgraphSdl(
     }
   }
   const failures: string[] = [];
-  for (const url of subgraph.replicas) {
+  for (const url of subgraph.replicas.map(replicaUrlOf)) {
     try {
       const query = JSON.stringify({ query: '{ _service { sdl } }' });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
