@@ -17,6 +17,7 @@ export {
   type ReplicaPoolOptions,
   type ReplicaState,
   type ReplicaStats,
+  type ReplicaTlsOptions,
   type SendOptions,
   type SendResult,
 } from './replica-pool.ts';

@@ -13,6 +13,7 @@ export type {
   PoolOutlierOptions,
   PoolOverrides,
   ReplicaPoolOptions,
+  ReplicaTlsOptions,
 } from './options.ts';
 export type { SendOptions } from './send-loop.ts';
 export type { PoolSnapshot, ReplicaState, ReplicaStats } from './snapshot.ts';

@@ -1,7 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ApolloServer } from '@apollo/server';
-import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
@@ -13,6 +10,7 @@ import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
 import { createHttpHandler } from './http-handler.ts';
+import { createListener } from './listener.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
@@ -53,6 +51,17 @@ export interface Gateway {
 export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
+  // First, so a bad server.tls file stops start-up (ConfigError) before anything connects or listens.
+  // The handlers are bound below; nothing calls them before listen().
+  const listener = createListener(
+    config.server,
+    {
+      onRequest: (req, res) => void traced(req, res),
+      onUpgrade: (req, socket, head) =>
+        subscriptions ? subscriptions.handleUpgrade(req, socket, head) : socket.destroy(),
+    },
+    { logger },
+  );
   // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
   const decorate = config.auth.signing.secret
     ? createRequestSigner({ secret: config.auth.signing.secret })
@@ -74,7 +83,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const pools = new Map<string, ReplicaPool>();
   let subscriptions: SubscriptionServing | undefined;
-  syncPools(pools, resolved.replicas, config.pool);
+  syncPools(pools, resolved.replicas, config.pool, config.subgraphs);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
@@ -176,8 +185,6 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
   });
 
-  let http: Server | undefined;
-  let drain: HttpDrain | undefined;
   return {
     pools,
     apollo,
@@ -187,18 +194,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     executorStats: pipeline.executorStats,
     readiness: readiness.report,
     async listen(port = config.server.port, host = config.server.host) {
-      http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
-      if (subscriptions)
-        http.on('upgrade', (req, socket, head) => subscriptions.handleUpgrade(req, socket, head));
-      else http.on('upgrade', (_req, socket) => socket.destroy());
-      drain = createHttpDrain(http);
-      await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
-        http!.listen(port, host, () => resolve());
-      });
-      const address = http.address() as AddressInfo;
-      const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      return `http://${shown}:${address.port}/graphql`;
+      return `${await listener.listen(port, host)}/graphql`;
     },
     async close(graceMs = config.server.shutdownGraceMs) {
       readiness.close();
@@ -207,8 +203,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
       // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
       await subscriptions?.close();
-      // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
-      await drain?.close({ graceMs });
+      await listener.close(graceMs);
       await apollo.stop();
       await Promise.all([...pools.values()].map((p) => p.close()));
       await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);

@@ -59,6 +59,11 @@ async function start(flags: ConfigFlags): Promise<void> {
       console.error(`tollgate: ${error.message}`);
       process.exit(1);
     }
+    // A config value only usable once read: a server.tls file that is missing or not a certificate.
+    if (error instanceof ConfigError) {
+      console.error(`tollgate: ${error.message}`);
+      process.exit(2);
+    }
     throw error;
   }
   const url = await gateway.listen();

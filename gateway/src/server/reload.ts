@@ -1,29 +1,38 @@
 import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import type { GatewayConfig } from '../config/index.ts';
-import { ReplicaPool } from '../pool/index.ts';
+import { ReplicaPool, type ReplicaTlsOptions } from '../pool/index.ts';
 import { gatewaySafeSdl, type ResolvedSupergraph, resolveSupergraph, shownUrl } from '../supergraph/index.ts';
+import { subgraphTlsOptions } from '../tls/index.ts';
 import type { Logger, SupergraphStatus } from './types.ts';
 
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
 
 /**
- * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists follow.
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool (with the TLS of
+ * their `subgraphs[].tls`, read when the pool is made), replica lists follow.
  */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
   replicas: ResolvedSupergraph['replicas'],
   poolConfig: GatewayConfig['pool'],
+  subgraphs: GatewayConfig['subgraphs'] = [],
 ): void {
   for (const [name, urls] of replicas) {
     const pool = pools.get(name);
     if (!pool) {
-      pools.set(name, new ReplicaPool(name, urls, poolConfig));
+      pools.set(name, new ReplicaPool(name, urls, { ...poolConfig, tls: tlsOf(subgraphs, name) }));
       continue;
     }
     const current = pool.replicas;
     for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
     for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
   }
+}
+
+/** `subgraphs[].tls` of the subgraph `name` (case-insensitive), read; a bad file throws a ConfigError. */
+function tlsOf(subgraphs: GatewayConfig['subgraphs'], name: string): ReplicaTlsOptions | undefined {
+  const subgraph = subgraphs.find((s) => s.name.toLowerCase() === name.toLowerCase());
+  return subgraph && subgraphTlsOptions(subgraph.tls, `subgraphs.${subgraph.name}.tls`);
 }
 
 export interface SupergraphWatchOptions {
@@ -81,7 +90,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
     try {
       const next = options.reloadConfig?.() ?? config;
       const fresh = await resolveSupergraph(next, { sign: options.sign });
-      syncPools(options.pools, fresh.replicas, next.pool);
+      syncPools(options.pools, fresh.replicas, next.pool, next.subgraphs);
       if (fresh.sdl !== servingSdl) {
         if (!update) throw new Error('the gateway is not ready for updates yet');
         update(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph
