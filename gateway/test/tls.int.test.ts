@@ -1,0 +1,449 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { createConnection, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import type { Logger } from '../src/server/index.ts';
+import { createListener } from '../src/server/listener.ts';
+import {
+  createTestPki,
+  type Issued,
+  OPENSSL,
+  OPENSSL_MISSING,
+  type TestCa,
+  type TestPki,
+} from './fixtures/tls.ts';
+import {
+  PRODUCTS_SDL,
+  productsResolvers,
+  REVIEWS_SDL,
+  reviewsResolvers,
+  startTestSubgraph,
+  type TestSubgraph,
+  tempFiles,
+} from './helpers.ts';
+
+if (!OPENSSL) console.warn(`gateway/test/tls.int.test.ts: ${OPENSSL_MISSING}`);
+
+const QUERY = '{ topProducts(first: 2) { upc name reviews { body } } }';
+const EXPECTED = {
+  topProducts: [
+    { upc: '1', name: 'Product 1', reviews: [{ body: 'Review of 1' }] },
+    { upc: '2', name: 'Product 2', reviews: [{ body: 'Review of 2' }] },
+  ],
+};
+
+interface Answer {
+  status: number;
+  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+  /** Whether the request went out on a kept-alive connection. */
+  reused: boolean;
+}
+
+/** POSTs a GraphQL query over HTTPS with node:https (a fresh connection unless an agent is given). */
+function post(url: string, tls: { ca?: Buffer; agent?: Agent }, query = QUERY): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        ...(tls.agent ? { agent: tls.agent } : { agent: false, ca: tls.ca }),
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode!, body: JSON.parse(text), reused: req.reusedSocket });
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to `port` is shown. */
+function peerFingerprint(port: number, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fingerprint);
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Waits until `ok()` holds, checking every 50 ms, for at most `ms`; rejects naming `what`. */
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const errorCode = (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: NodeJS.ErrnoException) => e.code ?? e.message,
+  );
+
+describe.skipIf(!OPENSSL)('HTTPS at the edge (server.tls)', () => {
+  let pki: TestPki;
+  let ca: TestCa;
+  let served: { certFile: string; keyFile: string };
+  let first: Issued;
+  let second: Issued;
+  let products: TestSubgraph;
+  let reviews: TestSubgraph;
+  let gateway: Gateway;
+  let url: string;
+  let port: number;
+  const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    info: (message, fields) => logs.push({ level: 'info', message, fields }),
+    warn: (message, fields) => logs.push({ level: 'warn', message, fields }),
+    error: (message, fields) => logs.push({ level: 'error', message, fields }),
+  };
+  const files = tempFiles('tls-int');
+
+  beforeAll(async () => {
+    pki = createTestPki('tls-int');
+    ca = pki.ca('edge-ca');
+    first = ca.issue('first');
+    second = ca.issue('second');
+    // The files the gateway serves from, replaced in place by the rotation test.
+    served = { certFile: join(pki.dir, 'served.crt'), keyFile: join(pki.dir, 'served.key') };
+    copyFileSync(first.certFile, served.certFile);
+    copyFileSync(first.keyFile, served.keyFile);
+    [products, reviews] = await Promise.all([
+      startTestSubgraph(PRODUCTS_SDL, productsResolvers),
+      startTestSubgraph(REVIEWS_SDL, reviewsResolvers),
+    ]);
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1', tls: served },
+        ratelimit: { enabled: false },
+        subgraphs: [
+          { name: 'products', replicas: [products.url], schemaFile: files.write('p.graphql', PRODUCTS_SDL) },
+          { name: 'reviews', replicas: [reviews.url], schemaFile: files.write('r.graphql', REVIEWS_SDL) },
+        ],
+      },
+    });
+    gateway = await createGateway({ config, logger });
+    url = await gateway.listen();
+    port = Number(new URL(url).port);
+  });
+  afterAll(async () => {
+    await gateway?.close(100);
+    await Promise.allSettled([products?.stop(), reviews?.stop()]);
+    pki?.remove();
+  });
+
+  it('listens on https:// and answers a client that trusts the CA', async () => {
+    expect(url).toBe(`https://127.0.0.1:${port}/graphql`);
+    const answer = await post(url, { ca: ca.ca });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ data: EXPECTED, extensions: expect.anything() });
+    expect(await peerFingerprint(port, ca.ca)).toBe(first.fingerprint256);
+  });
+
+  it('is refused by a client that does not trust the CA', async () => {
+    // the system's CAs, then another private CA: neither signed the gateway's certificate
+    expect(await errorCode(post(url, {}))).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    const other = pki.ca('other-ca');
+    expect(await errorCode(post(url, { ca: other.ca }))).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('offers only HTTP/1.1 over ALPN, so a client asking for h2 falls back to it', async () => {
+    const protocol = await new Promise<string | false | null>((resolve, reject) => {
+      const socket: TLSSocket = connect(
+        { host: '127.0.0.1', port, ca: ca.ca, ALPNProtocols: ['h2', 'http/1.1'] },
+        () => {
+          resolve(socket.alpnProtocol);
+          socket.end();
+        },
+      );
+      socket.on('error', reject);
+    });
+    expect(protocol).toBe('http/1.1');
+  });
+
+  it('upgrades a WebSocket over TLS (graphql-transport-ws answers connection_init)', async () => {
+    const ws = new WebSocket(url.replace(/^https/, 'wss'), 'graphql-transport-ws', { ca: ca.ca });
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+      ws.once('message', (data) => resolve(String(data)));
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(JSON.parse(first)).toMatchObject({ type: 'connection_ack' });
+  });
+
+  it('rotates the certificate while requests flow: 0 failures, new connections see the new one', async () => {
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 2, ca: ca.ca });
+    const MAX = 3_000; // a bound on the loop whatever happens
+    let stop = false;
+    let sent = 0;
+    let reused = 0;
+    const failures: string[] = [];
+    const loop = async (fresh: boolean) => {
+      while (!stop && sent < MAX) {
+        sent++;
+        try {
+          const answer = await post(url, fresh ? { ca: ca.ca } : { agent: keepAlive });
+          if (answer.reused) reused++;
+          if (answer.status !== 200 || answer.body.errors)
+            failures.push(`${answer.status} ${JSON.stringify(answer.body.errors)}`);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    };
+    const loops = [loop(true), loop(true), loop(false), loop(false)];
+    try {
+      await until('traffic', () => sent >= 40);
+      // Half a rotation: the certificate is replaced, its key not yet. The old pair keeps serving and
+      // the gateway says so once, naming the file.
+      copyFileSync(second.certFile, served.certFile);
+      await until('the mismatch to be logged', () =>
+        logs.some((l) => l.level === 'error' && l.message.includes('does not match')),
+      );
+      expect(await peerFingerprint(port, ca.ca)).toBe(first.fingerprint256);
+      const beforeKey = sent;
+      copyFileSync(second.keyFile, served.keyFile);
+      await until('the new certificate on a new connection', async () => {
+        return (await peerFingerprint(port, ca.ca)) === second.fingerprint256;
+      });
+      const atSwap = sent;
+      await until('traffic after the swap', () => sent >= atSwap + 40);
+      stop = true;
+      await Promise.all(loops);
+      console.log(
+        `tls rotation: ${sent} requests (${sent - beforeKey} after the key changed, ${reused} on kept-alive connections), ${failures.length} failed`,
+      );
+      expect(failures).toEqual([]);
+      expect(reused).toBeGreaterThan(0);
+      expect(sent).toBeLessThan(MAX);
+      const mismatch = logs.filter((l) => l.message.includes('does not match'));
+      expect(mismatch.map((l) => l.message)).toEqual([
+        `server.tls: keeping the previous certificate: server.tls.keyFile ${served.keyFile} does not match server.tls.certFile ${served.certFile}`,
+      ]);
+      const reloaded = logs.filter((l) => l.message === 'server.tls: certificate reloaded');
+      expect(reloaded).toHaveLength(1);
+      expect(reloaded[0]).toMatchObject({ level: 'info', fields: { fingerprint256: second.fingerprint256 } });
+    } finally {
+      stop = true;
+      await Promise.allSettled(loops);
+      keepAlive.destroy();
+    }
+  });
+
+  it('keeps serving when a rotated file is garbage', async () => {
+    const current = await peerFingerprint(port, ca.ca);
+    writeFileSync(served.keyFile, 'not a key');
+    await until('the bad key to be logged', () =>
+      logs.some((l) => l.message.includes(`${served.keyFile} is not an unencrypted PEM private key`)),
+    );
+    expect((await post(url, { ca: ca.ca })).status).toBe(200);
+    expect(await peerFingerprint(port, ca.ca)).toBe(current);
+  });
+});
+
+describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', () => {
+  let pki: TestPki;
+  let ca: TestCa;
+  let client: Issued;
+  let products: TestSubgraph;
+  let reviews: TestSubgraph;
+  let replica: NetServer;
+  let replicaUrl: string;
+  /** Common names of the client certificates the HTTPS replica accepted. */
+  const presented: string[] = [];
+  const gateways: Gateway[] = [];
+  const files = tempFiles('mtls-int');
+
+  beforeAll(async () => {
+    pki = createTestPki('mtls-int');
+    ca = pki.ca('mesh-ca');
+    const server = ca.issue('products-replica');
+    client = ca.issue('gateway-client', 'client');
+    [products, reviews] = await Promise.all([
+      startTestSubgraph(PRODUCTS_SDL, productsResolvers),
+      startTestSubgraph(REVIEWS_SDL, reviewsResolvers),
+    ]);
+    // The products replica, served over HTTPS and requiring a client certificate from the mesh CA:
+    // TLS terminated here, the bytes passed on to the in-process subgraph.
+    const target = Number(new URL(products.url).port);
+    replica = createTlsServer(
+      {
+        cert: readFileSync(server.certFile),
+        key: readFileSync(server.keyFile),
+        ca: ca.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (socket) => {
+        presented.push(String(socket.getPeerCertificate().subject?.CN));
+        const upstream = createConnection(target, '127.0.0.1');
+        socket.pipe(upstream).pipe(socket);
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+      },
+    );
+    await new Promise<void>((resolve) => replica.listen(0, '127.0.0.1', resolve));
+    const address = replica.address() as { port: number };
+    replicaUrl = `https://127.0.0.1:${address.port}/`;
+  });
+  afterAll(async () => {
+    await Promise.allSettled(gateways.map((g) => g.close(100)));
+    replica?.close();
+    await Promise.allSettled([products?.stop(), reviews?.stop()]);
+    pki?.remove();
+  });
+
+  const start = async (tls: Record<string, string> | undefined, schemaFile?: string) => {
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        ratelimit: { enabled: false },
+        pool: { retry: { maxAttempts: 1 } },
+        subgraphs: [
+          {
+            name: 'products',
+            replicas: [replicaUrl],
+            ...(schemaFile && { schemaFile }),
+            ...(tls && { tls }),
+          },
+          { name: 'reviews', replicas: [reviews.url], schemaFile: files.write('r.graphql', REVIEWS_SDL) },
+        ],
+      },
+    });
+    const gateway = await createGateway({ config });
+    gateways.push(gateway);
+    return gateway.listen();
+  };
+  const query = async (gatewayUrl: string) => {
+    const res = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    return { status: res.status, body: (await res.json()) as Answer['body'] };
+  };
+
+  it('reaches an HTTPS replica that requires a client certificate, composing from it too', async () => {
+    presented.length = 0;
+    // no schemaFile: the SDL comes from the replica's _service { sdl }, over the same mTLS
+    const gatewayUrl = await start({ certFile: client.certFile, keyFile: client.keyFile, caFile: ca.caFile });
+    const { status, body } = await query(gatewayUrl);
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual(EXPECTED);
+    expect(presented.length).toBeGreaterThan(0);
+    expect(new Set(presented)).toEqual(new Set(['gateway-client']));
+  });
+
+  it('is refused by that replica without a client certificate (only the CA to trust)', async () => {
+    presented.length = 0;
+    const gatewayUrl = await start({ caFile: ca.caFile }, files.write('p.graphql', PRODUCTS_SDL));
+    const { body } = await query(gatewayUrl);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    expect(presented).toEqual([]);
+  });
+
+  it('does not trust the private CA of a replica unless caFile names it', async () => {
+    const gatewayUrl = await start(
+      { certFile: client.certFile, keyFile: client.keyFile },
+      files.write('p2.graphql', PRODUCTS_SDL),
+    );
+    const { body } = await query(gatewayUrl);
+    expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+  });
+
+  it('stops start-up on a missing client certificate, naming the key', async () => {
+    await expect(
+      start({ certFile: join(pki.dir, 'nope.crt'), keyFile: client.keyFile, caFile: ca.caFile }),
+    ).rejects.toThrow(
+      `subgraphs.products.tls.certFile: ${join(pki.dir, 'nope.crt')} cannot be read (ENOENT)`,
+    );
+  });
+});
+
+describe.skipIf(!OPENSSL)('the listener drains over HTTPS', () => {
+  let pki: TestPki;
+  let ca: TestCa;
+  let cert: Issued;
+  beforeAll(() => {
+    pki = createTestPki('drain-int');
+    ca = pki.ca('drain-ca');
+    cert = ca.issue('drain');
+  });
+  afterAll(() => pki?.remove());
+
+  it('lets a request in flight on a kept-alive connection finish, says Connection: close, refuses new ones', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived = false;
+    const listener = createListener(
+      { tls: { certFile: cert.certFile, keyFile: cert.keyFile, minVersion: 'TLSv1.3' } },
+      {
+        onRequest: (req, res) => {
+          if (req.url !== '/slow') return void res.end('fast');
+          arrived = true;
+          void held.then(() => res.end('slow done'));
+        },
+      },
+    );
+    const origin = await listener.listen(0, '127.0.0.1');
+    expect(origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.ca });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined; body: string; reused: boolean }>(
+        (resolve, reject) => {
+          const req = request(`${origin}${path}`, { agent }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                connection: res.headers.connection,
+                body,
+                reused: req.reusedSocket,
+              }),
+            );
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    try {
+      expect((await get('/fast')).body).toBe('fast'); // opens the kept-alive connection
+      const slow = get('/slow'); // on that same connection
+      await until('the slow request to arrive', () => arrived);
+      const closed = listener.close(10_000);
+      // the listening socket is gone: a new connection is refused, so its client knows nothing was sent
+      expect(await errorCode(post(`${origin}/graphql`, { ca: ca.ca }))).toBe('ECONNREFUSED');
+      // Held past the drain's 2 s idle cut: a connection it wrongly saw as idle would be cut by now.
+      await new Promise((r) => setTimeout(r, 2_500));
+      release();
+      expect(await slow).toEqual({ status: 200, connection: 'close', body: 'slow done', reused: true });
+      await closed;
+    } finally {
+      release();
+      agent.destroy();
+    }
+  });
+});
