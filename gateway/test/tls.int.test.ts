@@ -3,9 +3,9 @@ import { Agent, request } from 'node:https';
 import { createConnection, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import { composeSupergraph, createGateway, type Gateway, loadConfig } from '../src/index.ts';
 import type { Logger } from '../src/server/index.ts';
 import { createListener } from '../src/server/listener.ts';
 import {
@@ -17,10 +17,12 @@ import {
   type TestPki,
 } from './fixtures/tls.ts';
 import {
+  killGateways,
   PRODUCTS_SDL,
   productsResolvers,
   REVIEWS_SDL,
   reviewsResolvers,
+  spawnGateway,
   startTestSubgraph,
   type TestSubgraph,
   tempFiles,
@@ -382,7 +384,7 @@ describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', (
   });
 });
 
-describe.skipIf(!OPENSSL)('the listener drains over HTTPS', () => {
+describe.skipIf(!OPENSSL)('the HTTPS listener', () => {
   let pki: TestPki;
   let ca: TestCa;
   let cert: Issued;
@@ -392,6 +394,37 @@ describe.skipIf(!OPENSSL)('the listener drains over HTTPS', () => {
     cert = ca.issue('drain');
   });
   afterAll(() => pki?.remove());
+
+  it('with caFile, requires a client certificate from that CA', async () => {
+    const client = ca.issue('edge-client', 'client');
+    const stranger = pki.ca('stranger-ca').issue('stranger', 'client');
+    const listener = createListener(
+      { tls: { certFile: cert.certFile, keyFile: cert.keyFile, caFile: ca.caFile, minVersion: 'TLSv1.2' } },
+      {
+        onRequest: (req, res) => res.end(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN)),
+      },
+    );
+    const origin = await listener.listen(0, '127.0.0.1');
+    const getWith = (tls: { cert?: Buffer; key?: Buffer }) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(`${origin}/`, { agent: false, ca: ca.ca, ...tls }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d));
+          res.on('end', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const pair = (i: Issued) => ({ cert: readFileSync(i.certFile), key: readFileSync(i.keyFile) });
+    try {
+      expect(await getWith(pair(client))).toBe('edge-client');
+      // TLS 1.3 sends the refusal after the client's Finished: the request fails either way
+      expect(await errorCode(getWith({}))).toMatch(/ECONNRESET|ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED/);
+      expect(await errorCode(getWith(pair(stranger)))).toMatch(/ECONNRESET|ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/);
+    } finally {
+      await listener.close(100);
+    }
+  });
 
   it('lets a request in flight on a kept-alive connection finish, says Connection: close, refuses new ones', async () => {
     let release: () => void = () => {};
@@ -445,5 +478,55 @@ describe.skipIf(!OPENSSL)('the listener drains over HTTPS', () => {
       release();
       agent.destroy();
     }
+  });
+});
+
+describe.skipIf(!OPENSSL)('tollgate CLI with server.tls', () => {
+  let pki: TestPki;
+  let ca: TestCa;
+  let products: TestSubgraph;
+  let supergraph: string;
+  beforeAll(async () => {
+    pki = createTestPki('tls-cli');
+    ca = pki.ca('cli-ca');
+    // The pair sits beside the config file, named relative to it.
+    const cert = ca.issue('cli');
+    copyFileSync(cert.certFile, join(pki.dir, 'gateway.crt'));
+    copyFileSync(cert.keyFile, join(pki.dir, 'gateway.key'));
+    products = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+    supergraph = join(pki.dir, 'supergraph.graphql');
+    writeFileSync(
+      supergraph,
+      composeSupergraph([{ name: 'products', url: products.url, sdl: PRODUCTS_SDL }]),
+    );
+  });
+  afterEach(killGateways);
+  afterAll(async () => {
+    await products?.stop();
+    pki?.remove();
+  });
+
+  const configFile = (tls: string) => {
+    const file = join(pki.dir, `gateway-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, `server:\n  host: 127.0.0.1\n  port: 0\n  tls:\n${tls}`);
+    return file;
+  };
+
+  it('says https:// on the ready line and serves on it, with paths relative to the config file', async () => {
+    const config = configFile('    certFile: gateway.crt\n    keyFile: gateway.key\n');
+    const r = spawnGateway(['--config', config, '--supergraph', supergraph]);
+    const url = await r.ready;
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    const answer = await post(url, { ca: ca.ca }, '{ topProducts(first: 1) { upc } }');
+    expect(answer.body.data).toEqual({ topProducts: [{ upc: '1' }] });
+    r.child.kill('SIGTERM');
+    expect((await r.exit).code).toBe(0);
+  });
+
+  it('refuses to start on a certificate path that does not exist, naming server.tls.certFile', async () => {
+    const config = configFile('    certFile: missing.crt\n    keyFile: gateway.key\n');
+    const { code, stderr } = await spawnGateway(['--config', config, '--supergraph', supergraph]).exit;
+    expect(code).toBe(2);
+    expect(stderr).toContain(`server.tls.certFile: ${join(pki.dir, 'missing.crt')} cannot be read (ENOENT)`);
   });
 });
