@@ -75,8 +75,12 @@ const SubgraphTlsSchema = z
     ).optional(),
   })
   .strict()
-  .refine((t) => Boolean(t.certFile) === Boolean(t.keyFile), {
-    message: 'give certFile and keyFile together',
+  .superRefine((t, ctx) => {
+    // A client certificate goes with its key; either alone is a mistake, not a choice.
+    if (t.certFile && !t.keyFile)
+      ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'required with a client certificate' });
+    if (t.keyFile && !t.certFile)
+      ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required with a client key' });
   });
 
 const SubgraphSchema = z
