@@ -67,11 +67,12 @@ const ServerTlsSchema = z
   .strict();
 const SubgraphTlsSchema = z
   .object({
-    certFile: pemFile('PEM client certificate the gateway presents to this subgraph\'s replicas (mTLS).')
-      .optional(),
+    certFile: pemFile(
+      "PEM client certificate the gateway presents to this subgraph's replicas (mTLS).",
+    ).optional(),
     keyFile: pemFile('PEM private key of certFile (unencrypted).').optional(),
     caFile: pemFile(
-      'PEM CA bundle the replicas\' certificates must chain to, instead of the system\'s public CAs (for a private CA on https:// replica URLs).',
+      "PEM CA bundle the replicas' certificates must chain to, instead of the system's public CAs (for a private CA on https:// replica URLs).",
     ).optional(),
   })
   .strict()
@@ -100,7 +101,7 @@ const SubgraphSchema = z
         'SDL file of this subgraph, used to compose the supergraph at start. Without it the gateway asks a replica for `_service { sdl }`.',
       ),
     tls: SubgraphTlsSchema.optional().describe(
-      'TLS to this subgraph\'s https:// replicas: a client certificate for mutual TLS and/or a private CA to trust. Absent: the system CAs, no client certificate.',
+      "TLS to this subgraph's https:// replicas: a client certificate for mutual TLS and/or a private CA to trust. Absent: the system CAs, no client certificate.",
     ),
   })
   .strict();
