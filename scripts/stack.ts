@@ -286,6 +286,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The dev stack: GraphiQL needs introspection, which the gateway turns off outside development.
       introspection: true,
       ...(userConfig.server as object | undefined),
+      // e.g. server.tls from a test: the stack's own port and host still win
+      ...(options.gatewayConfig?.server as object | undefined),
       port: options.port ?? 4000,
       host: options.host ?? '0.0.0.0',
     };
