@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { subscribe } from '../../test/fixtures/subscribe.ts';
 import { composeSupergraph, createGateway, type Gateway, loadConfig } from '../src/index.ts';
 import type { Logger } from '../src/server/index.ts';
 import { createListener } from '../src/server/listener.ts';
@@ -16,6 +17,7 @@ import {
   type TestCa,
   type TestPki,
 } from './fixtures/tls.ts';
+import { startWsSubgraph } from './fixtures/ws-subgraph.ts';
 import {
   killGateways,
   PRODUCTS_SDL,
@@ -263,6 +265,37 @@ describe.skipIf(!OPENSSL)('HTTPS at the edge (server.tls)', () => {
   });
 });
 
+/**
+ * A replica served over HTTPS that requires a client certificate from `ca`: TLS is terminated here and
+ * the bytes passed on to the in-process subgraph on `target` (HTTP and WebSocket alike). Records the
+ * common name of each client certificate it accepts.
+ */
+async function mtlsFront(
+  cert: Issued,
+  ca: TestCa,
+  target: number,
+  presented: string[],
+): Promise<{ server: NetServer; url: string }> {
+  const server = createTlsServer(
+    {
+      cert: readFileSync(cert.certFile),
+      key: readFileSync(cert.keyFile),
+      ca: ca.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (socket) => {
+      presented.push(String(socket.getPeerCertificate().subject?.CN));
+      const upstream = createConnection(target, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `https://127.0.0.1:${(server.address() as { port: number }).port}/graphql` };
+}
+
 describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', () => {
   let pki: TestPki;
   let ca: TestCa;
@@ -285,28 +318,9 @@ describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', (
       startTestSubgraph(PRODUCTS_SDL, productsResolvers),
       startTestSubgraph(REVIEWS_SDL, reviewsResolvers),
     ]);
-    // The products replica, served over HTTPS and requiring a client certificate from the mesh CA:
-    // TLS terminated here, the bytes passed on to the in-process subgraph.
-    const target = Number(new URL(products.url).port);
-    replica = createTlsServer(
-      {
-        cert: readFileSync(server.certFile),
-        key: readFileSync(server.keyFile),
-        ca: ca.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (socket) => {
-        presented.push(String(socket.getPeerCertificate().subject?.CN));
-        const upstream = createConnection(target, '127.0.0.1');
-        socket.pipe(upstream).pipe(socket);
-        upstream.on('error', () => socket.destroy());
-        socket.on('error', () => upstream.destroy());
-      },
-    );
-    await new Promise<void>((resolve) => replica.listen(0, '127.0.0.1', resolve));
-    const address = replica.address() as { port: number };
-    replicaUrl = `https://127.0.0.1:${address.port}/`;
+    const front = await mtlsFront(server, ca, Number(new URL(products.url).port), presented);
+    replica = front.server;
+    replicaUrl = front.url;
   });
   afterAll(async () => {
     await Promise.allSettled(gateways.map((g) => g.close(100)));
@@ -355,6 +369,56 @@ describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', (
     expect(body.data).toEqual(EXPECTED);
     expect(presented.length).toBeGreaterThan(0);
     expect(new Set(presented)).toEqual(new Set(['gateway-client']));
+  });
+
+  it('subscribes over wss:// to a replica that requires a client certificate', async () => {
+    const TICKS = `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+      type Query { ping: Int }
+      type Subscription { ticks: Int! }
+    `;
+    const ticks = await startWsSubgraph(TICKS, {
+      Query: { ping: () => 1 },
+      Subscription: {
+        ticks: {
+          subscribe: async function* () {
+            for (let i = 1; i <= 3; i++) yield { ticks: i };
+          },
+        },
+      },
+    });
+    const seen: string[] = [];
+    const front = await mtlsFront(ca.issue('ticks-replica'), ca, Number(new URL(ticks.url).port), seen);
+    try {
+      const config = loadConfig({
+        base: {
+          server: { port: 0, host: '127.0.0.1' },
+          ratelimit: { enabled: false },
+          subgraphs: [
+            {
+              name: 'ticks',
+              replicas: [front.url],
+              schemaFile: files.write('ticks.graphql', TICKS),
+              tls: { certFile: client.certFile, keyFile: client.keyFile, caFile: ca.caFile },
+            },
+          ],
+        },
+      });
+      const gateway = await createGateway({ config });
+      gateways.push(gateway);
+      const h = subscribe('ws', await gateway.listen(), 'subscription { ticks }');
+      try {
+        expect((await h.waitFor(3)).data).toEqual({ ticks: 3 });
+        expect(h.events.map((e) => e.data)).toEqual([{ ticks: 1 }, { ticks: 2 }, { ticks: 3 }]);
+      } finally {
+        await h.close();
+      }
+      expect(ticks.upgrades.length).toBeGreaterThan(0); // the events came over the upstream WebSocket
+      expect(new Set(seen)).toEqual(new Set(['gateway-client']));
+    } finally {
+      front.server.close();
+      await ticks.stop();
+    }
   });
 
   it('is refused by that replica without a client certificate (only the CA to trust)', async () => {

@@ -1,5 +1,10 @@
 import type { SendResult } from './attempt.ts';
-import { type ReplicaPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
+import {
+  type ReplicaPoolOptions,
+  type ReplicaTlsOptions,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+} from './options.ts';
 import { ReplicaSet } from './replica-set.ts';
 import { SendLoop, type SendOptions } from './send-loop.ts';
 import { newCounters, type PoolCounters, type PoolSnapshot, type ReplicaStats } from './snapshot.ts';
@@ -58,6 +63,11 @@ export class ReplicaPool {
    */
   get replicas(): readonly string[] {
     return [...this.#set.sources];
+  }
+
+  /** The TLS of connections to https:// replicas, for others that connect to them (subscriptions' WebSockets). */
+  get tls(): Readonly<ReplicaTlsOptions> | undefined {
+    return this.#o.tls;
   }
 
   get strategy(): StrategyName {
