@@ -1,14 +1,13 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createConnection, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { subscribe } from '../../test/fixtures/subscribe.ts';
 import { composeSupergraph, createGateway, type Gateway, loadConfig } from '../src/index.ts';
 import type { Logger } from '../src/server/index.ts';
 import { createListener } from '../src/server/listener.ts';
+import { EXPECTED, errorCode, peerFingerprint, post, until } from './fixtures/https.ts';
 import {
   createTestPki,
   type Issued,
@@ -17,7 +16,6 @@ import {
   type TestCa,
   type TestPki,
 } from './fixtures/tls.ts';
-import { startWsSubgraph } from './fixtures/ws-subgraph.ts';
 import {
   killGateways,
   PRODUCTS_SDL,
@@ -31,77 +29,6 @@ import {
 } from './helpers.ts';
 
 if (!OPENSSL) console.warn(`gateway/test/tls.int.test.ts: ${OPENSSL_MISSING}`);
-
-const QUERY = '{ topProducts(first: 2) { upc name reviews { body } } }';
-const EXPECTED = {
-  topProducts: [
-    { upc: '1', name: 'Product 1', reviews: [{ body: 'Review of 1' }] },
-    { upc: '2', name: 'Product 2', reviews: [{ body: 'Review of 2' }] },
-  ],
-};
-
-interface Answer {
-  status: number;
-  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
-  /** Whether the request went out on a kept-alive connection. */
-  reused: boolean;
-}
-
-/** POSTs a GraphQL query over HTTPS with node:https (a fresh connection unless an agent is given). */
-function post(url: string, tls: { ca?: Buffer; agent?: Agent }, query = QUERY): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query });
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        ...(tls.agent ? { agent: tls.agent } : { agent: false, ca: tls.ca }),
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode!, body: JSON.parse(text), reused: req.reusedSocket });
-          } catch (error) {
-            reject(error);
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** The SHA-256 fingerprint of the certificate a new TLS connection to `port` is shown. */
-function peerFingerprint(port: number, ca: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
-      const fingerprint = socket.getPeerCertificate().fingerprint256;
-      socket.end();
-      resolve(fingerprint);
-    });
-    socket.on('error', reject);
-  });
-}
-
-/** Waits until `ok()` holds, checking every 50 ms, for at most `ms`; rejects naming `what`. */
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const errorCode = (p: Promise<unknown>) =>
-  p.then(
-    () => 'no error',
-    (e: NodeJS.ErrnoException) => e.code ?? e.message,
-  );
 
 describe.skipIf(!OPENSSL)('HTTPS at the edge (server.tls)', () => {
   let pki: TestPki;
@@ -262,189 +189,6 @@ describe.skipIf(!OPENSSL)('HTTPS at the edge (server.tls)', () => {
     );
     expect((await post(url, { ca: ca.ca })).status).toBe(200);
     expect(await peerFingerprint(port, ca.ca)).toBe(current);
-  });
-});
-
-/**
- * A replica served over HTTPS that requires a client certificate from `ca`: TLS is terminated here and
- * the bytes passed on to the in-process subgraph on `target` (HTTP and WebSocket alike). Records the
- * common name of each client certificate it accepts.
- */
-async function mtlsFront(
-  cert: Issued,
-  ca: TestCa,
-  target: number,
-  presented: string[],
-): Promise<{ server: NetServer; url: string }> {
-  const server = createTlsServer(
-    {
-      cert: readFileSync(cert.certFile),
-      key: readFileSync(cert.keyFile),
-      ca: ca.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (socket) => {
-      presented.push(String(socket.getPeerCertificate().subject?.CN));
-      const upstream = createConnection(target, '127.0.0.1');
-      socket.pipe(upstream).pipe(socket);
-      upstream.on('error', () => socket.destroy());
-      socket.on('error', () => upstream.destroy());
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `https://127.0.0.1:${(server.address() as { port: number }).port}/graphql` };
-}
-
-describe.skipIf(!OPENSSL)('mutual TLS to subgraph replicas (subgraphs[].tls)', () => {
-  let pki: TestPki;
-  let ca: TestCa;
-  let client: Issued;
-  let products: TestSubgraph;
-  let reviews: TestSubgraph;
-  let replica: NetServer;
-  let replicaUrl: string;
-  /** Common names of the client certificates the HTTPS replica accepted. */
-  const presented: string[] = [];
-  const gateways: Gateway[] = [];
-  const files = tempFiles('mtls-int');
-
-  beforeAll(async () => {
-    pki = createTestPki('mtls-int');
-    ca = pki.ca('mesh-ca');
-    const server = ca.issue('products-replica');
-    client = ca.issue('gateway-client', 'client');
-    [products, reviews] = await Promise.all([
-      startTestSubgraph(PRODUCTS_SDL, productsResolvers),
-      startTestSubgraph(REVIEWS_SDL, reviewsResolvers),
-    ]);
-    const front = await mtlsFront(server, ca, Number(new URL(products.url).port), presented);
-    replica = front.server;
-    replicaUrl = front.url;
-  });
-  afterAll(async () => {
-    await Promise.allSettled(gateways.map((g) => g.close(100)));
-    replica?.close();
-    await Promise.allSettled([products?.stop(), reviews?.stop()]);
-    pki?.remove();
-  });
-
-  const start = async (tls: Record<string, string> | undefined, schemaFile?: string) => {
-    const config = loadConfig({
-      base: {
-        server: { port: 0, host: '127.0.0.1' },
-        ratelimit: { enabled: false },
-        pool: { retry: { maxAttempts: 1 } },
-        subgraphs: [
-          {
-            name: 'products',
-            replicas: [replicaUrl],
-            ...(schemaFile && { schemaFile }),
-            ...(tls && { tls }),
-          },
-          { name: 'reviews', replicas: [reviews.url], schemaFile: files.write('r.graphql', REVIEWS_SDL) },
-        ],
-      },
-    });
-    const gateway = await createGateway({ config });
-    gateways.push(gateway);
-    return gateway.listen();
-  };
-  const query = async (gatewayUrl: string) => {
-    const res = await fetch(gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: QUERY }),
-    });
-    return { status: res.status, body: (await res.json()) as Answer['body'] };
-  };
-
-  it('reaches an HTTPS replica that requires a client certificate, composing from it too', async () => {
-    presented.length = 0;
-    // no schemaFile: the SDL comes from the replica's _service { sdl }, over the same mTLS
-    const gatewayUrl = await start({ certFile: client.certFile, keyFile: client.keyFile, caFile: ca.caFile });
-    const { status, body } = await query(gatewayUrl);
-    expect(status).toBe(200);
-    expect(body.errors).toBeUndefined();
-    expect(body.data).toEqual(EXPECTED);
-    expect(presented.length).toBeGreaterThan(0);
-    expect(new Set(presented)).toEqual(new Set(['gateway-client']));
-  });
-
-  it('subscribes over wss:// to a replica that requires a client certificate', async () => {
-    const TICKS = `
-      extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
-      type Query { ping: Int }
-      type Subscription { ticks: Int! }
-    `;
-    const ticks = await startWsSubgraph(TICKS, {
-      Query: { ping: () => 1 },
-      Subscription: {
-        ticks: {
-          subscribe: async function* () {
-            for (let i = 1; i <= 3; i++) yield { ticks: i };
-          },
-        },
-      },
-    });
-    const seen: string[] = [];
-    const front = await mtlsFront(ca.issue('ticks-replica'), ca, Number(new URL(ticks.url).port), seen);
-    try {
-      const config = loadConfig({
-        base: {
-          server: { port: 0, host: '127.0.0.1' },
-          ratelimit: { enabled: false },
-          subgraphs: [
-            {
-              name: 'ticks',
-              replicas: [front.url],
-              schemaFile: files.write('ticks.graphql', TICKS),
-              tls: { certFile: client.certFile, keyFile: client.keyFile, caFile: ca.caFile },
-            },
-          ],
-        },
-      });
-      const gateway = await createGateway({ config });
-      gateways.push(gateway);
-      const h = subscribe('ws', await gateway.listen(), 'subscription { ticks }');
-      try {
-        expect((await h.waitFor(3)).data).toEqual({ ticks: 3 });
-        expect(h.events.map((e) => e.data)).toEqual([{ ticks: 1 }, { ticks: 2 }, { ticks: 3 }]);
-      } finally {
-        await h.close();
-      }
-      expect(ticks.upgrades.length).toBeGreaterThan(0); // the events came over the upstream WebSocket
-      expect(new Set(seen)).toEqual(new Set(['gateway-client']));
-    } finally {
-      front.server.close();
-      await ticks.stop();
-    }
-  });
-
-  it('is refused by that replica without a client certificate (only the CA to trust)', async () => {
-    presented.length = 0;
-    const gatewayUrl = await start({ caFile: ca.caFile }, files.write('p.graphql', PRODUCTS_SDL));
-    const { body } = await query(gatewayUrl);
-    expect(body.data ?? null).toBeNull();
-    expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
-    expect(presented).toEqual([]);
-  });
-
-  it('does not trust the private CA of a replica unless caFile names it', async () => {
-    const gatewayUrl = await start(
-      { certFile: client.certFile, keyFile: client.keyFile },
-      files.write('p2.graphql', PRODUCTS_SDL),
-    );
-    const { body } = await query(gatewayUrl);
-    expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
-  });
-
-  it('stops start-up on a missing client certificate, naming the key', async () => {
-    await expect(
-      start({ certFile: join(pki.dir, 'nope.crt'), keyFile: client.keyFile, caFile: ca.caFile }),
-    ).rejects.toThrow(
-      `subgraphs.products.tls.certFile: ${join(pki.dir, 'nope.crt')} cannot be read (ENOENT)`,
-    );
   });
 });
 
