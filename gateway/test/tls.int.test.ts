@@ -203,6 +203,29 @@ describe.skipIf(!OPENSSL)('the HTTPS listener', () => {
   });
   afterAll(() => pki?.remove());
 
+  it('refuses clients older than minVersion', async () => {
+    const negotiated = async (minVersion: 'TLSv1.2' | 'TLSv1.3') => {
+      const listener = createListener(
+        { tls: { certFile: cert.certFile, keyFile: cert.keyFile, minVersion } },
+        { onRequest: (_req, res) => res.end() },
+      );
+      const port = Number(new URL(await listener.listen(0, '127.0.0.1')).port);
+      try {
+        return await new Promise<string>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port, ca: ca.ca, maxVersion: 'TLSv1.2' }, () => {
+            resolve(String(socket.getProtocol()));
+            socket.end();
+          });
+          socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        });
+      } finally {
+        await listener.close(100);
+      }
+    };
+    expect(await negotiated('TLSv1.2')).toBe('TLSv1.2');
+    expect(await negotiated('TLSv1.3')).toMatch(/ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ECONNRESET/);
+  });
+
   it('with caFile, requires a client certificate from that CA', async () => {
     const client = ca.issue('edge-client', 'client');
     const stranger = pki.ca('stranger-ca').issue('stranger', 'client');
