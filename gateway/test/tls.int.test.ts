@@ -337,9 +337,9 @@ describe.skipIf(!OPENSSL)('tollgate CLI with server.tls', () => {
     pki?.remove();
   });
 
-  const configFile = (tls: string) => {
+  const configFile = (tls: string, workers = 1) => {
     const file = join(pki.dir, `gateway-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, `server:\n  host: 127.0.0.1\n  port: 0\n  tls:\n${tls}`);
+    writeFileSync(file, `server:\n  host: 127.0.0.1\n  port: 0\n  workers: ${workers}\n  tls:\n${tls}`);
     return file;
   };
 
@@ -355,9 +355,15 @@ describe.skipIf(!OPENSSL)('tollgate CLI with server.tls', () => {
   });
 
   it('refuses to start on a certificate path that does not exist, naming server.tls.certFile', async () => {
-    const config = configFile('    certFile: missing.crt\n    keyFile: gateway.key\n');
-    const { code, stderr } = await spawnGateway(['--config', config, '--supergraph', supergraph]).exit;
-    expect(code).toBe(2);
-    expect(stderr).toContain(`server.tls.certFile: ${join(pki.dir, 'missing.crt')} cannot be read (ENOENT)`);
+    // with server.workers too: the supervisor checks before it forks, rather than workers dying in a loop
+    for (const workers of [1, 2]) {
+      const config = configFile('    certFile: missing.crt\n    keyFile: gateway.key\n', workers);
+      const { code, stderr } = await spawnGateway(['--config', config, '--supergraph', supergraph]).exit;
+      expect(code, `workers: ${workers}`).toBe(2);
+      expect(stderr).toContain(
+        `server.tls.certFile: ${join(pki.dir, 'missing.crt')} cannot be read (ENOENT)`,
+      );
+      expect(stderr).not.toMatch(/worker pid/);
+    }
   });
 });
