@@ -4,7 +4,9 @@ export { ConfigError, type GatewayConfig, type GatewayConfigInput, loadConfig } 
 export {
   type CreateGatewayOptions,
   createGateway,
+  createGraphsGateway,
   type Gateway,
   type GatewayContext,
+  type GraphsGateway,
 } from './server/index.ts';
 export { composeSupergraph, SupergraphError } from './supergraph/index.ts';

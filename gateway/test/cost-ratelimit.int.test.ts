@@ -244,7 +244,12 @@ const redisUrl = process.env.REDIS_URL;
 describe.skipIf(!redisUrl)('Redis store shared by gateway instances', () => {
   it('200 concurrent requests against one budget admit exactly what it allows, across two instances', async () => {
     const prefix = `tollgate:test:${process.pid}:${Date.now()}:`;
-    const common = { redis: { url: redisUrl }, ratelimit: { ...plan(1000, 0.001), keyPrefix: prefix } };
+    // A generous Redis timeout: this test is about one budget shared atomically, and on a loaded machine a
+    // 50 ms call can time out, which (failureMode open) admits from each instance's local fallback instead.
+    const common = {
+      redis: { url: redisUrl },
+      ratelimit: { ...plan(1000, 0.001), keyPrefix: prefix, redisTimeoutMs: 5_000 },
+    };
     const [a, b] = await Promise.all([start(common), start(common)]);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => gql(i % 2 ? a : b, TEN)));
     const admitted = results.filter((r) => r.status === 200).length;

@@ -91,6 +91,11 @@ async function check(request: Request): Promise<void> {
     expect(res.status, where).toBeLessThan(500);
     return;
   }
+  // OPTIONS never reaches GraphQL: 204 with Allow, or a CORS preflight's answer (cors.ts)
+  if (request.method === 'OPTIONS') {
+    expect([204, 403], where).toContain(res.status);
+    return;
+  }
   const type = res.headers.get('content-type') ?? '';
   let results: unknown[];
   if (type.startsWith('text/event-stream')) {

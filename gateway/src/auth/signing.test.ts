@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { verifyRequestSignature } from '@tollgate/kit/signing';
 import { describe, expect, it } from 'vitest';
 import { anonymousPrincipal, createRequestSigner, type Principal } from './index.ts';
 
@@ -80,6 +81,30 @@ describe('createRequestSigner', () => {
     sign(headers, BODY, { principal: alice });
     expect(headers['x-tollgate-signature']).toBe(expected(headers['x-tollgate-principal']!, BODY));
     expect(headers['x-tollgate-timestamp']).toBe(String(NOW));
+  });
+
+  it('covers the headers it is told to, as the subgraph verifies them (v2)', () => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-user-id': 'alice',
+      'x-tenant': 'acme',
+    };
+    sign(headers, BODY, { principal: alice }, ['x-user-id', 'x-tenant']);
+    expect(headers['x-tollgate-signed-headers']).toBe('x-user-id,x-tenant');
+    expect(headers['x-tollgate-signature']).toMatch(/^v2=[0-9a-f]{64}$/);
+    const verified = verifyRequestSignature(headers, BODY, { secret: SECRET, now: () => NOW });
+    expect(verified.headers).toEqual({ 'x-user-id': 'alice', 'x-tenant': 'acme' });
+    expect(verified.principal?.id).toBe('alice');
+    expect(() =>
+      verifyRequestSignature({ ...headers, 'x-tenant': 'globex' }, BODY, { secret: SECRET, now: () => NOW }),
+    ).toThrow(/bad request signature/);
+  });
+
+  it('signs v1 and drops a stale header list when told of no headers', () => {
+    const headers: Record<string, string> = { 'x-tollgate-signed-headers': 'x-a' };
+    sign(headers, BODY, { principal: alice }, []);
+    expect(headers).not.toHaveProperty('x-tollgate-signed-headers');
+    expect(headers['x-tollgate-signature']).toBe(expected(headers['x-tollgate-principal']!, BODY));
   });
 
   it.each([['short'], [''], [undefined]])('refuses a secret of %j', (secret) => {

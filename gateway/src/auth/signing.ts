@@ -3,7 +3,9 @@ import {
   encodePrincipal,
   PRINCIPAL_HEADER,
   SIGNATURE_HEADER,
+  SIGNED_HEADERS_HEADER,
   signatureHeader,
+  signedHeadersValue,
   signingKey,
   TIMESTAMP_HEADER,
 } from '@tollgate/kit/signing';
@@ -22,8 +24,16 @@ export interface RequestSignerOptions {
 /** What the signer reads from a request context: the principal, when there is one. */
 export type SignerContext = { readonly principal?: Principal | undefined } | undefined;
 
-/** Adds the signature headers to one subgraph fetch, given its exact body (the data source's `decorate`). */
-export type RequestSigner = (headers: Record<string, string>, body: string, context: SignerContext) => void;
+/**
+ * Adds the signature headers to one subgraph fetch, given its exact body (the data source's `decorate`).
+ * `signed` names other headers already in `headers` that the signature must cover (the header rules').
+ */
+export type RequestSigner = (
+  headers: Record<string, string>,
+  body: string,
+  context: SignerContext,
+  signed?: readonly string[],
+) => void;
 
 /**
  * Creates the `decorate` hook that signs every subgraph fetch, so subgraphs serve only the gateway and
@@ -33,7 +43,9 @@ export type RequestSigner = (headers: Record<string, string>, body: string, cont
  * - `x-tollgate-principal`: base64url JSON `{ id, kind, scopes, plan }` (claims are never forwarded);
  *   absent for a fetch on nobody's behalf (health checks), which is signed with an empty principal;
  * - `x-tollgate-timestamp`: epoch milliseconds;
- * - `x-tollgate-signature`: `v1=` + hex HMAC-SHA256(secret, `${timestamp}.${principal}.${sha256hex(body)}`).
+ * - `x-tollgate-signature`: `v1=` + hex HMAC-SHA256(secret, `${timestamp}.${principal}.${sha256hex(body)}`);
+ * - with `signed` headers (header rules): `x-tollgate-signed-headers` lists them and the signature is
+ *   `v2=`, whose MAC also covers their values (docs/headers.md).
  *
  * Any of these headers already present is overwritten, so nothing upstream can pre-set them.
  */
@@ -44,7 +56,7 @@ export function createRequestSigner(options: RequestSignerOptions): RequestSigne
   // A principal is frozen and lives for one request, but a request makes several fetches: encode once.
   const encoded = new WeakMap<Principal, string>();
 
-  return (headers, body, context) => {
+  return (headers, body, context, signed) => {
     const principal = context?.principal;
     let value = '';
     if (principal && typeof principal === 'object') {
@@ -55,6 +67,9 @@ export function createRequestSigner(options: RequestSignerOptions): RequestSigne
     if (value) headers[PRINCIPAL_HEADER] = value;
     else delete headers[PRINCIPAL_HEADER];
     headers[TIMESTAMP_HEADER] = timestamp;
-    headers[SIGNATURE_HEADER] = signatureHeader(key, timestamp, value, body);
+    const covered = signed?.length ? signed.map((n) => [n, headers[n] ?? ''] as const) : [];
+    if (covered.length) headers[SIGNED_HEADERS_HEADER] = signedHeadersValue(covered);
+    else delete headers[SIGNED_HEADERS_HEADER];
+    headers[SIGNATURE_HEADER] = signatureHeader(key, timestamp, value, body, covered);
   };
 }

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { createRequestSigner } from '../auth/index.ts';
 import { ConfigError, type ConfigFlags, type GatewayConfig, loadConfigFromProcess } from '../config/index.ts';
-import { composeSupergraph, fetchSubgraphSdl, SupergraphError } from '../supergraph/index.ts';
+import { composeSupergraph, fetchSubgraphSdl, replicaUrlOf, SupergraphError } from '../supergraph/index.ts';
 import { type CliIo, printError } from './io.ts';
 
 export interface ComposeOptions {
@@ -57,7 +57,7 @@ export async function composeCommand(options: ComposeOptions, io: CliIo): Promis
     sdl = composeSupergraph(
       config.subgraphs.map((s, i) => ({
         name: s.name,
-        url: s.replicas[0]!,
+        url: replicaUrlOf(s.replicas[0]!),
         sdl: (fetched[i] as PromiseFulfilledResult<string>).value,
       })),
     );
@@ -67,7 +67,9 @@ export async function composeCommand(options: ComposeOptions, io: CliIo): Promis
     return 1;
   }
 
-  const sources = config.subgraphs.map((s) => `${s.name} (${s.schemaFile ?? s.replicas.join(', ')})`);
+  const sources = config.subgraphs.map(
+    (s) => `${s.name} (${s.schemaFile ?? s.replicas.map(replicaUrlOf).join(', ')})`,
+  );
   const text = sdl.endsWith('\n') ? sdl : `${sdl}\n`;
   if (options.output === undefined) io.stdout(text);
   else writeFileSync(options.output, text);

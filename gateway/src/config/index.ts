@@ -1,5 +1,6 @@
 // One configuration schema for the gateway, loaded as defaults < file < env < CLI, validated once, frozen.
 
+export type { ResolvedGraph } from './graphs.ts';
 export {
   ConfigError,
   type ConfigFlags,
@@ -14,5 +15,6 @@ export {
   type GatewayConfig,
   type GatewayConfigInput,
   GatewayConfigSchema,
+  graphConfigs,
   type SubgraphConfig,
 } from './schema.ts';

@@ -260,6 +260,13 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
 
   // File paths from the file are relative to the file; those from the CLI or env to the working directory.
   const absolutize = (tree: Tree, dir: string): Tree => {
+    const out = absolutizeSections(tree, dir);
+    // each graph's own sections too (graphs.ts)
+    if (Array.isArray(out.graphs))
+      out.graphs = out.graphs.map((g: unknown) => (isTree(g) ? absolutizeSections(g, dir) : g));
+    return out;
+  };
+  const absolutizeSections = (tree: Tree, dir: string): Tree => {
     const out = merge({}, tree);
     if (isTree(out.supergraph)) {
       const sg = { ...out.supergraph };

@@ -4,6 +4,10 @@ import { z } from 'zod';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
 import { POOL_DEFAULTS } from '../pool/index.ts';
+// Only the pure CORS core, not server/index.ts: that pulls in create-gateway.ts, which imports this folder.
+import { originProblem } from '../server/cors.ts';
+import { checkGraphs, type ResolvedGraph, resolveGraphs } from './graphs.ts';
+import { headersSchema } from './headers.ts';
 
 const url = z.string().url();
 // Env values arrive as strings: 'false' must mean false (z.coerce.boolean would say true).
@@ -11,6 +15,123 @@ const bool = z.preprocess(
   (v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v),
   z.boolean(),
 );
+
+// A list from YAML, or from one env variable as comma-separated items (GATEWAY_SERVER_CORS__ORIGINS=a,b).
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string()),
+);
+
+const corsSchema = z
+  .object({
+    origins: list
+      .default([])
+      .describe(
+        'Origins whose pages may call the gateway and read its answers: exact (`https://app.example.com`), a subdomain pattern (`https://*.example.com`) or `*` (any origin, only without credentials). Empty: no cross-origin access, and WebSocket upgrades from another origin are refused. See docs/cors.md.',
+      ),
+    credentials: bool
+      .default(false)
+      .describe(
+        'Let pages of those origins send cookies and HTTP auth (`fetch(…, { credentials: "include" })`): answers `Access-Control-Allow-Credentials: true`. Not with origins `*`.',
+      ),
+    allowedHeaders: list
+      .default([
+        'accept',
+        'authorization',
+        'content-type',
+        'x-api-key',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'apollographql-client-name',
+        'apollographql-client-version',
+        'traceparent',
+        'tracestate',
+        'baggage',
+      ])
+      .describe(
+        'Request headers a page may send (Access-Control-Allow-Headers of a preflight); `*` also allows whatever a preflight asks for.',
+      ),
+    exposedHeaders: list
+      .default(['traceparent', 'ratelimit', 'ratelimit-policy', 'retry-after'])
+      .describe(
+        'Response headers a page may read beyond the CORS-safelisted ones (Access-Control-Expose-Headers).',
+      ),
+    maxAgeSeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(600)
+      .describe(
+        'How long a browser may reuse a preflight answer (Access-Control-Max-Age); Chromium caps it at 7200.',
+      ),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [i, origin] of c.origins.entries()) {
+      const problem = originProblem(origin);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['origins', i], message: problem });
+    }
+    if (c.credentials && c.origins.includes('*'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials'],
+        message: 'cannot be true with origins ["*"]: list the origins allowed to send credentials',
+      });
+  });
+// `graphs[]` (config/graphs.ts, docs/graphs.md): a graph's sections are kept raw here and validated whole,
+// merged over the top level, by the check at the bottom; defaults must not fill them in, or a graph would
+// override top-level keys it never named.
+const graphSection = (section: string, note = '') =>
+  z
+    .record(z.unknown())
+    .optional()
+    .describe(
+      `This graph's \`${section}\`: the same keys, deep-merged over the top-level \`${section}\` (maps merge by key, lists replace, null removes an inherited key).${note}`,
+    );
+
+const GraphSchema = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._~-]+\/)*[A-Za-z0-9._~-]*$/, 'expected a path such as /partner/graphql')
+      .describe(
+        'URL path this graph is served on (POST/GET, the IDE, WebSocket/SSE/multipart subscriptions), e.g. /partner/graphql; unique, and not /health/*, /metrics or /admin/*.',
+      ),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
+      .optional()
+      .describe(
+        "The graph's name: the `graph` label of its metrics and the namespace of its rate-limit budgets. Default: the path without slashes (/partner/graphql → partner-graphql).",
+      ),
+    supergraph: z
+      .record(z.unknown())
+      .optional()
+      .describe(
+        "This graph's `supergraph` (same keys). With `subgraphs`, the graph's source of truth: a graph that sets either takes neither from the top level.",
+      ),
+    subgraphs: z
+      .array(z.unknown())
+      .optional()
+      .describe("This graph's `subgraphs` (same entries); see graphs[].supergraph."),
+    pool: graphSection('pool'),
+    auth: graphSection('auth'),
+    cost: graphSection('cost'),
+    ratelimit: graphSection(
+      'ratelimit',
+      ' Its budgets are its own (keys namespaced by graph name); the store settings (failureMode, redisTimeoutMs, fallbackShare, keyPrefix) stay top-level, as every graph shares the one store.',
+    ),
+    limits: graphSection('limits'),
+    persistedQueries: graphSection('persistedQueries'),
+    subscriptions: graphSection('subscriptions'),
+  })
+  .strict();
 
 const circuitBreakerSchema = z
   .object({
@@ -84,6 +205,80 @@ const SubgraphTlsSchema = z
       ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required with a client key' });
   });
 
+// Kubernetes-style label keys and values: what routing rules select replicas by.
+const labelName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/, 'expected a label name');
+const labelsSchema = z.record(labelName, z.string().max(63));
+
+const ReplicaObjectSchema = z
+  .object({
+    url: url.describe('Replica URL, or a `dns://` entry.'),
+    labels: labelsSchema
+      .default({})
+      .describe('Labels of the replica (of every address of a `dns://` entry), e.g. `{ track: canary }`.'),
+  })
+  .strict();
+
+const RoutingRuleSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected letters, digits, _ . : -')
+      .optional()
+      .describe('Shown on spans and metrics. Default: `rules[<index>]`.'),
+    header: z
+      .object({
+        name: z.string().min(1).describe('Client request header (case-insensitive).'),
+        value: z.string().optional().describe('Exact value; without it the header only has to be there.'),
+      })
+      .strict()
+      .optional()
+      .describe('Condition: a client request header, e.g. `{ name: x-canary, value: "1" }`.'),
+    claim: z
+      .object({
+        name: z.string().min(1).describe('Claim of the verified token (or API key metadata).'),
+        // a number or boolean in YAML (`value: 2`) is compared as its text
+        value: z
+          .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string())
+          .optional()
+          .describe(
+            'Value (an array claim matches when it holds it); without it the claim only has to be there.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe("Condition: a claim of the caller's token, e.g. `{ name: tenant, value: acme }`."),
+    weight: z.coerce
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe(
+        'Condition: this share of callers, in percent, sticky per caller (a hash of the principal id, or the client address of anonymous callers, with the rule name).',
+      ),
+    subgraphs: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Subgraphs whose fetches `select` routes (case-insensitive). Default: every subgraph.'),
+    select: labelsSchema
+      .optional()
+      .describe(
+        "Label selector: the matching requests' fetches to those subgraphs go to the replicas carrying all these labels, e.g. `{ track: canary }`.",
+      ),
+    activate: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Progressive-override labels (`@override(label:)`) turned on for the matching requests.'),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (!rule.header && !rule.claim && rule.weight === undefined)
+      ctx.addIssue({ code: 'custom', message: 'a rule needs a condition: header, claim or weight' });
+    if (!rule.select && !rule.activate)
+      ctx.addIssue({ code: 'custom', message: 'a rule needs an action: select or activate' });
+  });
+
 const SubgraphSchema = z
   .object({
     name: z
@@ -91,9 +286,18 @@ const SubgraphSchema = z
       .regex(/^[a-z][a-z0-9_-]*$/i, 'expected a name of letters, digits, - and _')
       .describe('Subgraph name, as in the supergraph (join__Graph name, case-insensitive).'),
     replicas: z
-      .array(url)
+      .array(
+        z.union([url, ReplicaObjectSchema], {
+          errorMap: (issue, ctx) =>
+            issue.code === 'invalid_union'
+              ? { message: 'expected a replica URL, or { url, labels } with text label values' }
+              : { message: ctx.defaultError },
+        }),
+      )
       .min(1)
-      .describe('Replica URLs of this subgraph; each fetch goes to the next one (the replica pool).'),
+      .describe(
+        'Replicas of this subgraph (the replica pool): each a URL (http(s), or `dns://name:port/path` for every address the name resolves to), or `{ url, labels }` with labels that routing rules select by, e.g. `{ url: http://p-canary:4001/graphql, labels: { track: canary } }`.',
+      ),
     schemaFile: z
       .string()
       .optional()
@@ -177,6 +381,9 @@ export const GatewayConfigObject = z
           .describe(
             'Accept a JSON array of operations in one POST (HTTP batching), at most limits.maxBatchSize; off, an array body gets 400 BAD_REQUEST.',
           ),
+        cors: corsSchema
+          .default({})
+          .describe('Cross-origin access from browser pages (CORS, the Fetch standard); off by default.'),
         tls: ServerTlsSchema.optional().describe(
           'Serve HTTPS (HTTP/1.1) on server.port instead of plain HTTP. A changed certFile/keyFile/caFile is picked up within a second, for new connections, without a restart (docs/tls.md).',
         ),
@@ -494,6 +701,35 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Subgraph traffic: the replica pool.'),
+    routing: z
+      .object({
+        rules: z
+          .array(RoutingRuleSchema)
+          .default([])
+          .superRefine((rules, ctx) => {
+            const seen = new Set<string>();
+            rules.forEach((r, i) => {
+              const name = r.name ?? `rules[${i}]`;
+              if (seen.has(name))
+                ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name ${name}` });
+              seen.add(name);
+            });
+          })
+          .describe(
+            'Evaluated per request, in order. For each subgraph the first matching rule with a `select` for it picks its replica subset; every matching rule turns on its `activate` labels. Conditions given together must all hold. Fetches no rule selects go to the default set: the replicas no selector of a rule for that subgraph matches (all of them when every replica matches one). See docs/routing.md.',
+          ),
+        fallback: z
+          .enum(['default', 'fail'])
+          .default('default')
+          .describe(
+            'When a selected subset has no available replica: `default` sends the fetch to the default set, `fail` answers SUBGRAPH_UNAVAILABLE.',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe(
+        'Routing rules: replica subsets by header, claim or weight, and progressive-override labels.',
+      ),
     health: z
       .object({
         probeTimeoutMs: z.coerce
@@ -624,7 +860,7 @@ export const GatewayConfigObject = z
               .min(32, 'expected at least 32 characters')
               .optional()
               .describe(
-                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal and the body hash. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
+                'Secret shared with the subgraphs (TOLLGATE_SIGNING_SECRET): each subgraph fetch carries the principal in headers signed with HMAC-SHA256 over a timestamp, the principal, the body hash and the headers the `headers` rules add. Without it fetches are unsigned and subgraphs that check signatures refuse them.',
               ),
           })
           .strict()
@@ -634,6 +870,7 @@ export const GatewayConfigObject = z
       .strict()
       .default({})
       .describe('Who is calling: JWT, API key or anonymous.'),
+    headers: headersSchema,
     cost: z
       .object({
         mode: z
@@ -993,6 +1230,13 @@ export const GatewayConfigObject = z
       .describe(
         "The gateway's own logs: info on stdout, warnings and errors on stderr, each line with the trace and span ids of its request.",
       ),
+    graphs: z
+      .array(GraphSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Several supergraphs on several paths of one gateway (docs/graphs.md), each with its own supergraph, plans, pools, auth, cost, budgets and limits. Absent: one graph on /graphql, from the top-level sections.',
+      ),
     development: bool
       .default(false)
       .describe('Show stack traces and internal error messages (NODE_ENV=development).'),
@@ -1006,7 +1250,8 @@ export const GatewayConfigObject = z
  */
 export const CONFIG_SECTIONS = Object.keys(GatewayConfigObject.shape);
 
-export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+/** The checks across keys, of the top level and of each graph's merged configuration alike. */
+function checkAcross(c: z.infer<typeof GatewayConfigObject>, ctx: z.RefinementCtx): void {
   if (c.supergraph.url && c.supergraph.file) {
     ctx.addIssue({
       code: 'custom',
@@ -1021,7 +1266,19 @@ export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
       message: `no plan named ${c.ratelimit.defaultPlan} in ratelimit.plans`,
     });
   }
+}
+
+const graphSchema = GatewayConfigObject.superRefine(checkAcross);
+
+export const GatewayConfigSchema = GatewayConfigObject.superRefine((c, ctx) => {
+  checkAcross(c, ctx);
+  checkGraphs(c, ctx, (tree) => graphSchema.safeParse(tree));
 });
+
+/** Each graph's name, path and whole configuration; one graph on /graphql when `graphs` is absent. */
+export function graphConfigs(config: GatewayConfig): ResolvedGraph<GatewayConfig>[] {
+  return resolveGraphs(config, (tree) => graphSchema.safeParse(tree));
+}
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;

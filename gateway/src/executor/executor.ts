@@ -223,7 +223,9 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
     }
     const planning = plannings.get(apiSchema);
     if (!planning) return APOLLO; // no supergraph loaded through the listener yet
-    const overrides = drawOverrides(planning.labels);
+    // the custom labels routing rules turned on for this request (GatewayContext.overrideLabels)
+    const custom = (rc.context as { overrideLabels?: unknown }).overrideLabels;
+    const overrides = drawOverrides(planning.labels, Math.random, custom instanceof Set ? custom : undefined);
     const name = rc.request.operationName;
     const key = `${rc.queryHash}\0${name ?? ''}\0${overrides.key}`;
     let prepared = cache.get(key);

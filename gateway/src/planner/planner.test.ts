@@ -35,6 +35,24 @@ describe('progressive @override', () => {
     expect(at(50).percentage).toBeLessThan(75);
     expect(drawOverrides(overrideLabelsOf('type Q { a: Int }')).key).toBe('');
   });
+
+  it('turns on the custom labels a routing rule activated, keyed apart from the same band without them', () => {
+    const draw = (r: number, custom?: string[]) =>
+      drawOverrides(labels, () => r / 100, custom && new Set(custom));
+    expect([...draw(80, ['beta']).active]).toEqual(['beta']);
+    expect(draw(80, ['beta']).key).not.toBe(draw(80).key);
+    expect(draw(80, ['beta']).key).toBe(draw(90, ['beta']).key);
+    expect(draw(10, ['beta']).key).not.toBe(draw(80, ['beta']).key);
+    // a label no field uses, or a percent(n) label, changes nothing: the draw decides those
+    expect(draw(80, ['unused', 'percent(25)']).key).toBe(draw(80).key);
+    expect([...draw(80, ['unused', 'percent(25)']).active]).toEqual([]);
+    // a supergraph with custom labels only: on when activated, one plan each way
+    const only = overrideLabelsOf(
+      'type T { c: Int @join__field(graph: X, override: "y", overrideLabel: "beta") }',
+    );
+    expect(drawOverrides(only).key).toBe('');
+    expect([...drawOverrides(only, Math.random, new Set(['beta'])).active]).toEqual(['beta']);
+  });
 });
 
 describe('Hive plans in the plan format', () => {

@@ -86,23 +86,36 @@ export interface ActiveOverrides {
 const NONE: ActiveOverrides = { key: '', active: new Set(), percentage: 0 };
 
 /**
- * The overrides for one request: `percent(n)` is on with probability n/100 (a draw in [0, 100) below n).
- * Requests in the same band between two percentages share one plan.
+ * The overrides for one request: `percent(n)` is on with probability n/100 (a draw in [0, 100) below n),
+ * and each label of `custom` the supergraph uses (routing rules' `activate`) is on. Requests in the same
+ * band between two percentages, with the same custom labels on, share one plan.
  */
-export function drawOverrides(labels: OverrideLabels, random: () => number = Math.random): ActiveOverrides {
+export function drawOverrides(
+  labels: OverrideLabels,
+  random: () => number = Math.random,
+  custom: ReadonlySet<string> | undefined = undefined,
+): ActiveOverrides {
   const ps = labels.percentages;
-  if (ps.length === 0) return NONE;
-  const r = random() * 100;
+  // a percent(n) label is the draw's to decide, whatever a rule says; a label no field uses changes nothing
+  const on = custom?.size ? labels.labels.filter((l) => custom.has(l) && !PERCENT.test(l)) : [];
+  if (ps.length === 0 && on.length === 0) return NONE;
   let band = 0;
-  while (band < ps.length && ps[band]! <= r) band++;
-  const low = band === 0 ? 0 : ps[band - 1]!;
-  const high = band === ps.length ? 100 : ps[band]!;
-  const active = new Set<string>();
-  for (const label of labels.labels) {
-    const p = PERCENT.exec(label)?.[1];
-    if (p !== undefined && Number(p) > low) active.add(label);
+  let percentage = 0;
+  const active = new Set<string>(on);
+  if (ps.length) {
+    const r = random() * 100;
+    while (band < ps.length && ps[band]! <= r) band++;
+    const low = band === 0 ? 0 : ps[band - 1]!;
+    const high = band === ps.length ? 100 : ps[band]!;
+    for (const label of labels.labels) {
+      const p = PERCENT.exec(label)?.[1];
+      if (p !== undefined && Number(p) > low) active.add(label);
+    }
+    percentage = (low + high) / 2;
   }
-  return { key: String(band), active, percentage: (low + high) / 2 };
+  // labels.labels is in a fixed order, so the same set of custom labels gives the same key
+  const key = on.length ? `${band}\0${on.join('\0')}` : String(band);
+  return { key, active, percentage };
 }
 
 // --- the planners ----------------------------------------------------------------------------------------

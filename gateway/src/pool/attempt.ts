@@ -7,12 +7,15 @@ import type { Replica } from './replica.ts';
 import type { ReplicaSet } from './replica-set.ts';
 import { classifyError, type FailureKind } from './retry.ts';
 import type { StrategyName } from './strategies/index.ts';
+import type { RouteOutcome } from './subset.ts';
 
 export interface SendResult {
   status: number;
   contentType: string;
   body: string;
   replica: string;
+  /** How routing went, for a fetch a routing rule routed (`SendOptions.route`). */
+  routed?: RouteOutcome | undefined;
 }
 
 /** How one attempt ended: an answer (of any status), or a failure sorted for the retry rules. */

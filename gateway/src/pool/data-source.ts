@@ -6,18 +6,33 @@ import { ErrorCode } from '../errors/index.ts';
 import { failSpan, traceContextOf, tracer } from '../telemetry/index.ts';
 import { PoolError } from './errors.ts';
 import type { ReplicaPool } from './replica-pool.ts';
+import { type PoolRoute, subsetText } from './subset.ts';
 
-/** Adds headers to one subgraph request (principal signing, trace propagation) given its exact body. */
+/**
+ * Adds headers to one subgraph request (principal signing) given its exact body; `signed` names the
+ * headers of the header rules, which the signature must cover too.
+ */
 export type RequestDecorator<TContext> = (
   headers: Record<string, string>,
   body: string,
   context: TContext | undefined,
+  signed?: readonly string[],
 ) => void;
+
+/** The headers the header rules add to one fetch to `subgraph` (context undefined: a health check). */
+export type RequestHeaderRules<TContext> = (
+  subgraph: string,
+  context: TContext | undefined,
+) => Readonly<Record<string, string>>;
 
 export interface ReplicaDataSourceOptions<TContext> {
   pool: ReplicaPool;
   /** Called for every request after the body is serialized. */
   decorate?: RequestDecorator<TContext>;
+  /** The `headers` rules, applied before `decorate` signs the fetch. @default none */
+  headerRules?: RequestHeaderRules<TContext> | undefined;
+  /** The replica subset a request's routing rules chose for this subgraph. @default the whole pool */
+  route?: (context: TContext | undefined) => PoolRoute | undefined;
 }
 
 function isMutation(options: GraphQLDataSourceProcessOptions): boolean {
@@ -72,10 +87,14 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
 {
   readonly #pool: ReplicaPool;
   readonly #decorate: RequestDecorator<TContext> | undefined;
+  readonly #headerRules: RequestHeaderRules<TContext> | undefined;
+  readonly #route: ReplicaDataSourceOptions<TContext>['route'];
 
   constructor(options: ReplicaDataSourceOptions<TContext>) {
     this.#pool = options.pool;
     this.#decorate = options.decorate;
+    this.#headerRules = options.headerRules;
+    this.#route = options.route;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<TContext>): Promise<GatewayGraphQLResponse> {
@@ -88,15 +107,19 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       operationName: request.operationName,
       extensions: request.extensions,
     });
+    const context = options.kind === 'incoming operation' ? (options.context as TContext) : undefined;
+    // The rules' headers first, so the gateway's own always win (the config refuses rules naming them).
+    const added = this.#headerRules?.(name, context);
     const headers: Record<string, string> = {
+      ...added,
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
     };
-    const context = options.kind === 'incoming operation' ? (options.context as TContext) : undefined;
-    this.#decorate?.(headers, body, context);
+    this.#decorate?.(headers, body, context, added && Object.keys(added));
 
     let result: Awaited<ReturnType<ReplicaPool['send']>>;
     const mutation = isMutation(options);
+    const route = this.#route?.(context);
     // The fetch span, parent of one attempt span per replica tried (attempt.ts); only for a sampled
     // request. Made here, not by the plan executor, so any executor that calls process() gets it.
     // The trace context of the request's execution, carried on its GraphQL context (the gateway has no
@@ -110,6 +133,10 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
               'tollgate.subgraph.name': name,
               'graphql.operation.type': mutation ? 'mutation' : 'query',
               ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}),
+              ...(route && {
+                'tollgate.routing.rule': route.rule ?? '-',
+                'tollgate.routing.subset': subsetText(route.select),
+              }),
             },
           },
           parent,
@@ -119,16 +146,22 @@ export class ReplicaDataSource<TContext extends Record<string, unknown> = Record
       result = await this.#pool.send(body, headers, {
         idempotent: !mutation,
         traceContext: span ? trace.setSpan(parent, span) : parent,
+        route,
       });
       if (span) {
         span.setAttributes({
           'http.response.status_code': result.status,
           'tollgate.replica': result.replica,
+          ...(result.routed && { 'tollgate.routing.outcome': result.routed }),
         });
         if (result.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }
     } catch (error) {
-      if (span) failSpan(span, error);
+      if (span) {
+        if (error instanceof PoolError && error.routed)
+          span.setAttribute('tollgate.routing.outcome', error.routed);
+        failSpan(span, error);
+      }
       if (error instanceof PoolError)
         return unavailable(options, name, `Subgraph ${name} is unavailable: ${error.message}`, error.code);
       throw error;

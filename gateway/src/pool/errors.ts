@@ -1,3 +1,5 @@
+import type { RouteOutcome } from './subset.ts';
+
 export type PoolErrorCode =
   | 'POOL_NO_HEALTHY_REPLICA'
   | 'POOL_CLOSED'
@@ -22,6 +24,8 @@ export type PoolErrorCode =
 export class PoolError extends Error {
   readonly code: PoolErrorCode;
   readonly replica: string | undefined;
+  /** How routing went for a routed fetch (subset.ts), set by the send loop. */
+  routed: RouteOutcome | undefined;
   constructor(code: PoolErrorCode, message: string, options: { replica?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'PoolError';

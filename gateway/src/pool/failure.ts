@@ -19,7 +19,13 @@ export function abortError(pool: string, reason: unknown): PoolError {
  * attempt's outcome and why the loop stopped. Pure: the caller counts `overloaded`.
  */
 export function failureError(
-  pool: { name: string; maxConcurrent: number; discoveryError: string | null },
+  pool: {
+    name: string;
+    maxConcurrent: number;
+    discoveryError: string | null;
+    /** The routed subset that had no available replica (`fallback: fail`). */
+    subset?: string | undefined;
+  },
   last: Outcome | undefined,
   stop: StopReason | undefined,
   limitMs: number,
@@ -35,7 +41,8 @@ export function failureError(
     if (stop === 'deadline')
       return new PoolError('POOL_TIMEOUT', `${name}: no time left for the fetch (${Math.round(limitMs)} ms)`);
     const why = pool.discoveryError ? ` (${pool.discoveryError})` : '';
-    return new PoolError('POOL_NO_HEALTHY_REPLICA', `no available replica of ${name}${why}`);
+    const labelled = pool.subset ? ` labelled ${pool.subset} (routing.fallback: fail)` : '';
+    return new PoolError('POOL_NO_HEALTHY_REPLICA', `no available replica of ${name}${labelled}${why}`);
   }
   const message = last.error instanceof Error ? last.error.message : String(last.error);
   const options = { replica: last.replica, cause: last.error };

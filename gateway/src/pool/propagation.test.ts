@@ -150,4 +150,42 @@ describe('trace propagation to replicas', () => {
     await fetchOnce();
     expect(received[0]!.traceparent).toBeUndefined();
   });
+
+  it('puts the routing decision on the fetch span: rule, subset and outcome', async () => {
+    const labelled = new ReplicaPool('products', [url, { url: otherUrl, labels: { track: 'canary' } }], {
+      healthCheck: { intervalMs: 0 },
+    });
+    const routed = (select: Record<string, string>, fallback: 'default' | 'fail') =>
+      new ReplicaDataSource({
+        pool: labelled,
+        // the default set: the replica the canary selector does not match
+        route: () => ({ rule: 'canary', select, reserved: [select, { track: 'canary' }], fallback }),
+      }).process({ kind: 'incoming operation', request: { query: '{ ok }' }, context: {} } as never);
+    const traced = async (run: () => Promise<unknown>) => {
+      exporter.reset();
+      const caller = propagation.extract(ROOT_CONTEXT, {
+        traceparent: '00-3af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      });
+      const result = await context.with(trace.setSpan(caller, test.startSpan('r', {}, caller)), run);
+      const fetch = exporter.getFinishedSpans().find((s) => s.name === 'gateway.pool.fetch')!;
+      const a = fetch.attributes;
+      return {
+        result,
+        attrs: [a['tollgate.routing.rule'], a['tollgate.routing.subset'], a['tollgate.routing.outcome']],
+        replica: a['tollgate.replica'],
+      };
+    };
+    const selected = await traced(() => routed({ track: 'canary' }, 'default'));
+    expect(selected.attrs).toEqual(['canary', 'track=canary', 'selected']);
+    expect(selected.replica).toBe(otherUrl);
+    const fallback = await traced(() => routed({ track: 'gone' }, 'default'));
+    expect(fallback.attrs).toEqual(['canary', 'track=gone', 'fallback']);
+    expect(fallback.replica).toBe(url);
+    const failed = await traced(() => routed({ track: 'gone' }, 'fail'));
+    expect(failed.attrs).toEqual(['canary', 'track=gone', 'failed']);
+    expect(failed.result).toMatchObject({
+      errors: [{ extensions: { code: 'SUBGRAPH_UNAVAILABLE', reason: 'POOL_NO_HEALTHY_REPLICA' } }],
+    });
+    await labelled.close();
+  });
 });

@@ -5,7 +5,8 @@ import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
 } from './options.ts';
-import { ReplicaSet } from './replica-set.ts';
+import type { ReplicaLabels } from './replica.ts';
+import { ReplicaSet, type ReplicaSource } from './replica-set.ts';
 import { SendLoop, type SendOptions } from './send-loop.ts';
 import { newCounters, type PoolCounters, type PoolSnapshot, type ReplicaStats } from './snapshot.ts';
 import { createStrategy, type Strategy, type StrategyName } from './strategies/index.ts';
@@ -20,8 +21,11 @@ export type {
   ReplicaPoolOptions,
   ReplicaTlsOptions,
 } from './options.ts';
+export type { ReplicaLabels } from './replica.ts';
+export type { ReplicaSource } from './replica-set.ts';
 export type { SendOptions } from './send-loop.ts';
 export type { PoolSnapshot, ReplicaState, ReplicaStats } from './snapshot.ts';
+export type { PoolRoute, RouteOutcome, RoutingCount } from './subset.ts';
 
 /**
  * The replicas of one subgraph. Each fetch picks a replica with the configured strategy among those
@@ -43,7 +47,8 @@ export class ReplicaPool {
   #closing: Promise<void> | undefined;
   #healthTimer: NodeJS.Timeout | undefined;
 
-  constructor(name: string, urls: readonly string[], options: ReplicaPoolOptions = {}) {
+  /** `urls`: replica URLs and `dns://` entries, each plain or with its labels (`{ url, labels }`). */
+  constructor(name: string, urls: readonly (string | ReplicaSource)[], options: ReplicaPoolOptions = {}) {
     this.name = name;
     this.#o = resolvePoolOptions(name, options);
     this.#strategy = createStrategy(this.#o.strategy, { random: this.#o.random });
@@ -76,10 +81,16 @@ export class ReplicaPool {
 
   /**
    * Adds a replica: an http(s) URL, or a `dns://name:port/path` entry standing for every address the
-   * name resolves to. A replica added after start eases in through slow start. Adding one twice is a no-op.
+   * name resolves to, each with `labels` (what routing rules select by). A replica added after start
+   * eases in through slow start. Adding one again only sets its labels (a config reload relabelling it).
    */
-  addReplica(url: string): void {
-    this.#set.add(url);
+  addReplica(url: string, labels?: ReplicaLabels): void {
+    this.#set.add(url, labels);
+  }
+
+  /** The labels a replica URL or `dns://` entry was added with; undefined when the pool has no such entry. */
+  labelsOf(url: string): ReplicaLabels | undefined {
+    return this.#set.labelsOf(url);
   }
 
   /**
@@ -104,6 +115,7 @@ export class ReplicaPool {
       ...this.#counters,
       circuit: this.#loop.circuit(),
       outstanding: this.#loop.inFlight,
+      routing: this.#loop.routing(),
       replicas,
       discoveryError: this.#set.discoveryError,
     };

@@ -2,10 +2,24 @@ import { DnsDiscovery, isDnsEntry, parseDnsEntry } from './discovery.ts';
 import type { CheckResult } from './health.ts';
 import { POOL_DEFAULTS, type ResolvedPoolOptions } from './options.ts';
 import { OutlierDetector } from './outlier.ts';
-import { Replica } from './replica.ts';
+import { Replica, type ReplicaLabels } from './replica.ts';
 import { slowStartFactor } from './slow-start.ts';
 import { type PoolCounters, type ReplicaStats, replicaStats } from './snapshot.ts';
 import type { Strategy } from './strategies/index.ts';
+import type { Subset } from './subset.ts';
+
+/** A replica URL or `dns://` entry with its labels. */
+export interface ReplicaSource {
+  url: string;
+  labels: ReplicaLabels;
+}
+
+const NO_LABELS: ReplicaLabels = Object.freeze({});
+
+function sameLabels(a: ReplicaLabels, b: ReplicaLabels): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
 
 /**
  * The replicas of one pool and what decides which of them take traffic: membership (static URLs and
@@ -17,6 +31,8 @@ export class ReplicaSet {
   readonly #draining = new Set<Promise<void>>();
   /** What the pool was given, in order: static replica URLs and `dns://` entries. */
   #sources: string[] = [];
+  /** Labels per source; a `dns://` entry's apply to every address it resolves to. */
+  readonly #labels = new Map<string, ReplicaLabels>();
   readonly #o: ResolvedPoolOptions;
   readonly #strategy: Strategy;
   readonly #outlier: OutlierDetector;
@@ -31,12 +47,17 @@ export class ReplicaSet {
   #constructed = false;
   #closed = false;
 
-  constructor(urls: readonly string[], o: ResolvedPoolOptions, strategy: Strategy, counters: PoolCounters) {
+  constructor(
+    urls: readonly (string | ReplicaSource)[],
+    o: ResolvedPoolOptions,
+    strategy: Strategy,
+    counters: PoolCounters,
+  ) {
     this.#o = o;
     this.#strategy = strategy;
     this.#counters = counters;
     this.#outlier = new OutlierDetector(o.outlier, o.clock);
-    for (const url of urls) this.add(url);
+    for (const entry of urls) typeof entry === 'string' ? this.add(entry) : this.add(entry.url, entry.labels);
     this.#ready = this.#discovery ? this.#discover().catch(() => undefined) : Promise.resolve();
     this.#constructed = true;
   }
@@ -63,8 +84,15 @@ export class ReplicaSet {
     this.#scheduleDiscovery();
   }
 
-  add(url: string): void {
-    if (this.#sources.includes(url)) return;
+  /** Adds a source; a source already there keeps its replicas and takes the new labels. */
+  add(url: string, labels: ReplicaLabels = NO_LABELS): void {
+    if (this.#sources.includes(url)) {
+      if (sameLabels(this.#labels.get(url) ?? NO_LABELS, labels)) return;
+      this.#labels.set(url, labels);
+      for (const r of this.#replicas) if (r.source === url) r.labels = labels;
+      return;
+    }
+    this.#labels.set(url, labels);
     if (isDnsEntry(url)) {
       const entry = parseDnsEntry(url);
       this.#sources.push(url);
@@ -77,12 +105,17 @@ export class ReplicaSet {
       }
       return;
     }
-    this.#addReplica(url, this.#o.weights[url] ?? POOL_DEFAULTS.weight);
+    this.#addReplica(url, this.#o.weights[url] ?? POOL_DEFAULTS.weight, url);
     this.#sources.push(url);
+  }
+
+  labelsOf(source: string): ReplicaLabels | undefined {
+    return this.#labels.get(source);
   }
 
   async remove(url: string): Promise<void> {
     this.#sources = this.#sources.filter((s) => s !== url);
+    this.#labels.delete(url);
     if (isDnsEntry(url)) {
       const gone = this.#discovery?.remove(url) ?? [];
       await Promise.all(gone.map((u) => this.#drop(u)));
@@ -103,16 +136,21 @@ export class ReplicaSet {
    * Envoy's panic mode: with too few replicas left, the health data is more likely wrong than the
    * replicas all broken, and spreading over every replica beats overloading the few that remain.
    */
-  inPanic(): boolean {
-    const all = this.#replicas.length;
-    const available = this.#replicas.filter((r) => this.#isAvailable(r)).length;
+  inPanic(replicas: readonly Replica[] = this.#replicas): boolean {
+    const all = replicas.length;
+    const available = replicas.filter((r) => this.#isAvailable(r)).length;
     return all > 0 && available * 100 < this.#o.panicThresholdPercent * all;
   }
 
-  pick(tried: ReadonlySet<Replica>): Replica | 'overloaded' | undefined {
+  /**
+   * A replica for one attempt, none of `tried`. With `subset`, only among its members, and panic mode
+   * (computed over the members) only when `subset.panic`: a routed subset that has nothing available
+   * falls back instead of sending to replicas known to be down.
+   */
+  pick(tried: ReadonlySet<Replica>, subset?: Subset): Replica | 'overloaded' | undefined {
     this.#refresh();
-    const all = this.#replicas;
-    const panic = this.inPanic();
+    const all = subset ? this.#replicas.filter(subset.includes) : this.#replicas;
+    const panic = (subset?.panic ?? true) && this.inPanic(all);
     const untried = (panic ? all : all.filter((r) => this.#isAvailable(r))).filter((r) => !tried.has(r));
     if (!untried.length) return undefined;
     const roomy = untried.filter((r) => r.outstanding < this.#o.maxConcurrent);
@@ -173,10 +211,12 @@ export class ReplicaSet {
     return Promise.all([...this.#replicas.map((r) => r.close()), ...this.#draining]).then(() => undefined);
   }
 
-  #addReplica(url: string, weight: number): void {
+  #addReplica(url: string, weight: number, source: string): void {
     if (this.#replicas.some((r) => r.url === url)) return;
     const replica = new Replica(url, {
       weight: weight > 0 ? weight : POOL_DEFAULTS.weight,
+      source,
+      labels: this.#labels.get(source) ?? NO_LABELS,
       connections: this.#o.connections,
       keepAliveTimeoutMs: this.#o.keepAliveTimeoutMs,
       backstopTimeoutMs: this.#o.timeoutMs + 1_000,
@@ -271,7 +311,7 @@ export class ReplicaSet {
     if (!this.#discovery) return;
     const change = await this.#discovery.refresh();
     for (const { url, entry } of change.added)
-      this.#addReplica(url, this.#o.weights[entry] ?? this.#o.weights[url] ?? POOL_DEFAULTS.weight);
+      this.#addReplica(url, this.#o.weights[entry] ?? this.#o.weights[url] ?? POOL_DEFAULTS.weight, entry);
     for (const url of change.removed) void this.#drop(url);
     const first = change.errors[0];
     this.#discoveryError = first

@@ -10,8 +10,14 @@ import { PeakEwma } from './strategies/index.ts';
 // nothing for them, so checks every 2 s per replica do not fill Jaeger with one-span traces.
 const UNSAMPLED = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`;
 
+/** A replica's labels (`{ track: canary }`): what routing rules select replica subsets by. */
+export type ReplicaLabels = Readonly<Record<string, string>>;
+
 export interface ReplicaSetup {
   weight: number;
+  /** The static URL or `dns://` entry the replica comes from (its labels are that source's). */
+  source: string;
+  labels: ReplicaLabels;
   connections: number;
   keepAliveTimeoutMs: number;
   /** undici's own header/body timeouts: a backstop only, the pool's per-attempt timer fires first. */
@@ -46,6 +52,9 @@ export class Replica implements Endpoint {
   readonly #tls: ReplicaTlsOptions;
   #checker: Pool | undefined;
   #closed = false;
+  readonly source: string;
+  /** Set again when a config reload relabels the replica's source. */
+  labels: ReplicaLabels;
   /** Effective weight, refreshed by the pool before each pick (slow start). */
   weight: number;
   requests = 0;
@@ -68,6 +77,8 @@ export class Replica implements Endpoint {
     this.serverPort = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
     this.path = `${parsed.pathname}${parsed.search}`;
     this.configuredWeight = setup.weight;
+    this.source = setup.source;
+    this.labels = setup.labels;
     this.weight = setup.weight;
     this.ewma = new PeakEwma(setup.ewmaDecayMs, setup.clock);
     this.health = new ActiveHealth(setup.health);

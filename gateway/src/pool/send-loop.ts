@@ -10,6 +10,15 @@ import type { ReplicaSet } from './replica-set.ts';
 import { backoffMs, mayRetry, RetryBudget } from './retry.ts';
 import type { PoolCounters } from './snapshot.ts';
 import type { StrategyName } from './strategies/index.ts';
+import {
+  defaultSubset,
+  type PoolRoute,
+  type RouteOutcome,
+  type RoutingCount,
+  type Subset,
+  selectedSubset,
+  subsetText,
+} from './subset.ts';
 
 export interface SendOptions {
   /** False for a mutation: it moves to another replica only when the connection failed before sending. */
@@ -25,6 +34,12 @@ export interface SendOptions {
    * @default the active context
    */
   traceContext?: Context | undefined;
+  /**
+   * The replica subset a routing rule chose for this fetch (subset.ts); the same retry rules apply
+   * inside it, and moving to the default set happens only where no attempt was sent.
+   * @default every replica of the pool
+   */
+  route?: PoolRoute | undefined;
 }
 
 /** Fetch failures that count against the circuit: the subgraph timed out, refused, broke or answered 5xx. */
@@ -49,6 +64,7 @@ export class SendLoop {
   readonly #budget: RetryBudget;
   readonly #breaker: CircuitBreaker | undefined;
   readonly #attempt: AttemptContext;
+  readonly #routing = new Map<string, RoutingCount>();
   #closed = false;
 
   constructor(
@@ -76,6 +92,11 @@ export class SendLoop {
   /** Fetches in flight. */
   get inFlight(): number {
     return this.#budget.active;
+  }
+
+  /** Routed fetches by rule and outcome. */
+  routing(): RoutingCount[] {
+    return [...this.#routing.values()].map((c) => ({ ...c }));
   }
 
   circuit(): CircuitSnapshot | undefined {
@@ -113,8 +134,10 @@ export class SendLoop {
       breaker.record(permit, result.status < 500);
       return result;
     } catch (error) {
-      // what says something about the subgraph counts; a caller's abort or a local limit does not
-      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code)) breaker.record(permit, false);
+      // what says something about the subgraph counts; a caller's abort, a local limit or a routed
+      // subset with nothing up (`fallback: fail`: the rest of the subgraph may be fine) does not
+      if (error instanceof PoolError && CIRCUIT_FAILURES.has(error.code) && error.routed !== 'failed')
+        breaker.record(permit, false);
       else breaker.release(permit);
       throw error;
     }
@@ -130,6 +153,15 @@ export class SendLoop {
       : this.#o.timeoutMs;
     const deadline = nowMs() + limitMs;
     const { maxAttempts, onStatus } = this.#o.retry;
+    const { route } = options;
+    let subset: Subset | undefined;
+    let routed: RouteOutcome | undefined;
+    if (route?.select) {
+      subset = selectedSubset(route.select);
+      routed = 'selected';
+    } else if (route) {
+      subset = defaultSubset(route, this.#set.replicas);
+    }
     this.#counters.requests++;
     this.#budget.requestStarted();
     const tried = new Set<Replica>();
@@ -148,7 +180,18 @@ export class SendLoop {
           stop = 'deadline';
           break;
         }
-        const replica = this.#set.pick(tried);
+        let replica = this.#set.pick(tried, subset);
+        if ((replica === 'overloaded' || replica === undefined) && routed === 'selected') {
+          // The subset has nothing (left) to try: nothing more was sent to it, so moving on is safe for
+          // a mutation too.
+          if (route!.fallback === 'default') {
+            routed = 'fallback';
+            subset = defaultSubset(route!, this.#set.replicas);
+            replica = this.#set.pick(tried, subset);
+          } else if (!last) {
+            routed = 'failed';
+          }
+        }
         if (replica === 'overloaded' || replica === undefined) {
           stop = replica ?? 'none';
           break;
@@ -172,7 +215,8 @@ export class SendLoop {
           retrySlot = false;
         }
         if (outcome.kind === 'aborted') throw abortError(this.#name, signal?.reason);
-        if (outcome.kind === 'response' && !onStatus.includes(outcome.result.status)) return outcome.result;
+        if (outcome.kind === 'response' && !onStatus.includes(outcome.result.status))
+          return routed ? { ...outcome.result, routed } : outcome.result;
         last = outcome;
         const failure =
           outcome.kind === 'response' ? { status: outcome.result.status } : { kind: outcome.kind };
@@ -203,15 +247,30 @@ export class SendLoop {
     } finally {
       if (retrySlot) this.#budget.release();
       this.#budget.requestFinished();
+      if (routed) this.#count(route!.rule ?? '-', routed);
     }
     this.#counters.failed++;
-    if (last?.kind === 'response') return last.result;
+    if (last?.kind === 'response') return routed ? { ...last.result, routed } : last.result;
     if (stop === 'overloaded' && !last) this.#counters.overloaded++;
-    throw failureError(
-      { name: this.#name, maxConcurrent: this.#o.maxConcurrent, discoveryError: this.#set.discoveryError },
+    const error = failureError(
+      {
+        name: this.#name,
+        maxConcurrent: this.#o.maxConcurrent,
+        discoveryError: this.#set.discoveryError,
+        subset: routed === 'failed' ? subsetText(route?.select) : undefined,
+      },
       last,
       stop,
       limitMs,
     );
+    error.routed = routed;
+    throw error;
+  }
+
+  #count(rule: string, outcome: RouteOutcome): void {
+    const key = `${rule}\0${outcome}`;
+    const c = this.#routing.get(key);
+    if (c) c.count++;
+    else this.#routing.set(key, { rule, outcome, count: 1 });
   }
 }

@@ -1,13 +1,16 @@
 import type { CircuitSnapshot } from './circuit-breaker.ts';
 import type { LatencySummary } from './latency.ts';
 import type { OutlierInfo } from './outlier.ts';
-import type { Replica } from './replica.ts';
+import type { Replica, ReplicaLabels } from './replica.ts';
 import type { StrategyName } from './strategies/index.ts';
+import type { RoutingCount } from './subset.ts';
 
 export type ReplicaState = 'healthy' | 'slow_start' | 'ejected' | 'unhealthy';
 
 export interface ReplicaStats {
   url: string;
+  /** What routing rules select by (`{ track: canary }`); {} when none. */
+  labels: ReplicaLabels;
   /** unhealthy (failing active checks) > ejected (outlier detection) > slow_start > healthy. */
   state: ReplicaState;
   /** For readiness: false when unhealthy or ejected, true once it answered, null when not known yet. */
@@ -54,6 +57,8 @@ export interface PoolSnapshot extends PoolCounters {
   /** The circuit breaker; undefined when it is off. */
   circuit: CircuitSnapshot | undefined;
   outstanding: number;
+  /** Fetches routing rules routed, by rule and outcome. */
+  routing: RoutingCount[];
   replicas: ReplicaStats[];
   /** Last DNS discovery failure, if the last round had one. */
   discoveryError: string | null;
@@ -77,6 +82,7 @@ export function replicaStats(r: Replica, outlier: OutlierInfo, ejected: boolean)
           : 'healthy';
   return {
     url: r.url,
+    labels: r.labels,
     state,
     up:
       state === 'unhealthy' || state === 'ejected'

@@ -6,6 +6,7 @@ export { refund, take } from './bucket.ts';
 export { rateLimitHeaders } from './headers.ts';
 export type { MemoryRateLimitStore, MemoryStoreOptions } from './memory-store.ts';
 export { createMemoryStore } from './memory-store.ts';
+export { createNamespacedStore } from './namespaced-store.ts';
 export {
   budgetKey,
   createRateLimitPlugin,

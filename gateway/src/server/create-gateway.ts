@@ -1,17 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
+import { createHeaderRules, unknownSubgraphNames } from '../headers/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
 import { loadHivePlanner } from '../planner/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
+import type { RateLimitStore } from '../ratelimit/index.ts';
+import { createRouter, unknownSubgraphs } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
+import { withCors } from './cors-handler.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createListener } from './listener.ts';
-import { createGatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
 import { createReadiness } from './readiness.ts';
@@ -31,6 +37,13 @@ export interface CreateGatewayOptions {
   reloadConfig?: () => GatewayConfig;
   /** The process's tracing (main.ts starts it): its export counters appear on GET /metrics. */
   tracing?: Tracing;
+  /**
+   * This gateway as one graph of several (graphs-gateway.ts): served on `path`, its metrics labelled
+   * `graph="<name>"` and without the process-wide ones. @default one graph on /graphql
+   */
+  graph?: { name: string; path: string };
+  /** The rate-limit store to charge (graphs share one, namespaced); closed by its owner. @default its own */
+  rateLimitStore?: RateLimitStore;
 }
 
 export interface Gateway {
@@ -45,11 +58,28 @@ export interface Gateway {
   readonly supergraphSdl: string;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
+  /** Serves one HTTP request (GraphQL, the IDE, health, metrics, admin), for a server of the caller's. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Takes an HTTP `upgrade` (WebSocket subscriptions on the GraphQL path); refuses it when they are off. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** A gateway as graphs-gateway.ts serves it: the public surface plus its metrics, to scrape as one. */
+export interface GraphGateway extends Gateway {
+  readonly metrics: GatewayMetrics;
+  /** close() with the caller's listener drained in place of its own, at the same point of the sequence. */
+  shutdown(drainHttp: () => Promise<void>): Promise<void>;
 }
 
 /** Builds the gateway (Apollo Server + Apollo Gateway over replica pools). It does not listen until told. */
 export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
+  return createGraphGateway(options);
+}
+
+/** createGateway, with what serving it beside other graphs needs (graphs-gateway.ts). */
+export async function createGraphGateway(options: CreateGatewayOptions): Promise<GraphGateway> {
   const { config } = options;
+  const path = options.graph?.path ?? '/graphql';
   const logger = options.logger ?? silentLogger;
   // First, so a bad server.tls file stops start-up (ConfigError) before anything connects or listens.
   // The handlers are bound below; nothing calls them before listen().
@@ -57,8 +87,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     config.server,
     {
       onRequest: (req, res) => void traced(req, res),
-      onUpgrade: (req, socket, head) =>
-        subscriptions ? subscriptions.handleUpgrade(req, socket, head) : socket.destroy(),
+      onUpgrade: (req, socket, head) => handleUpgrade(req, socket, head),
     },
     { logger },
   );
@@ -75,7 +104,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const log = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   const authentication = await createAuthentication(config.auth, { redisUrl: config.redis.url, log });
-  const store = createRateLimitStore(config, logger);
+  const store = options.rateLimitStore ?? createRateLimitStore(config, logger);
   const persisted = createPersistedQueries<GatewayContext>(config.persistedQueries, {
     redisUrl: config.redis.url,
     log,
@@ -84,13 +113,20 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const pools = new Map<string, ReplicaPool>();
   let subscriptions: SubscriptionServing | undefined;
   syncPools(pools, resolved.replicas, config.pool, config.subgraphs);
+  for (const warning of unknownSubgraphs(config.routing, pools.keys())) logger.warn(warning);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
+    graph: options.graph?.name,
   });
+  // routing.rules follow a config reload, so a weight can be raised without a restart
+  let router = createRouter(config.routing);
   const watch = createSupergraphWatch({
+    onConfig: (next) => {
+      router = createRouter(next.routing);
+    },
     config,
     initial: resolved,
     reloadConfig: options.reloadConfig,
@@ -102,8 +138,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   // The Hive planner is a native addon: loaded once, and if it cannot load here, apollo plans (one log line).
   const hive =
     config.supergraph.planner === 'hive' ? await loadHivePlanner((m) => logger.warn(m)) : undefined;
+  // `headers` rules, applied to every subgraph fetch and subscription before it is signed
+  const headerRules = createHeaderRules(config.headers);
+  for (const name of unknownSubgraphNames(config.headers, pools.keys()))
+    logger.warn(`headers.subgraphs.${name} names no subgraph of the supergraph: its rules apply to none`);
   const upstreams = config.subscriptions.enabled
-    ? createUpstreams(config, pools, decorate, logger)
+    ? createUpstreams(config, pools, decorate, logger, headerRules)
     : undefined;
   const pipeline = createPipeline({
     hive,
@@ -112,6 +152,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     supergraph: watch.hook,
     pools,
     decorate,
+    headerRules,
     store,
     persisted,
     metrics,
@@ -159,10 +200,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       rewriteRequest: persisted.rewriteRequest,
       overloaded: overload.overloaded,
       log,
+      path,
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
-    context: createContextBuilder(authentication),
+    path,
+    context: createContextBuilder(authentication, () => router),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
     overloaded: overload.overloaded,
@@ -179,12 +222,34 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       adminToken: config.server.adminToken,
     }),
   });
-  // Server span, traceparent response header and access log around every GraphQL request.
-  const traced = traceRequests(handler, {
-    debugHeader: config.telemetry.debugHeader,
-    accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
-  });
+  // Server span, traceparent response header and access log around every GraphQL request; CORS outside
+  // it, so preflights (answered there, never by Apollo Server) are neither spans nor access-log lines.
+  const traced = withCors(
+    traceRequests(handler, {
+      debugHeader: config.telemetry.debugHeader,
+      accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
+      path,
+    }),
+    config.server.cors,
+  );
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (subscriptions) subscriptions.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  };
 
+  const shutdown = async (drainHttp: () => Promise<void>) => {
+    readiness.close();
+    overload.stop();
+    watch.stop();
+    // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
+    // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
+    await subscriptions?.close();
+    // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
+    await drainHttp();
+    await apollo.stop();
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
+  };
   return {
     pools,
     apollo,
@@ -193,20 +258,13 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     executorStats: pipeline.executorStats,
     readiness: readiness.report,
+    metrics,
+    handle: traced,
+    handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
-      return `${await listener.listen(port, host)}/graphql`;
+      return `${await listener.listen(port, host)}${path}`;
     },
-    async close(graceMs = config.server.shutdownGraceMs) {
-      readiness.close();
-      overload.stop();
-      watch.stop();
-      // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
-      // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
-      await subscriptions?.close();
-      await listener.close(graceMs);
-      await apollo.stop();
-      await Promise.all([...pools.values()].map((p) => p.close()));
-      await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
-    },
+    shutdown,
+    close: (graceMs = config.server.shutdownGraceMs) => shutdown(() => listener.close(graceMs)),
   };
 }

@@ -28,6 +28,8 @@ import { ideAsset, idePage } from './ide.ts';
 
 export interface HttpHandlerOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
+  /** The path GraphQL is served on (its IDE assets under `${path}/ide/`). @default '/graphql' */
+  path?: string;
   context: (req: IncomingMessage) => Promise<TContext>;
   maxBodyBytes: number;
   ide: boolean;
@@ -314,8 +316,10 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       { errors: [{ message, extensions: { code: ErrorCode.OVERLOADED } }] },
       { 'retry-after': '1' },
     );
+  const graphqlPath = options.path ?? '/graphql';
+  const idePrefix = `${graphqlPath.replace(/\/$/, '')}/ide/`;
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const graphql = (req.url ?? '').startsWith('/graphql') && !(req.url ?? '').startsWith('/graphql/ide/');
+    const graphql = (req.url ?? '').startsWith(graphqlPath) && !(req.url ?? '').startsWith(idePrefix);
     // A subscription stream may stay open for hours: it takes no slot of maxConcurrent (its own caps are
     // subscriptions.*), but an overloaded process refuses new ones too.
     const subscription =
@@ -355,18 +359,18 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         }
         return sendJson(res, out.status, out.body);
       }
-      if (path.startsWith('/graphql/ide/') && options.ide) {
-        const asset = ideAsset(path.slice('/graphql/ide/'.length));
+      if (path.startsWith(idePrefix) && options.ide) {
+        const asset = ideAsset(path.slice(idePrefix.length));
         if (!asset) return sendJson(res, 404, { error: 'not found' });
         res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'public, max-age=86400' });
         return void res.end(asset.body);
       }
-      if (path !== '/graphql')
-        return sendJson(res, 404, { error: `no route ${path}; GraphQL is served at /graphql` });
+      if (path !== graphqlPath)
+        return sendJson(res, 404, { error: `no route ${path}; GraphQL is served at ${graphqlPath}` });
 
       if (method === 'GET' && options.ide && !search && (req.headers.accept ?? '').includes('text/html')) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return void res.end(idePage('/graphql'));
+        return void res.end(idePage(graphqlPath.replace(/\/$/, '')));
       }
 
       const headers = new HeaderMap();

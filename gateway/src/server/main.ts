@@ -9,7 +9,8 @@ import { SupergraphError } from '../supergraph/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { readTlsMaterial } from '../tls/index.ts';
 import { reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
-import { createGateway } from './create-gateway.ts';
+import { createGateway, type Gateway } from './create-gateway.ts';
+import { createGraphsGateway } from './graphs-gateway.ts';
 
 /**
  * `tollgate [serve]` (gateway/src/cli parses the flags): loads the config, listens, and exits cleanly on
@@ -55,9 +56,12 @@ async function start(flags: ConfigFlags): Promise<void> {
   }
   // Before anything talks to Redis or serves, so every request can be traced (OTEL_* variables).
   const tracing = await startTracing(config.telemetry);
-  let gateway: Awaited<ReturnType<typeof createGateway>>;
+  let gateway: Pick<Gateway, 'listen' | 'close'> & { readonly urls?: readonly string[] };
   try {
-    gateway = await createGateway({ config, logger, tracing, reloadConfig: load });
+    // `graphs`: several supergraphs on several paths, one listener (graphs-gateway.ts)
+    gateway = config.graphs
+      ? await createGraphsGateway({ config, logger, tracing, reloadConfig: load })
+      : await createGateway({ config, logger, tracing, reloadConfig: load });
   } catch (error) {
     if (error instanceof SupergraphError) {
       console.error(`tollgate: ${error.message}`);
@@ -71,7 +75,9 @@ async function start(flags: ConfigFlags): Promise<void> {
     throw error;
   }
   const url = await gateway.listen();
-  if (!reportWorkerReady(url)) console.log(`tollgate: gateway ready at ${url}`);
+  const others = gateway.urls?.slice(1) ?? [];
+  const also = others.length ? ` (also ${others.join(', ')})` : '';
+  if (!reportWorkerReady(url)) console.log(`tollgate: gateway ready at ${url}${also}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

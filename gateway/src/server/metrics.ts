@@ -13,6 +13,11 @@ export interface GatewayMetricsSources {
   spans?: (() => SpanExportStats) | undefined;
   /** Subscriptions' counters (transports, starter, upstream hub); undefined when they are off. */
   subscriptions?: (() => SubscriptionStats | undefined) | undefined;
+  /**
+   * The graph these metrics are of, when the gateway serves several (graphs-gateway.ts): every series
+   * gets a `graph` label, and the process-wide ones (nodejs_*, process_*) are left to the caller.
+   */
+  graph?: string | undefined;
 }
 
 export interface GatewayMetrics {
@@ -37,7 +42,9 @@ const COST_BUCKETS = [0, 1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 100_000, 
 /** The gateway's Prometheus metrics (GET /metrics), on a registry of its own. */
 export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_seconds
+  if (sources.graph === undefined)
+    collectDefaultMetrics({ register: registry }); // includes nodejs_eventloop_lag_seconds
+  else registry.setDefaultLabels({ graph: sources.graph });
   const requests = new Counter({
     name: 'gateway_requests_total',
     help: 'GraphQL requests by operation name and HTTP status.',
@@ -147,6 +154,15 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
       }
     },
   });
+  mirrored(
+    'gateway_routing_decisions_total',
+    'Subgraph fetches routing rules routed, by rule and outcome: selected (served by the subset the rule chose), fallback (its subset had no available replica: sent to the default set), failed (the same, under routing.fallback fail: SUBGRAPH_UNAVAILABLE).',
+    ['subgraph', 'rule', 'outcome'],
+    (set) => {
+      for (const s of sources.pools())
+        for (const r of s.routing) set({ subgraph: s.name, rule: r.rule, outcome: r.outcome }, r.count);
+    },
+  );
   mirrored('gateway_pool_ejections_total', 'Replicas ejected by outlier detection.', ['subgraph'], (set) => {
     for (const s of sources.pools()) set({ subgraph: s.name }, s.ejections);
   });

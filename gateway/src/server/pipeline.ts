@@ -21,7 +21,12 @@ import {
 import { createLimitsRule } from '../limits/index.ts';
 import type { PersistedQueries } from '../persisted/index.ts';
 import type { HivePlannerClass } from '../planner/index.ts';
-import { ReplicaDataSource, type ReplicaPool, type RequestDecorator } from '../pool/index.ts';
+import {
+  ReplicaDataSource,
+  type ReplicaPool,
+  type RequestDecorator,
+  type RequestHeaderRules,
+} from '../pool/index.ts';
 import { createRateLimitPlugin, type RateLimitStore } from '../ratelimit/index.ts';
 import { createTelemetryPlugin, traceExecution } from '../telemetry/index.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -56,6 +61,8 @@ export interface PipelineOptions {
   pools: ReadonlyMap<string, ReplicaPool>;
   /** Signs every subgraph fetch (undefined: unsigned). */
   decorate: RequestDecorator<GatewayContext> | undefined;
+  /** The `headers` rules, applied to every subgraph fetch before it is signed (undefined: none). */
+  headerRules?: RequestHeaderRules<GatewayContext> | undefined;
   store: RateLimitStore;
   persisted: PersistedQueries<GatewayContext>;
   metrics: GatewayMetrics;
@@ -91,7 +98,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     buildService: ({ name }) => {
       const pool = pools.get(name);
       if (!pool) throw new Error(`no replica pool for subgraph ${name}`);
-      return new ReplicaDataSource<GatewayContext>({ pool, decorate: options.decorate });
+      return new ReplicaDataSource<GatewayContext>({
+        pool,
+        decorate: options.decorate,
+        headerRules: options.headerRules,
+        route: (context) => context?.routing?.subsetFor(name),
+      });
     },
     // Apollo's planner plans @defer into Defer nodes (Tollgate's executor delivers them incrementally).
     queryPlannerConfig: { incrementalDelivery: { enableDefer: true } },

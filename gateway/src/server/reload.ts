@@ -9,7 +9,7 @@ type Sign = ((headers: Record<string, string>, body: string) => void) | undefine
 
 /**
  * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool (with the TLS of
- * their `subgraphs[].tls`, read when the pool is made), replica lists follow.
+ * their `subgraphs[].tls`, read when the pool is made), replica lists and their labels follow.
  */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
@@ -17,15 +17,16 @@ export function syncPools(
   poolConfig: GatewayConfig['pool'],
   subgraphs: GatewayConfig['subgraphs'] = [],
 ): void {
-  for (const [name, urls] of replicas) {
+  for (const [name, list] of replicas) {
     const pool = pools.get(name);
     if (!pool) {
-      pools.set(name, new ReplicaPool(name, urls, { ...poolConfig, tls: tlsOf(subgraphs, name) }));
+      pools.set(name, new ReplicaPool(name, list, { ...poolConfig, tls: tlsOf(subgraphs, name) }));
       continue;
     }
-    const current = pool.replicas;
-    for (const url of urls) if (!current.includes(url)) pool.addReplica(url);
-    for (const url of current) if (!urls.includes(url)) void pool.removeReplica(url);
+    const urls = list.map((r) => r.url);
+    // a replica already there keeps its connections and health, and takes changed labels
+    for (const { url, labels } of list) pool.addReplica(url, labels);
+    for (const url of pool.replicas) if (!urls.includes(url)) void pool.removeReplica(url);
   }
 }
 
@@ -47,6 +48,8 @@ export interface SupergraphWatchOptions {
   logger: Logger;
   /** Told each reload that swapped (true) or was refused (false). */
   onReload(ok: boolean): void;
+  /** Handed the configuration a successful round re-read (what follows config without a restart). */
+  onConfig?: ((next: GatewayConfig) => void) | undefined;
 }
 
 export interface SupergraphWatch {
@@ -91,6 +94,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
       const next = options.reloadConfig?.() ?? config;
       const fresh = await resolveSupergraph(next, { sign: options.sign });
       syncPools(options.pools, fresh.replicas, next.pool, next.subgraphs);
+      options.onConfig?.(next);
       if (fresh.sdl !== servingSdl) {
         if (!update) throw new Error('the gateway is not ready for updates yet');
         update(gatewaySafeSdl(fresh.sdl)); // throws, without swapping, on an unusable supergraph

@@ -5,6 +5,7 @@ import type { Authentication, RequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { CostModel } from '../cost/index.ts';
 import type { UpstreamSubscribe } from '../executor/index.ts';
+import type { HeaderRulesApplier } from '../headers/index.ts';
 import type { FormatOptions } from '../incremental/index.ts';
 import type { ReplicaPool } from '../pool/index.ts';
 import type { RateLimitStore } from '../ratelimit/index.ts';
@@ -21,6 +22,7 @@ import {
   type TransportStats,
 } from '../transports/index.ts';
 import { createUpstreamHub, type UpstreamHub, type UpstreamHubStats } from '../upstream/index.ts';
+import { guardUpgrade } from './cors-handler.ts';
 import type { GatewayContext, Logger } from './types.ts';
 
 /** The upstream half, built before the pipeline: the executor opens subscriptions' upstreams through it. */
@@ -35,11 +37,14 @@ export function createUpstreams(
   pools: ReadonlyMap<string, ReplicaPool>,
   decorate: RequestSigner | undefined,
   logger: Logger,
+  headerRules?: HeaderRulesApplier,
 ): Upstreams {
   const { upstream, maxBufferedEvents } = config.subscriptions;
   const hub = createUpstreamHub({
     pools,
-    sign: decorate && ((headers, body, principal) => decorate(headers, body, principal && { principal })),
+    sign:
+      decorate &&
+      ((headers, body, principal, signed) => decorate(headers, body, principal && { principal }, signed)),
     resubscribeWithinMs: upstream.resubscribeWithinMs,
     keepAliveMs: upstream.keepAliveMs,
     connectTimeoutMs: upstream.connectTimeoutMs,
@@ -51,6 +56,8 @@ export function createUpstreams(
     subscribe: (subgraph, request, context) =>
       hub.subscribe(subgraph, request, {
         principal: perCaller.has(subgraph) ? (context as GatewayContext).principal : undefined,
+        // the rules' headers for this caller: an upstream is shared only by callers they agree for
+        headers: headerRules?.(subgraph, context as GatewayContext),
         maxBufferedEvents,
       }),
   };
@@ -67,6 +74,8 @@ export interface SubscriptionServingDeps {
   rewriteRequest?: (request: { search: string; body: unknown }) => { search: string; body: unknown };
   overloaded?: () => boolean;
   log: (message: string, fields: Record<string, unknown>) => void;
+  /** The GraphQL path WebSocket upgrades are taken on. @default '/graphql' */
+  path?: string;
 }
 
 export interface SubscriptionStats {
@@ -126,12 +135,16 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
     maxSubscriptionsPerConnection: s.maxPerConnection + 1,
     maxPayloadBytes: config.server.maxBodyBytes,
     overloaded: deps.overloaded,
+    path: deps.path,
   });
   const sse = createSseTransport({ ...common, heartbeatMs: s.heartbeatMs });
   const multipart = createMultipartTransport({ ...common, heartbeatMs: s.heartbeatMs });
   return {
     http: { sse, multipart },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    // WebSocket has no CORS: an upgrade from another origin needs that origin in server.cors.origins.
+    handleUpgrade: guardUpgrade(config.server.cors, (req, socket, head) =>
+      ws.handleUpgrade(req, socket, head),
+    ),
     stats: () => ({
       transports: [ws.stats(), sse.stats(), multipart.stats()],
       starter: starter.stats(),

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '@tollgate/kit/log';
 import type { Principal } from '../auth/index.ts';
 import type { ReplicaStats } from '../pool/index.ts';
+import type { RouteDecision } from '../routing/index.ts';
 
 /** Per-request context every plugin sees. */
 export interface GatewayContext {
@@ -20,6 +21,8 @@ export interface GatewayContext {
    * the planner also rolls each `percent(N)` label itself. Absent: none.
    */
   overrideLabels?: ReadonlySet<string>;
+  /** What `routing.rules` decided for this request: each subgraph's replica subset. Absent: no rules. */
+  routing?: RouteDecision;
 }
 
 // The one Logger type, shared with the subgraphs.

@@ -28,6 +28,8 @@ export interface SubscriptionContext {
   [key: string]: unknown;
   principal: Principal;
   clientAddress: string;
+  /** The caller's headers (lower-case names), which the header rules read. */
+  requestHeaders?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface HeaderLookup {
@@ -322,7 +324,8 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
       httpGraphQLRequest: { method: get ? 'GET' : 'POST', headers, search, body: get ? undefined : body },
       context: async () => {
         const principal = await options.authenticate(headerLookup(callerHeaders));
-        const built = { principal, clientAddress: caller.remoteAddress } as T;
+        // the caller's headers, as over HTTP: what the `headers` rules read for its fetches and upstreams
+        const built = { principal, clientAddress: caller.remoteAddress, requestHeaders: callerHeaders } as T;
         if (subscription) {
           if (perPrincipal.count(budgetKey(principal, caller.remoteAddress)) >= options.maxPerPrincipal)
             throw limitError('maxPerPrincipal', options.maxPerPrincipal);

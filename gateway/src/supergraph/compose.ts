@@ -50,6 +50,16 @@ export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): string {
   return result.supergraphSdl;
 }
 
+/** A `subgraphs[].replicas` entry: a URL, or `{ url, labels }`. */
+export type ReplicaEntry =
+  | string
+  | { readonly url: string; readonly labels?: Readonly<Record<string, string>> };
+
+/** The URL (or `dns://` entry) of a replica entry. */
+export function replicaUrlOf(entry: ReplicaEntry): string {
+  return typeof entry === 'string' ? entry : entry.url;
+}
+
 /**
  * Reads a subgraph's SDL from its schema file, else asks its replicas for `_service { sdl }` in turn
  * (over `subgraphs[].tls` when given: its client certificate and CA).
@@ -57,7 +67,7 @@ export function composeSupergraph(subgraphs: readonly SubgraphSdl[]): string {
 export async function fetchSubgraphSdl(
   subgraph: {
     name: string;
-    replicas: readonly string[];
+    replicas: readonly ReplicaEntry[];
     schemaFile?: string | undefined;
     tls?: SubgraphConfig['tls'];
   },
@@ -86,13 +96,13 @@ export async function fetchSubgraphSdl(
 }
 
 async function askReplicas(
-  subgraph: { name: string; replicas: readonly string[] },
+  subgraph: { name: string; replicas: readonly ReplicaEntry[] },
   failures: string[],
   timeoutMs: number,
   sign: ((headers: Record<string, string>, body: string) => void) | undefined,
   dispatcher: Dispatcher | undefined,
 ): Promise<string> {
-  for (const url of subgraph.replicas) {
+  for (const url of subgraph.replicas.map(replicaUrlOf)) {
     try {
       const query = JSON.stringify({ query: '{ _service { sdl } }' });
       const headers: Record<string, string> = { 'content-type': 'application/json' };

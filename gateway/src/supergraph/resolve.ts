@@ -7,6 +7,8 @@ import {
   composeSupergraph,
   fetchSubgraphSdl,
   gatewaySafeSdl,
+  type ReplicaEntry,
+  replicaUrlOf,
   SupergraphError,
   subgraphsOf,
 } from './compose.ts';
@@ -15,9 +17,23 @@ import { fetchSupergraphUrl, shownUrl } from './url.ts';
 export interface ResolvedSupergraph {
   /** The supergraph SDL as composed or read (before gatewaySafeSdl). */
   sdl: string;
-  /** Replica URLs per subgraph name: config entries, else the supergraph's routing URL. */
-  replicas: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Replicas per subgraph name, each a URL (or `dns://` entry) with its labels: config entries, else
+   * the supergraph's routing URL (no labels).
+   */
+  replicas: ReadonlyMap<string, readonly ResolvedReplica[]>;
 }
+
+export interface ResolvedReplica {
+  url: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const resolvedReplica = (entry: ReplicaEntry): ResolvedReplica =>
+  typeof entry === 'string'
+    ? { url: entry, labels: NO_LABELS }
+    : { url: entry.url, labels: entry.labels ?? NO_LABELS };
 
 export interface ResolveSupergraphOptions {
   /** Signs the `_service { sdl }` fetches (subgraphs that verify signatures refuse unsigned ones). */
@@ -75,16 +91,18 @@ export async function resolveSupergraph(
     const sdls = await Promise.all(
       config.subgraphs.map(async (s) => ({
         name: s.name,
-        url: s.replicas[0]!,
+        url: replicaUrlOf(s.replicas[0]!),
         sdl: await fetchSubgraphSdl(s, undefined, options.sign),
       })),
     );
     sdl = composeOnce(sdls);
   }
-  const replicas = new Map<string, readonly string[]>();
-  const configured = new Map(config.subgraphs.map((s) => [s.name.toLowerCase(), s.replicas]));
+  const replicas = new Map<string, readonly ResolvedReplica[]>();
+  const configured = new Map(
+    config.subgraphs.map((s) => [s.name.toLowerCase(), s.replicas.map(resolvedReplica)]),
+  );
   for (const sg of subgraphsOf(sdl)) {
-    const list = configured.get(sg.name.toLowerCase()) ?? (sg.url ? [sg.url] : []);
+    const list = configured.get(sg.name.toLowerCase()) ?? (sg.url ? [resolvedReplica(sg.url)] : []);
     if (!list.length)
       throw new SupergraphError(
         'SUPERGRAPH_INVALID',

@@ -31,6 +31,8 @@ export interface RequestTracingOptions {
   debugHeader: string;
   /** Called once per GraphQL request when its response is done, inside the request's trace context. */
   accessLog?: ((entry: AccessLogEntry) => void) | undefined;
+  /** The GraphQL path (the span's `http.route`); other paths pass straight through. @default '/graphql' */
+  path?: string;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -50,15 +52,17 @@ export function wantsTrace(value: string | string[] | undefined): boolean {
 export function traceRequests(handler: Handler, options: RequestTracingOptions): Handler {
   const debugHeader = options.debugHeader.toLowerCase();
   const accessLog = options.accessLog;
+  const route = options.path ?? '/graphql';
+  const ide = `${route.replace(/\/$/, '')}/ide/`;
   return (req, res) => {
     const url = req.url ?? '/';
-    if (!url.startsWith('/graphql') || url.startsWith('/graphql/ide/')) return handler(req, res);
+    if (!url.startsWith(route) || url.startsWith(ide)) return handler(req, res);
     const start = performance.now();
     const method = req.method ?? 'GET';
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const debug = debugHeader !== '' && wantsTrace(req.headers[debugHeader]);
     const span = tracer.startSpan(
-      `${method} /graphql`,
+      `${method} ${route}`,
       debug
         ? { kind: SpanKind.SERVER, attributes: { [DEBUG_SAMPLING_ATTRIBUTE]: true } }
         : { kind: SpanKind.SERVER },
@@ -68,7 +72,7 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
       const q = url.indexOf('?');
       span.setAttributes({
         'http.request.method': method,
-        'http.route': '/graphql',
+        'http.route': route,
         'url.path': q === -1 ? url : url.slice(0, q),
         'url.scheme': 'http',
         'network.protocol.version': req.httpVersion,
@@ -90,7 +94,7 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
       if (!accessLog) return;
       const entry: AccessLogEntry = {
         method,
-        path: '/graphql',
+        path: route,
         status,
         durationMs: Math.round((performance.now() - start) * 100) / 100,
         operation: record.operation,

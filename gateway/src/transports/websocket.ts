@@ -32,11 +32,13 @@ export interface WebSocketTransportOptions extends TransportOptions {
   overloaded?: () => boolean;
   /** Time a closing socket (shutdown, slow consumer) gets to finish the close handshake before it is terminated. @default 1000 */
   closeGraceMs?: number;
+  /** The one path upgrades are taken on. @default '/graphql' */
+  path?: string;
 }
 
 /** The graphql-transport-ws transport, for a node:http server's `upgrade` event. */
 export interface WebSocketTransport {
-  /** Takes over an upgrade request (route only `/graphql` here; other paths are answered 404). */
+  /** Takes over an upgrade request (only on `options.path`; other paths are answered 404). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Graceful shutdown: refuses upgrades (503), closes sockets with 1001 and stops every stream. */
   close(): Promise<void>;
@@ -260,7 +262,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     stats: () => counters.snapshot(),
     handleUpgrade(req, socket, head) {
       const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/graphql') return refuse(socket, 404, `no WebSocket route ${path}; use /graphql`);
+      const route = options.path ?? '/graphql';
+      if (path !== route) return refuse(socket, 404, `no WebSocket route ${path}; use ${route}`);
       if (closing) return refuse(socket, 503, 'The gateway is shutting down', { 'retry-after': '1' });
       if (options.overloaded?.()) {
         counters.refused++;

@@ -12,6 +12,11 @@ export interface UpstreamSubscribeOptions {
    * undefined, it is shared by every identical request and signed with no principal.
    */
   principal?: Principal | undefined;
+  /**
+   * Headers of the `headers` rules for this caller, sent (and signed) on the upgrade. An upstream is
+   * shared only by identical requests with identical headers. @default none
+   */
+  headers?: Readonly<Record<string, string>> | undefined;
   /** Events waiting for this subscriber before it is ended with SLOW_CONSUMER. @default 100 */
   maxBufferedEvents?: number | undefined;
 }
@@ -87,7 +92,8 @@ export function createUpstreamHub(options: UpstreamHubOptions): UpstreamHub {
         );
         return q;
       }
-      const key = subscribeOptions.principal ? undefined : upstreamKey(subgraph, request);
+      const headers = subscribeOptions.headers ?? {};
+      const key = subscribeOptions.principal ? undefined : upstreamKey(subgraph, request, headers);
       let upstream = key === undefined ? undefined : shared.get(key);
       if (!upstream) {
         const created: Upstream = new Upstream(
@@ -100,6 +106,7 @@ export function createUpstreamHub(options: UpstreamHubOptions): UpstreamHub {
             all.delete(created);
             if (key !== undefined && shared.get(key) === created) shared.delete(key);
           },
+          headers,
         );
         upstream = created;
         all.add(created);

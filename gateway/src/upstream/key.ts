@@ -1,9 +1,20 @@
-/** What identifies a shareable upstream subscription: the subgraph and exactly what is sent to it. */
+/**
+ * What identifies a shareable upstream subscription: the subgraph and exactly what is sent to it, the
+ * header rules' headers included (in a fixed order, so the same headers make the same key).
+ */
 export function upstreamKey(
   subgraph: string,
   request: { query: string; variables?: Record<string, unknown>; operationName?: string },
+  headers: Readonly<Record<string, string>> = {},
 ): string {
-  return JSON.stringify([subgraph, request.query, request.operationName ?? null, request.variables ?? {}]);
+  const sent = Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([
+    subgraph,
+    request.query,
+    request.operationName ?? null,
+    request.variables ?? {},
+    sent,
+  ]);
 }
 
 /** The WebSocket URL of a replica's HTTP GraphQL URL. */

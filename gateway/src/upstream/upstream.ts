@@ -13,10 +13,12 @@ export interface UpstreamRequest {
   operationName?: string;
 }
 
+/** Signs an upgrade; `signed` names the header rules' headers already in `headers`, which it covers too. */
 export type UpstreamSign = (
   headers: Record<string, string>,
   body: string,
   principal: Principal | undefined,
+  signed?: readonly string[],
 ) => void;
 
 export interface UpstreamSettings {
@@ -41,6 +43,8 @@ export class Upstream {
   readonly #subgraph: string;
   readonly #request: UpstreamRequest;
   readonly #principal: Principal | undefined;
+  /** The header rules' headers, sent (and signed) on every upgrade. */
+  readonly #headers: Readonly<Record<string, string>>;
   readonly #pool: ReplicaPool;
   readonly #s: UpstreamSettings;
   readonly #onClosed: () => void;
@@ -63,7 +67,9 @@ export class Upstream {
     pool: ReplicaPool,
     settings: UpstreamSettings,
     onClosed: () => void,
+    headers: Readonly<Record<string, string>> = {},
   ) {
+    this.#headers = headers;
     this.#subgraph = subgraph;
     this.#request = request;
     this.#principal = principal;
@@ -180,9 +186,10 @@ export class Upstream {
     // subgraphs[].tls: the same client certificate and CA as the pool's fetches (wss:// replicas only)
     const tls = replica.startsWith('https:') ? this.#pool.tls : undefined;
     // Signed afresh on every connect: the signature's timestamp is checked against a 30 s skew.
+    const added = this.#headers;
     const headers = () => {
-      const h: Record<string, string> = {};
-      sign?.(h, '', principal);
+      const h: Record<string, string> = { ...added };
+      sign?.(h, '', principal, Object.keys(added));
       return h;
     };
     class SignedWebSocket extends WebSocket {

@@ -22,12 +22,13 @@ const definition: ServiceDefinition = {
   typeDefs: parse(`
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
     type Caller { id: ID! kind: String! scopes: [String!]! plan: String! }
-    type Query { caller: Caller userId: ID }
+    type Query { caller: Caller userId: ID gatewayHeaders: String }
   `),
   resolvers: {
     Query: {
       caller: (_: unknown, __: unknown, ctx: SubgraphContext) => ctx.principal ?? null,
       userId: (_: unknown, __: unknown, ctx: SubgraphContext) => ctx.userId ?? null,
+      gatewayHeaders: (_: unknown, __: unknown, ctx: SubgraphContext) => JSON.stringify(ctx.gatewayHeaders),
     },
   },
 };
@@ -78,6 +79,19 @@ describe('createSubgraph({ signing })', () => {
     expect(asKey.body).toEqual({ data: { caller: apiKey, userId: null } });
     const nobody = await post(QUERY, signRequest(null, QUERY, { secret: SECRET }));
     expect(nobody.body).toEqual({ data: { caller: null, userId: null } });
+  });
+
+  it("gives resolvers the header rules' headers the gateway signed, and no other", async () => {
+    const body = JSON.stringify({ query: '{ gatewayHeaders }' });
+    const added = { 'x-tenant': 'acme' };
+    const signed = signRequest(alice, body, { secret: SECRET, headers: added });
+    const res = await post(body, { ...signed, ...added, 'x-unsigned': 'mallory' });
+    expect(res).toEqual({ status: 200, body: { data: { gatewayHeaders: '{"x-tenant":"acme"}' } } });
+    const v1 = await post(body, { ...signRequest(alice, body, { secret: SECRET }), 'x-tenant': 'acme' });
+    expect(v1.body).toEqual({ data: { gatewayHeaders: '{}' } });
+    const tampered = await post(body, { ...signed, 'x-tenant': 'globex' });
+    expect(tampered.status).toBe(403);
+    expect(tampered.body.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN', reason: 'SIGNATURE_INVALID' });
   });
 
   it('answers 401 UNAUTHENTICATED to a request without a signature', async () => {

@@ -28,9 +28,9 @@ import {
 import { createPubSub, type PubSub } from '../pubsub/index.ts';
 import {
   assertSigningSecret,
-  type ForwardedPrincipal,
   SignatureError,
-  verifySignedRequest,
+  type VerifiedRequest,
+  verifyRequestSignature,
 } from '../signing/index.ts';
 import { activeContext, createSubgraphLogger, inChildSpan, recordingSpanIn } from '../telemetry/index.ts';
 import { createHttpDrain, type HttpDrain } from './drain.ts';
@@ -38,6 +38,8 @@ import { readJsonBody, sendGraphQLError } from './http.ts';
 import { subgraphMetrics } from './metrics.ts';
 import type { ServiceDefinition, SubgraphContext } from './service-definition.ts';
 import { SubscriptionServer } from './websocket.ts';
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export interface SubgraphOptions<L extends LoaderDefinitions> {
   /** The service's database handle; the subgraph uses it but does not close it. */
@@ -171,7 +173,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
   #drain: HttpDrain;
   #apollo: ApolloServer<SubgraphContext<L>>;
   #schema: GraphQLSchema;
-  #ws: SubscriptionServer<SubgraphContext<L>>;
+  #ws: SubscriptionServer<SubgraphContext<L>, VerifiedRequest | undefined>;
   #pubsub: PubSub;
   #ownsPubSub: boolean;
   #requests = 0;
@@ -209,14 +211,12 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       // Our resolver map is stricter than @apollo/subgraph's; the shapes are the same.
       { typeDefs: definition.typeDefs, resolvers: definition.resolvers as never },
     ]);
-    this.#ws = new SubscriptionServer<SubgraphContext<L>>({
+    this.#ws = new SubscriptionServer<SubgraphContext<L>, VerifiedRequest | undefined>({
       schema: this.#schema,
       authenticate: (req) =>
         // The gateway signs an upgrade as a request with an empty body ('').
-        this.#signing
-          ? (verifySignedRequest(req.headers, Buffer.alloc(0), this.#signing) ?? undefined)
-          : undefined,
-      context: (principal) => this.#context(principal),
+        this.#signing ? verifyRequestSignature(req.headers, Buffer.alloc(0), this.#signing) : undefined,
+      context: (verified) => this.#context(verified),
     });
     this.#http.on('upgrade', (req, socket, head) => this.#ws.handleUpgrade(req, socket, head));
     this.#apollo = new ApolloServer<SubgraphContext<L>>({
@@ -329,10 +329,10 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       if (err instanceof HttpError) return sendGraphQLError(res, err.status, err.code, err.message);
       throw err;
     }
-    let principal: ForwardedPrincipal | undefined;
+    let verified: VerifiedRequest | undefined;
     if (this.#signing) {
       try {
-        principal = verifySignedRequest(req.headers, raw, this.#signing) ?? undefined;
+        verified = verifyRequestSignature(req.headers, raw, this.#signing);
       } catch (err) {
         if (!(err instanceof SignatureError)) throw err;
         if (err.code === 'SIGNATURE_MISSING' && isProbe(req, body)) {
@@ -362,14 +362,15 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       span?.setAttribute('tollgate.subgraph.name', this.name);
       return this.#apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search, body },
-        context: async () => this.#context(principal),
+        context: async () => this.#context(verified),
       });
     });
     await writeResponse(res, response);
   }
 
   /** The context of one operation, over HTTP or on a WebSocket. */
-  #context(principal: ForwardedPrincipal | undefined): SubgraphContext<L> {
+  #context(verified: VerifiedRequest | undefined): SubgraphContext<L> {
+    const principal = verified?.principal ?? undefined;
     return {
       db: this.#db,
       loaders: createLoaders(this.#loaders, this.#db, this.#loaderOptions),
@@ -377,6 +378,7 @@ class HttpSubgraph<L extends LoaderDefinitions> implements Subgraph {
       // Only ever from a verified signature: no header a caller can set names a user.
       principal,
       userId: principal?.kind === 'user' ? principal.id : undefined,
+      gatewayHeaders: verified?.headers ?? NO_HEADERS,
     };
   }
 

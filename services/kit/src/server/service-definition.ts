@@ -23,6 +23,11 @@ export interface SubgraphContext<L extends LoaderDefinitions = LoaderDefinitions
   principal?: ForwardedPrincipal;
   /** `principal.id` when the caller is a user (not an API key or anonymous). */
   userId?: string;
+  /**
+   * The headers the gateway's `headers` rules added and signed (lower-case names): the only request
+   * headers a resolver may trust. `{}` when signatures are off or no rule added one.
+   */
+  gatewayHeaders?: Readonly<Record<string, string>>;
 }
 
 // `never` parameters let resolvers annotate their own parent and argument types.

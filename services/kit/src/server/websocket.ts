@@ -5,16 +5,16 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type ForwardedPrincipal, SignatureError } from '../signing/index.ts';
 
-export interface SubscriptionServerOptions<C> {
+export interface SubscriptionServerOptions<C, A = ForwardedPrincipal | undefined> {
   /** The subgraph's executable schema (the one Apollo Server serves). */
   schema: GraphQLSchema;
   /**
-   * Vets an upgrade request: the principal it was signed for (undefined when none, or when signatures
-   * are off), or a thrown `SignatureError`, which refuses the upgrade with its status.
+   * Vets an upgrade request: what it was signed for (the principal, undefined when none or when
+   * signatures are off), or a thrown `SignatureError`, which refuses the upgrade with its status.
    */
-  authenticate(req: IncomingMessage): ForwardedPrincipal | undefined;
-  /** The context of one operation on a connection upgraded for `principal`. */
-  context(principal: ForwardedPrincipal | undefined): C;
+  authenticate(req: IncomingMessage): A;
+  /** The context of one operation on a connection upgraded for `principal` (what `authenticate` gave). */
+  context(principal: A): C;
   /**
    * How often each client is pinged; one that has not answered by the next ping is cut.
    * @default 15000
@@ -36,21 +36,23 @@ const PATH = '/graphql';
  * subgraph's HTTP server. The gateway signs the upgrade request like a POST with an empty body; the
  * principal it carries is the principal of every operation on that connection.
  */
-export class SubscriptionServer<C> {
-  readonly #o: SubscriptionServerOptions<C>;
+export class SubscriptionServer<C, A = ForwardedPrincipal | undefined> {
+  readonly #o: SubscriptionServerOptions<C, A>;
   readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #principals = new WeakMap<IncomingMessage, ForwardedPrincipal | undefined>();
+  readonly #principals = new WeakMap<IncomingMessage, { principal: A }>();
   readonly #open = new Map<object, Set<string>>();
   #closing = false;
 
-  constructor(options: SubscriptionServerOptions<C>) {
+  constructor(options: SubscriptionServerOptions<C, A>) {
     this.#o = options;
     useServer<Record<string, unknown> | undefined>(
       {
         schema: options.schema,
         // No stack traces nor internal messages to the client, whatever NODE_ENV says.
         isProd: true,
-        context: (ctx) => options.context(this.#principals.get(ctx.extra.request)),
+        // every connection was admitted (and its entry set) before any operation on it
+        context: (ctx) =>
+          options.context((this.#principals.get(ctx.extra.request) as { principal: A }).principal),
         // The signature is checked once, at the upgrade, and the connection lives on: leave this intact, so
         // a replayed upgrade can at most watch events, never run mutations as its principal.
         onSubscribe: (_ctx, _id, payload) =>
@@ -94,7 +96,7 @@ export class SubscriptionServer<C> {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      this.#principals.set(req, admitted.principal);
+      this.#principals.set(req, { principal: admitted.principal });
       if (this.#closing) {
         ws.close(GOING_AWAY, 'Going away');
         return;
@@ -103,7 +105,7 @@ export class SubscriptionServer<C> {
     });
   }
 
-  #admit(req: IncomingMessage): { principal: ForwardedPrincipal | undefined } | Refusal {
+  #admit(req: IncomingMessage): { principal: A } | Refusal {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== PATH) return { status: 404, code: 'NOT_FOUND', message: `No WebSocket endpoint at ${path}` };
     if (this.#closing)

@@ -1,6 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type ForwardedPrincipal, SignatureError, signRequest, verifySignedRequest } from './index.ts';
+import {
+  type ForwardedPrincipal,
+  SignatureError,
+  signRequest,
+  verifyRequestSignature,
+  verifySignedRequest,
+} from './index.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 const NOW = 1_750_000_000_000;
@@ -184,3 +190,80 @@ function flip(signature: string): string {
   const last = signature.at(-1) === '0' ? '1' : '0';
   return `${signature.slice(0, -1)}${last}`;
 }
+
+describe('signed headers (v2)', () => {
+  const added = { 'x-user-id': 'alice', 'x-tenant': 'acme' };
+  const signedV2 = () => signRequest(alice, BODY, { secret: SECRET, timestamp: NOW, headers: added });
+  const request = (): Record<string, string> => ({ ...signedV2(), ...added, 'x-unsigned': 'anything' });
+  const signedV1 = () => signRequest(alice, BODY, { secret: SECRET, timestamp: NOW });
+
+  it('follows the documented v2 format exactly', () => {
+    const principal = Buffer.from(JSON.stringify(alice)).toString('base64url');
+    const bodyHash = createHash('sha256').update(BODY).digest('hex');
+    const input = ['v2', String(NOW), principal, bodyHash, 'x-user-id,x-tenant', 'alice', 'acme'].join('\n');
+    const mac = createHmac('sha256', SECRET).update(input).digest('hex');
+    expect(signedV2()).toEqual({
+      'x-tollgate-principal': principal,
+      'x-tollgate-timestamp': String(NOW),
+      'x-tollgate-signature': `v2=${mac}`,
+      'x-tollgate-signed-headers': 'x-user-id,x-tenant',
+    });
+  });
+
+  it('returns the principal and exactly the signed headers', () => {
+    expect(verifyRequestSignature(request(), BODY, { secret: SECRET, now: () => NOW })).toEqual({
+      principal: alice,
+      headers: added,
+    });
+    expect(verify(request())).toEqual(alice);
+  });
+
+  it('signs no other header without any: v1, as before', () => {
+    const headers = signRequest(alice, BODY, { secret: SECRET, timestamp: NOW, headers: {} });
+    expect(headers['x-tollgate-signature']).toMatch(/^v1=/);
+    expect(headers).not.toHaveProperty('x-tollgate-signed-headers');
+    expect(verifyRequestSignature(headers, BODY, { secret: SECRET, now: () => NOW }).headers).toEqual({});
+  });
+
+  const tampered: [string, () => Record<string, string | string[]>][] = [
+    ['a changed signed header', () => ({ ...request(), 'x-tenant': 'globex' })],
+    ['a dropped signed header', () => ({ ...request(), 'x-tenant': undefined as unknown as string })],
+    ['a repeated signed header', () => ({ ...request(), 'x-tenant': ['acme', 'globex'] })],
+    ['a name dropped from the list', () => ({ ...request(), 'x-tollgate-signed-headers': 'x-user-id' })],
+    [
+      'a name added to the list',
+      () => ({ ...request(), 'x-tollgate-signed-headers': 'x-user-id,x-tenant,x-unsigned' }),
+    ],
+    ['the list reordered', () => ({ ...request(), 'x-tollgate-signed-headers': 'x-tenant,x-user-id' })],
+    [
+      'the list dropped',
+      () => ({ ...request(), 'x-tollgate-signed-headers': undefined as unknown as string }),
+    ],
+    [
+      'a list beside a v1 signature',
+      () => ({ ...signedV1(), ...added, 'x-tollgate-signed-headers': 'x-user-id' }),
+    ],
+    [
+      'a v2 relabelled v1',
+      () => ({
+        ...request(),
+        'x-tollgate-signature': request()['x-tollgate-signature']!.replace('v2=', 'v1='),
+      }),
+    ],
+    [
+      'a signature header in the list',
+      () => ({ ...request(), 'x-tollgate-signed-headers': 'x-tollgate-principal' }),
+    ],
+    ['a name twice in the list', () => ({ ...request(), 'x-tollgate-signed-headers': 'x-tenant,x-tenant' })],
+  ];
+  it.each(tampered)('rejects %s', (_, headers) => {
+    expect(
+      rejection(() => verifySignedRequest(headers(), BODY, { secret: SECRET, now: () => NOW })).code,
+    ).toBe('SIGNATURE_INVALID');
+  });
+
+  it('refuses to sign a header it could not list', () => {
+    for (const name of ['X-Upper', 'x a', 'x-tollgate-signature', ''])
+      expect(() => signRequest(alice, BODY, { secret: SECRET, headers: { [name]: 'v' } })).toThrow(TypeError);
+  });
+});
