@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { composeSupergraph, createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import {
+  composeSupergraph,
+  createGateway,
+  createGraphsGateway,
+  type Gateway,
+  loadConfig,
+} from '../src/index.ts';
 import type { Logger } from '../src/server/index.ts';
 import { createListener } from '../src/server/listener.ts';
 import { EXPECTED, errorCode, peerFingerprint, post, until } from './fixtures/https.ts';
@@ -95,6 +101,48 @@ describe.skipIf(!OPENSSL)('HTTPS at the edge (server.tls)', () => {
     expect(await errorCode(post(url, {}))).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     const other = pki.ca('other-ca');
     expect(await errorCode(post(url, { ca: other.ca }))).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('serves several graphs on one HTTPS listener (graphs)', async () => {
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1', tls: { certFile: first.certFile, keyFile: first.keyFile } },
+        ratelimit: { enabled: false },
+        graphs: [
+          {
+            path: '/graphql',
+            subgraphs: [
+              {
+                name: 'products',
+                replicas: [products.url],
+                schemaFile: files.write('gp.graphql', PRODUCTS_SDL),
+              },
+            ],
+          },
+          {
+            path: '/partner/graphql',
+            subgraphs: [
+              {
+                name: 'products',
+                replicas: [products.url],
+                schemaFile: files.write('gq.graphql', PRODUCTS_SDL),
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const graphs = await createGraphsGateway({ config });
+    try {
+      await graphs.listen();
+      expect(graphs.urls.map((u) => new URL(u).protocol)).toEqual(['https:', 'https:']);
+      for (const graphUrl of graphs.urls) {
+        const answer = await post(graphUrl, { ca: ca.ca }, '{ topProducts(first: 1) { upc } }');
+        expect(answer.body.data, graphUrl).toEqual({ topProducts: [{ upc: '1' }] });
+      }
+    } finally {
+      await graphs.close(100);
+    }
   });
 
   it('offers only HTTP/1.1 over ALPN, so a client asking for h2 falls back to it', async () => {
