@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { GatewayConfigSchema } from '@tollgate/gateway/config';
 import { loadDevSigningKey } from '@tollgate/gateway/dev-keys';
 import { composeSupergraph } from '@tollgate/gateway/supergraph';
@@ -282,10 +282,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const userConfig = existsSync(userConfigPath)
       ? ((parseYaml(readFileSync(userConfigPath, 'utf8')) as Record<string, unknown> | null) ?? {})
       : {};
+    // The stack's config file lives in stateDir: file paths in the user's file are relative to the repo.
+    const userServer = userConfig.server as Record<string, unknown> | undefined;
+    const userTls = userServer?.tls as Record<string, unknown> | undefined;
+    if (userServer && userTls)
+      userServer.tls = Object.fromEntries(
+        Object.entries(userTls).map(([k, v]) => [
+          k,
+          k.endsWith('File') && typeof v === 'string' ? resolvePath(ROOT, v) : v,
+        ]),
+      );
     const server = {
       // The dev stack: GraphiQL needs introspection, which the gateway turns off outside development.
       introspection: true,
-      ...(userConfig.server as object | undefined),
+      ...userServer,
+      // e.g. server.tls from a test: the stack's own port and host still win
+      ...(options.gatewayConfig?.server as object | undefined),
       port: options.port ?? 4000,
       host: options.host ?? '0.0.0.0',
     };

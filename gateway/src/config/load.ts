@@ -283,10 +283,22 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       const manifest = resolve(dir, pq.trustedDocuments.manifest);
       out.persistedQueries = { ...pq, trustedDocuments: { ...pq.trustedDocuments, manifest } };
     }
+    // server.tls and subgraphs[].tls: certFile, keyFile, caFile
+    const tlsFiles = (tls: unknown) => {
+      if (!isTree(tls)) return tls;
+      const files = { ...tls };
+      for (const k of ['certFile', 'keyFile', 'caFile'])
+        if (typeof files[k] === 'string') files[k] = resolve(dir, files[k]);
+      return files;
+    };
+    if (isTree(out.server) && out.server.tls !== undefined)
+      out.server = { ...out.server, tls: tlsFiles(out.server.tls) };
     if (Array.isArray(out.subgraphs)) {
-      out.subgraphs = out.subgraphs.map((s: unknown) =>
-        isTree(s) && typeof s.schemaFile === 'string' ? { ...s, schemaFile: resolve(dir, s.schemaFile) } : s,
-      );
+      out.subgraphs = out.subgraphs.map((s: unknown) => {
+        if (!isTree(s)) return s;
+        const sg = typeof s.schemaFile === 'string' ? { ...s, schemaFile: resolve(dir, s.schemaFile) } : s;
+        return sg.tls === undefined ? sg : { ...sg, tls: tlsFiles(sg.tls) };
+      });
     }
     return out;
   };

@@ -169,6 +169,42 @@ const circuitBreakerSchema = z
   })
   .strict();
 
+// `server.tls` and `subgraphs[].tls` (gateway/src/tls/ reads the files and reloads them on change).
+const pemFile = (what: string) => z.string().min(1).describe(what);
+const ServerTlsSchema = z
+  .object({
+    certFile: pemFile(
+      'PEM certificate the gateway presents, followed by any intermediate CA certificates (a fullchain.pem). Re-read without a restart when it changes.',
+    ),
+    keyFile: pemFile('PEM private key of certFile (unencrypted). Re-read without a restart when it changes.'),
+    caFile: pemFile(
+      'PEM CA bundle that client certificates must chain to: set, every client must present one (mutual TLS at the edge, health probes included). Not the chain sent to clients: that goes in certFile.',
+    ).optional(),
+    minVersion: z
+      .enum(['TLSv1.2', 'TLSv1.3'])
+      .default('TLSv1.2')
+      .describe('Oldest TLS version a client may negotiate.'),
+  })
+  .strict();
+const SubgraphTlsSchema = z
+  .object({
+    certFile: pemFile(
+      "PEM client certificate the gateway presents to this subgraph's replicas (mTLS).",
+    ).optional(),
+    keyFile: pemFile('PEM private key of certFile (unencrypted).').optional(),
+    caFile: pemFile(
+      "PEM CA bundle the replicas' certificates must chain to, instead of the system's public CAs (for a private CA on https:// replica URLs).",
+    ).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    // A client certificate goes with its key; either alone is a mistake, not a choice.
+    if (t.certFile && !t.keyFile)
+      ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'required with a client certificate' });
+    if (t.keyFile && !t.certFile)
+      ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required with a client key' });
+  });
+
 // Kubernetes-style label keys and values: what routing rules select replicas by.
 const labelName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_./-]*[A-Za-z0-9])?$/, 'expected a label name');
 const labelsSchema = z.record(labelName, z.string().max(63));
@@ -268,6 +304,9 @@ const SubgraphSchema = z
       .describe(
         'SDL file of this subgraph, used to compose the supergraph at start. Without it the gateway asks a replica for `_service { sdl }`.',
       ),
+    tls: SubgraphTlsSchema.optional().describe(
+      "TLS to this subgraph's https:// replicas: a client certificate for mutual TLS and/or a private CA to trust. Absent: the system CAs, no client certificate.",
+    ),
   })
   .strict();
 
@@ -345,6 +384,9 @@ export const GatewayConfigObject = z
         cors: corsSchema
           .default({})
           .describe('Cross-origin access from browser pages (CORS, the Fetch standard); off by default.'),
+        tls: ServerTlsSchema.optional().describe(
+          'Serve HTTPS (HTTP/1.1) on server.port instead of plain HTTP. A changed certFile/keyFile/caFile is picked up within a second, for new connections, without a restart (docs/tls.md).',
+        ),
       })
       .strict()
       .default({})

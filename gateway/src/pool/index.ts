@@ -21,6 +21,7 @@ export {
   type ReplicaSource,
   type ReplicaState,
   type ReplicaStats,
+  type ReplicaTlsOptions,
   type RouteOutcome,
   type RoutingCount,
   type SendOptions,

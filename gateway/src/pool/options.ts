@@ -70,6 +70,19 @@ export interface PoolOverrides {
   circuitBreaker?: PoolCircuitBreakerOptions | undefined;
 }
 
+/**
+ * TLS of the connections to https:// replicas (undici `connect` options): a client certificate for
+ * mutual TLS, and the CA their certificates must chain to instead of the system's public CAs.
+ */
+export interface ReplicaTlsOptions {
+  /** PEM client certificate (with its chain) the gateway presents. */
+  cert?: string | Buffer | undefined;
+  /** PEM private key of `cert`. */
+  key?: string | Buffer | undefined;
+  /** PEM CA bundle the replicas' certificates must chain to. @default the system's CAs */
+  ca?: string | Buffer | undefined;
+}
+
 export interface ReplicaPoolOptions {
   /** Deadline of one subgraph fetch, retries included; a `deadline` given to `send` may cut it shorter. @default 30000 */
   timeoutMs?: number;
@@ -106,6 +119,8 @@ export interface ReplicaPoolOptions {
     /** How often `dns://` entries are resolved again. @default 10000 */
     refreshMs?: number;
   };
+  /** TLS to https:// replicas (mTLS, a private CA). @default none: the system's CAs, no client certificate */
+  tls?: ReplicaTlsOptions | undefined;
   /** Settings per subgraph name (case-insensitive), over the ones above. @default {} */
   overrides?: Readonly<Record<string, PoolOverrides>>;
   /** Time source for ejections, slow start and EWMA decay (tests use a fake one). @default performance.now */
@@ -158,6 +173,7 @@ export interface ResolvedPoolOptions {
   random: () => number;
   resolver: Resolver | undefined;
   onAttempt: ((event: AttemptEvent) => void) | undefined;
+  tls: ReplicaTlsOptions | undefined;
 }
 
 const nowMs = () => performance.now();
@@ -216,5 +232,6 @@ export function resolvePoolOptions(name: string, options: ReplicaPoolOptions = {
     random: options.random ?? Math.random,
     resolver: options.resolver,
     onAttempt: options.onAttempt,
+    tls: options.tls,
   };
 }

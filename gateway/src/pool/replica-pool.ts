@@ -1,5 +1,10 @@
 import type { SendResult } from './attempt.ts';
-import { type ReplicaPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
+import {
+  type ReplicaPoolOptions,
+  type ReplicaTlsOptions,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+} from './options.ts';
 import type { ReplicaLabels } from './replica.ts';
 import { ReplicaSet, type ReplicaSource } from './replica-set.ts';
 import { SendLoop, type SendOptions } from './send-loop.ts';
@@ -14,6 +19,7 @@ export type {
   PoolOutlierOptions,
   PoolOverrides,
   ReplicaPoolOptions,
+  ReplicaTlsOptions,
 } from './options.ts';
 export type { ReplicaLabels } from './replica.ts';
 export type { ReplicaSource } from './replica-set.ts';
@@ -62,6 +68,11 @@ export class ReplicaPool {
    */
   get replicas(): readonly string[] {
     return [...this.#set.sources];
+  }
+
+  /** The TLS of connections to https:// replicas, for others that connect to them (subscriptions' WebSockets). */
+  get tls(): Readonly<ReplicaTlsOptions> | undefined {
+    return this.#o.tls;
   }
 
   get strategy(): StrategyName {

@@ -223,6 +223,7 @@ export class ReplicaSet {
       ewmaDecayMs: this.#o.ewmaDecayMs,
       health: this.#o.health,
       clock: this.#o.clock,
+      tls: this.#o.tls,
     });
     this.#outlier.add(replica.id);
     this.#replicas.push(replica);

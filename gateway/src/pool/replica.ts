@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import { ActiveHealth, type ActiveHealthOptions, type CheckResult, classifyCheck } from './health.ts';
 import { LatencyWindow } from './latency.ts';
+import type { ReplicaTlsOptions } from './options.ts';
 import type { Endpoint } from './strategies/index.ts';
 import { PeakEwma } from './strategies/index.ts';
 
@@ -24,6 +25,8 @@ export interface ReplicaSetup {
   ewmaDecayMs: number;
   health: ActiveHealthOptions;
   clock: () => number;
+  /** Client certificate and trusted CA for an https:// replica. */
+  tls?: ReplicaTlsOptions | undefined;
 }
 
 /**
@@ -46,6 +49,7 @@ export class Replica implements Endpoint {
   readonly health: ActiveHealth;
   readonly #keepAliveTimeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #tls: ReplicaTlsOptions;
   #checker: Pool | undefined;
   #closed = false;
   readonly source: string;
@@ -80,12 +84,14 @@ export class Replica implements Endpoint {
     this.health = new ActiveHealth(setup.health);
     this.#keepAliveTimeoutMs = setup.keepAliveTimeoutMs;
     this.#connectTimeoutMs = Math.min(setup.backstopTimeoutMs, 5_000);
+    // Only for https: replicas; undici ignores TLS options on a plain connection anyway.
+    this.#tls = parsed.protocol === 'https:' ? tlsConnectOptions(setup.tls) : {};
     this.dispatcher = new Pool(this.origin, {
       connections: setup.connections,
       keepAliveTimeout: setup.keepAliveTimeoutMs,
       headersTimeout: setup.backstopTimeoutMs,
       bodyTimeout: setup.backstopTimeoutMs,
-      connect: { timeout: this.#connectTimeoutMs },
+      connect: { timeout: this.#connectTimeoutMs, ...this.#tls },
     });
   }
 
@@ -102,7 +108,7 @@ export class Replica implements Endpoint {
     this.#checker ??= new Pool(this.origin, {
       connections: 1,
       keepAliveTimeout: this.#keepAliveTimeoutMs,
-      connect: { timeout: Math.min(timeoutMs, this.#connectTimeoutMs) },
+      connect: { timeout: Math.min(timeoutMs, this.#connectTimeoutMs), ...this.#tls },
     });
     const controller = new AbortController();
     const timer = setTimeout(
@@ -139,4 +145,13 @@ export class Replica implements Endpoint {
     this.#closed = true;
     await Promise.all([this.dispatcher.close(), this.#checker?.close()]);
   }
+}
+
+/** undici's `connect` TLS options of a replica: only those given (an absent `ca` keeps the system's CAs). */
+function tlsConnectOptions(tls: ReplicaTlsOptions | undefined): ReplicaTlsOptions {
+  const out: ReplicaTlsOptions = {};
+  if (tls?.cert) out.cert = tls.cert;
+  if (tls?.key) out.key = tls.key;
+  if (tls?.ca) out.ca = tls.ca;
+  return out;
 }

@@ -1,8 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
-import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
@@ -18,6 +16,7 @@ import { type Tracing, traceRequests } from '../telemetry/index.ts';
 import { createContextBuilder } from './context.ts';
 import { withCors } from './cors-handler.ts';
 import { createHttpHandler } from './http-handler.ts';
+import { createListener } from './listener.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
@@ -82,6 +81,16 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   const { config } = options;
   const path = options.graph?.path ?? '/graphql';
   const logger = options.logger ?? silentLogger;
+  // First, so a bad server.tls file stops start-up (ConfigError) before anything connects or listens.
+  // The handlers are bound below; nothing calls them before listen().
+  const listener = createListener(
+    config.server,
+    {
+      onRequest: (req, res) => void traced(req, res),
+      onUpgrade: (req, socket, head) => handleUpgrade(req, socket, head),
+    },
+    { logger },
+  );
   // Subgraphs trust only what the gateway signs; without a secret, fetches go out unsigned.
   const decorate = config.auth.signing.secret
     ? createRequestSigner({ secret: config.auth.signing.secret })
@@ -103,7 +112,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
 
   const pools = new Map<string, ReplicaPool>();
   let subscriptions: SubscriptionServing | undefined;
-  syncPools(pools, resolved.replicas, config.pool);
+  syncPools(pools, resolved.replicas, config.pool, config.subgraphs);
   for (const warning of unknownSubgraphs(config.routing, pools.keys())) logger.warn(warning);
   const { tracing } = options;
   const metrics = createGatewayMetrics({
@@ -228,8 +237,6 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     else socket.destroy();
   };
 
-  let http: Server | undefined;
-  let drain: HttpDrain | undefined;
   const shutdown = async (drainHttp: () => Promise<void>) => {
     readiness.close();
     overload.stop();
@@ -255,21 +262,9 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     handle: traced,
     handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
-      http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
-      http.on('upgrade', handleUpgrade);
-      drain = createHttpDrain(http);
-      await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
-        http!.listen(port, host, () => resolve());
-      });
-      const address = http.address() as AddressInfo;
-      const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      return `http://${shown}:${address.port}${path}`;
+      return `${await listener.listen(port, host)}${path}`;
     },
     shutdown,
-    close: (graceMs = config.server.shutdownGraceMs) =>
-      shutdown(async () => {
-        await drain?.close({ graceMs });
-      }),
+    close: (graceMs = config.server.shutdownGraceMs) => shutdown(() => listener.close(graceMs)),
   };
 }

@@ -1,7 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { sendJson } from '@tollgate/kit/http';
 import { AggregatorRegistry } from 'prom-client';
 import { type GatewayConfig, graphConfigs } from '../config/index.ts';
@@ -9,6 +7,7 @@ import { poolAdminView } from '../pool/index.ts';
 import { createNamespacedStore } from '../ratelimit/index.ts';
 import type { Tracing } from '../telemetry/index.ts';
 import { createGraphGateway, type Gateway, type GraphGateway } from './create-gateway.ts';
+import { createListener } from './listener.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { adminAllowed } from './routes.ts';
 import { createRateLimitStore } from './stores.ts';
@@ -78,6 +77,16 @@ const pathOf = (req: IncomingMessage) => (req.url ?? '/').split('?')[0] ?? '/';
 export async function createGraphsGateway(options: GraphsGatewayOptions): Promise<GraphsGateway> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
+  // The one listener of every graph (HTTPS with server.tls), made first so a bad certificate file stops
+  // start-up before any graph connects. Its handlers are bound below; nothing calls them before listen().
+  const listener = createListener(
+    config.server,
+    {
+      onRequest: (req, res) => void handle(req, res),
+      onUpgrade: (req, socket, head) => handleUpgrade(req, socket, head),
+    },
+    { logger },
+  );
   // Store settings are top-level only (the schema refuses them in a graph): one store, one connection.
   const store = createRateLimitStore(config, logger);
   const built = await Promise.allSettled(
@@ -184,8 +193,6 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   };
 
-  let http: Server | undefined;
-  let drain: HttpDrain | undefined;
   let urls: string[] = [];
   return {
     graphs: new Map(served.map((s) => [s.path, s.gateway as Gateway])),
@@ -196,16 +203,8 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     handle,
     handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
-      http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
-      http.on('upgrade', handleUpgrade);
-      drain = createHttpDrain(http);
-      await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
-        http!.listen(port, host, () => resolve());
-      });
-      const address = http.address() as AddressInfo;
-      const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-      urls = served.map((s) => `http://${shown}:${address.port}${s.path}`);
+      const origin = await listener.listen(port, host);
+      urls = served.map((s) => `${origin}${s.path}`);
       return urls[0]!;
     },
     async close(graceMs = config.server.shutdownGraceMs) {
@@ -225,7 +224,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
       const drainOnce = async () => {
         arrive();
         await everyGraph;
-        drained ??= drain ? drain.close({ graceMs }) : Promise.resolve();
+        drained ??= listener.close(graceMs);
         await drained;
       };
       await Promise.allSettled(

@@ -7,6 +7,7 @@ import {
 } from '../config/index.ts';
 import { SupergraphError } from '../supergraph/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
+import { readTlsMaterial } from '../tls/index.ts';
 import { reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
 import { createGateway, type Gateway } from './create-gateway.ts';
 import { createGraphsGateway } from './graphs-gateway.ts';
@@ -34,6 +35,9 @@ async function start(flags: ConfigFlags): Promise<void> {
   const warnings: string[] = [];
   try {
     config = loadConfigFromProcess(flags, (warning) => warnings.push(warning));
+    // Read here too, before any worker forks: with server.workers a bad certificate file stops the
+    // supervisor once (exit 2) instead of failing every worker it would restart.
+    if (config.server.tls) readTlsMaterial(config.server.tls, 'server.tls');
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`tollgate: ${error.message}`);
@@ -62,6 +66,11 @@ async function start(flags: ConfigFlags): Promise<void> {
     if (error instanceof SupergraphError) {
       console.error(`tollgate: ${error.message}`);
       process.exit(1);
+    }
+    // A config value only usable once read: a server.tls file that is missing or not a certificate.
+    if (error instanceof ConfigError) {
+      console.error(`tollgate: ${error.message}`);
+      process.exit(2);
     }
     throw error;
   }

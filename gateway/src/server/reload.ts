@@ -1,24 +1,26 @@
 import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import type { GatewayConfig } from '../config/index.ts';
-import { ReplicaPool } from '../pool/index.ts';
+import { ReplicaPool, type ReplicaTlsOptions } from '../pool/index.ts';
 import { gatewaySafeSdl, type ResolvedSupergraph, resolveSupergraph, shownUrl } from '../supergraph/index.ts';
+import { subgraphTlsOptions } from '../tls/index.ts';
 import type { Logger, SupergraphStatus } from './types.ts';
 
 type Sign = ((headers: Record<string, string>, body: string) => void) | undefined;
 
 /**
- * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool, replica lists and
- * their labels follow.
+ * Brings the pools in line with a (re)resolved supergraph: new subgraphs get a pool (with the TLS of
+ * their `subgraphs[].tls`, read when the pool is made), replica lists and their labels follow.
  */
 export function syncPools(
   pools: Map<string, ReplicaPool>,
   replicas: ResolvedSupergraph['replicas'],
   poolConfig: GatewayConfig['pool'],
+  subgraphs: GatewayConfig['subgraphs'] = [],
 ): void {
   for (const [name, list] of replicas) {
     const pool = pools.get(name);
     if (!pool) {
-      pools.set(name, new ReplicaPool(name, list, poolConfig));
+      pools.set(name, new ReplicaPool(name, list, { ...poolConfig, tls: tlsOf(subgraphs, name) }));
       continue;
     }
     const urls = list.map((r) => r.url);
@@ -26,6 +28,12 @@ export function syncPools(
     for (const { url, labels } of list) pool.addReplica(url, labels);
     for (const url of pool.replicas) if (!urls.includes(url)) void pool.removeReplica(url);
   }
+}
+
+/** `subgraphs[].tls` of the subgraph `name` (case-insensitive), read; a bad file throws a ConfigError. */
+function tlsOf(subgraphs: GatewayConfig['subgraphs'], name: string): ReplicaTlsOptions | undefined {
+  const subgraph = subgraphs.find((s) => s.name.toLowerCase() === name.toLowerCase());
+  return subgraph && subgraphTlsOptions(subgraph.tls, `subgraphs.${subgraph.name}.tls`);
 }
 
 export interface SupergraphWatchOptions {
@@ -85,7 +93,7 @@ export function createSupergraphWatch(options: SupergraphWatchOptions): Supergra
     try {
       const next = options.reloadConfig?.() ?? config;
       const fresh = await resolveSupergraph(next, { sign: options.sign });
-      syncPools(options.pools, fresh.replicas, next.pool);
+      syncPools(options.pools, fresh.replicas, next.pool, next.subgraphs);
       options.onConfig?.(next);
       if (fresh.sdl !== servingSdl) {
         if (!update) throw new Error('the gateway is not ready for updates yet');

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { composeServices } from '@apollo/composition';
 import { type DirectiveNode, Kind, parse, print, visit } from 'graphql';
-import { request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { SubgraphConfig } from '../config/index.ts';
+import { subgraphTlsOptions } from '../tls/index.ts';
 
 /** Composition failed or a supergraph could not be read; `details` has one line per problem. */
 export class SupergraphError extends Error {
@@ -58,9 +60,17 @@ export function replicaUrlOf(entry: ReplicaEntry): string {
   return typeof entry === 'string' ? entry : entry.url;
 }
 
-/** Reads a subgraph's SDL from its schema file, else asks its replicas for `_service { sdl }` in turn. */
+/**
+ * Reads a subgraph's SDL from its schema file, else asks its replicas for `_service { sdl }` in turn
+ * (over `subgraphs[].tls` when given: its client certificate and CA).
+ */
 export async function fetchSubgraphSdl(
-  subgraph: { name: string; replicas: readonly ReplicaEntry[]; schemaFile?: string | undefined },
+  subgraph: {
+    name: string;
+    replicas: readonly ReplicaEntry[];
+    schemaFile?: string | undefined;
+    tls?: SubgraphConfig['tls'];
+  },
   timeoutMs = 5_000,
   /** Adds headers given the exact body: the gateway's request signer, so signing subgraphs answer. */
   sign?: (headers: Record<string, string>, body: string) => void,
@@ -76,6 +86,22 @@ export async function fetchSubgraphSdl(
     }
   }
   const failures: string[] = [];
+  const tls = subgraphTlsOptions(subgraph.tls, `subgraphs.${subgraph.name}.tls`);
+  const dispatcher = tls && new Agent({ connect: tls });
+  try {
+    return await askReplicas(subgraph, failures, timeoutMs, sign, dispatcher);
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+async function askReplicas(
+  subgraph: { name: string; replicas: readonly ReplicaEntry[] },
+  failures: string[],
+  timeoutMs: number,
+  sign: ((headers: Record<string, string>, body: string) => void) | undefined,
+  dispatcher: Dispatcher | undefined,
+): Promise<string> {
   for (const url of subgraph.replicas.map(replicaUrlOf)) {
     try {
       const query = JSON.stringify({ query: '{ _service { sdl } }' });
@@ -87,6 +113,7 @@ export async function fetchSubgraphSdl(
         body: query,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        ...(dispatcher && { dispatcher }),
       });
       const body = (await res.body.json()) as { data?: { _service?: { sdl?: string } } };
       const sdl = body.data?._service?.sdl;

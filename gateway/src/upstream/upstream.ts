@@ -183,6 +183,8 @@ export class Upstream {
     const current = () => generation === this.#generation && !this.#closed;
     const { sign, connectTimeoutMs, keepAliveMs } = this.#s;
     const principal = this.#principal;
+    // subgraphs[].tls: the same client certificate and CA as the pool's fetches (wss:// replicas only)
+    const tls = replica.startsWith('https:') ? this.#pool.tls : undefined;
     // Signed afresh on every connect: the signature's timestamp is checked against a 30 s skew.
     const added = this.#headers;
     const headers = () => {
@@ -192,7 +194,7 @@ export class Upstream {
     };
     class SignedWebSocket extends WebSocket {
       constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers: headers(), handshakeTimeout: connectTimeoutMs });
+        super(address, protocols, { headers: headers(), handshakeTimeout: connectTimeoutMs, ...tls });
       }
     }
     let socket: WebSocket | undefined;

@@ -1,5 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 export interface HttpDrainOptions {
   /** Longest wait for the requests in flight; then every connection is closed. */
@@ -33,13 +34,17 @@ interface Activity {
  * nothing for `idleMs` are closed by the server, right after the event loop has read what arrived.
  * Leave this order intact.
  *
- * The gateway drains with it too (`@tollgate/kit/drain`).
+ * The gateway drains with it too (`@tollgate/kit/drain`), over HTTP or HTTPS.
  */
 export function createHttpDrain(server: Server): HttpDrain {
   let draining = false;
   const sockets = new Map<Socket, Activity>();
   const responses = new Set<ServerResponse>();
-  server.on('connection', (socket: Socket) => {
+  // An HTTPS server's requests arrive on the TLS socket, which 'secureConnection' hands over; its
+  // 'connection' is the TCP socket beneath, never a request's `req.socket`. Tracking that one would leave
+  // every connection looking idle, and the drain would cut requests in flight.
+  const connected = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  server.on(connected, (socket: Socket) => {
     sockets.set(socket, { open: 0, last: Date.now() });
     socket.once('close', () => sockets.delete(socket));
   });
