@@ -5,8 +5,8 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { withCors } from '../src/cors/index.ts';
 import { createGateway, type Gateway, type GatewayConfigInput, loadConfig } from '../src/index.ts';
-import { withCors } from '../src/server/cors-handler.ts';
 import {
   PRODUCTS_SDL,
   productsResolvers,

@@ -1,11 +1,10 @@
 import { LOG_FORMATS, LOG_LEVELS } from '@tollgate/kit/log';
 import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
+import { originProblem } from '../cors/index.ts';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
 import { POOL_DEFAULTS } from '../pool/index.ts';
-// Only the pure CORS core, not server/index.ts: that pulls in create-gateway.ts, which imports this folder.
-import { originProblem } from '../server/cors.ts';
 import { checkGraphs, type ResolvedGraph, resolveGraphs } from './graphs.ts';
 import { headersSchema } from './headers.ts';
 

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import type { Authentication, RequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
+import { guardUpgrade } from '../cors/index.ts';
 import type { CostModel } from '../cost/index.ts';
 import type { UpstreamSubscribe } from '../executor/index.ts';
 import type { HeaderRulesApplier } from '../headers/index.ts';
@@ -22,7 +23,6 @@ import {
   type TransportStats,
 } from '../transports/index.ts';
 import { createUpstreamHub, type UpstreamHub, type UpstreamHubStats } from '../upstream/index.ts';
-import { guardUpgrade } from './cors-handler.ts';
 import type { GatewayContext, Logger } from './types.ts';
 
 /** The upstream half, built before the pipeline: the executor opens subscriptions' upstreams through it. */
