@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@tollgate/kit/testing';
@@ -14,6 +14,7 @@ import { createNetwork, type Host, NET, removeNetwork } from './netns.ts';
 import { type Relay, startRelay } from './relay.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const LOG_DIR = join(ROOT, '.tollgate', 'cluster');
 const GATEWAY_BIN = join(ROOT, 'gateway', 'bin', 'tollgate.js');
 /** Every gateway listens on this port of its own namespace's address. */
 export const GATEWAY_PORT = 4000;
@@ -32,6 +33,8 @@ export interface ClusterGateway {
   start(): Promise<void>;
   /** Sends `signal` and resolves with the exit code (or signal name) once it is gone. */
   stop(signal: NodeJS.Signals): Promise<number | string>;
+  /** Everything it wrote (stdout and stderr, every start) in this run. */
+  log(): string;
 }
 
 export interface Cluster {
@@ -58,6 +61,7 @@ export async function startCluster(log: (line: string) => void = console.log): P
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
   };
   try {
+    rmSync(LOG_DIR, { recursive: true, force: true });
     const hosts = createNetwork(GATEWAYS);
     cleanups.push(() => removeNetwork(GATEWAYS));
 
@@ -160,7 +164,7 @@ function gatewayConfig(stateDir: string, runId: string): Record<string, unknown>
   return {
     ...base,
     server: { ...base.server, host: '0.0.0.0', port: GATEWAY_PORT, introspection: false },
-    log: { level: 'warn' },
+    log: { level: 'info', format: 'json' },
     ratelimit: {
       plans: {
         // the load of (a) and (b) comes anonymously from HAProxy's address: never throttled
@@ -209,7 +213,12 @@ function namespacedGateway(
       );
       child = proc;
       let stderr = '';
+      // every line it writes, kept for a look after a run (.tollgate/cluster/gwN.log)
+      mkdirSync(LOG_DIR, { recursive: true });
+      const logFile = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: 'a' });
+      proc.stdout!.pipe(logFile);
       proc.stderr!.on('data', (d: Buffer) => {
+        logFile.write(d);
         stderr = (stderr + d.toString()).slice(-4_000);
       });
       await new Promise<void>((resolve, reject) => {
@@ -220,7 +229,7 @@ function namespacedGateway(
           reject(new Error(`${name} not ready within 60 s\n${stderr}`));
         }, 60_000);
         proc.stdout!.on('data', (d: Buffer) => {
-          if (ready) return; // read and dropped from then on (log.level warn: little)
+          if (ready) return; // the log file has it
           buffer += d.toString();
           if (/gateway ready at /.test(buffer)) {
             ready = true;
@@ -236,6 +245,13 @@ function namespacedGateway(
         };
         proc.once('exit', onExit);
       });
+    },
+    log: () => {
+      try {
+        return readFileSync(join(LOG_DIR, `${name}.log`), 'utf8');
+      } catch {
+        return '';
+      }
     },
     async stop(signal) {
       if (!child) return 'not started';
