@@ -35,10 +35,11 @@ describe.skipIf(unavailable)(
       await cluster?.stop();
     });
 
-    const sessions = async () =>
+    const counter = async (name: 'sessions' | 'retries' | 'redispatches') =>
       Object.fromEntries(
-        Object.entries(await cluster.balancer.servers()).map(([name, s]) => [name, s.sessions]),
+        Object.entries(await cluster.balancer.servers()).map(([server, s]) => [server, s[name]]),
       );
+    const sessions = () => counter('sessions');
     const delta = (before: Record<string, number>, after: Record<string, number>) =>
       Object.fromEntries(Object.entries(after).map(([name, n]) => [name, n - (before[name] ?? 0)]));
     const failures = (samples: readonly Sample[]) =>
@@ -51,6 +52,7 @@ describe.skipIf(unavailable)(
       const events: Record<string, number> = {};
       const exits: Record<string, number | string> = {};
       const before = await sessions();
+      const redispatchedBefore = await counter('redispatches');
       const loggedBefore = apolloStopped(cluster);
       const samples = await runLoad(
         { urls: [cluster.balancer.url], durationMs: 3_000, recoveryMs: 1_000, ...LOAD, next: () => QUERY },
@@ -69,6 +71,8 @@ describe.skipIf(unavailable)(
         },
       );
       const served = delta(before, await sessions());
+      // connections a stopping (or not yet started) gateway refused, which HAProxy sent to another one
+      const redispatched = delta(redispatchedBefore, await counter('redispatches'));
       const sigterms = Object.entries(events)
         .filter(([what]) => what.endsWith('SIGTERM'))
         .map(([, at]) => at);
@@ -86,6 +90,7 @@ describe.skipIf(unavailable)(
       const result = report('cluster (a) rolling restart of 3 gateways behind HAProxy', samples, events, {
         exits,
         haproxySessions: served,
+        haproxyRedispatched: redispatched,
         apolloStopped500: apollo500.length,
         apolloStoppedLogged: logged,
         otherFailures: other.slice(0, 10),
@@ -107,6 +112,7 @@ describe.skipIf(unavailable)(
       await cluster.allUp();
       const victim = cluster.gateways[1]!;
       const events: Record<string, number> = {};
+      const redispatchedBefore = await counter('redispatches');
       let killedAt = 0;
       const samples = await runLoad(
         {
@@ -129,6 +135,7 @@ describe.skipIf(unavailable)(
       const retried = samples.filter((s) => s.attempts.length > 1);
       const result = report('cluster (b) kill -9 one of 3 gateways behind HAProxy', samples, events, {
         markedDownMs: events[`${victim.name} DOWN`]! - killedAt,
+        haproxyRedispatched: delta(redispatchedBefore, await counter('redispatches')),
         retried: retried.length,
         firstAttempts: retried.map((s) => s.attempts[0]!.detail),
         failures: failures(samples).slice(0, 10),

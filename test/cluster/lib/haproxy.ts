@@ -13,11 +13,21 @@ import { freePort, stopProcess, waitFor, which } from '../../chaos/lib/processes
 export interface Balancer {
   /** The GraphQL URL clients use (loopback). */
   readonly url: string;
-  /** Each server's state as HAProxy sees it (`UP`, `DOWN`, `UP 1/2`…) and its sessions so far. */
-  servers(): Promise<Record<string, { status: string; sessions: number }>>;
+  /** Each server's state as HAProxy sees it (`UP`, `DOWN`, `UP 1/2`…) and its counters so far. */
+  servers(): Promise<Record<string, ServerStats>>;
   /** Resolves once HAProxy says `server` is in `status` (exactly); the ms it took. */
   waitFor(server: string, status: 'UP' | 'DOWN', timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
+}
+
+export interface ServerStats {
+  status: string;
+  /** Sessions (client connections) it was given. */
+  sessions: number;
+  /** Connection attempts to it that failed and were tried again (`wretr`). */
+  retries: number;
+  /** Sessions moved from it to another server after a failed connection (`wredis`). */
+  redispatches: number;
 }
 
 export interface BalancerOptions {
@@ -100,12 +110,18 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     const [header, ...rows] = csv.split('\n').filter(Boolean);
     const columns = (header ?? '').replace(/^# /, '').split(',');
     const at = (name: string) => columns.indexOf(name);
-    const result: Record<string, { status: string; sessions: number }> = {};
+    const result: Record<string, ServerStats> = {};
     for (const row of rows) {
       const cells = row.split(',');
       const sv = cells[at('svname')];
       if (cells[at('pxname')] !== 'gateways' || !sv || sv === 'BACKEND') continue;
-      result[sv] = { status: cells[at('status')] ?? '', sessions: Number(cells[at('stot')] ?? 0) };
+      const count = (column: string) => Number(cells[at(column)] || 0);
+      result[sv] = {
+        status: cells[at('status')] ?? '',
+        sessions: count('stot'),
+        retries: count('wretr'),
+        redispatches: count('wredis'),
+      };
     }
     return result;
   };
