@@ -9,7 +9,7 @@ import { clusterUnavailable } from './lib/netns.ts';
 
 // Many gateways as one: three gateway processes, each in a network namespace of its own, behind
 // HAProxy in TCP mode (the stand-in for a cloud NLB, health-checking /health/ready), on one Redis and
-// one PostgreSQL. Each scenario prints what the clients saw (docs/reliability.md#cluster). Traffic stays
+// one PostgreSQL. Each scenario prints what the clients saw (docs/reliability.md, "Cluster"). Traffic stays
 // on this machine: loopback and the namespaces' veth addresses on 10.231.7.0/24.
 const unavailable = clusterUnavailable() ?? (process.env.REDIS_URL ? undefined : privateRedisUnavailable());
 

@@ -27,10 +27,14 @@ export function clusterUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'network namespaces need root';
   if (!which('ip')) return '`ip` (iproute2) is not on PATH';
+  // root without CAP_NET_ADMIN (some containers) lists namespaces but cannot make one: try it
+  const probe = `${NET.prefix}-probe`;
   try {
-    execFileSync('ip', ['netns', 'list'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tryIp('netns', 'del', probe);
+    ip('netns', 'add', probe);
+    ip('netns', 'del', probe);
   } catch (error) {
-    return `\`ip netns\` does not work here: ${firstLine(error)}`;
+    return `\`ip netns add\` does not work here: ${firstLine(error)}`;
   }
   if (!which('haproxy')) return 'haproxy is not on PATH (apt-get install -y haproxy)';
   return undefined;
