@@ -11,6 +11,7 @@ import { type PrivateRedis, startPrivateRedis } from '../../chaos/lib/private-re
 import { exited, stopProcess } from '../../chaos/lib/processes.ts';
 import { type Balancer, startBalancer } from './haproxy.ts';
 import { createNetwork, type Host, NET, removeNetwork } from './netns.ts';
+import { deleteKeys } from './redis-keys.ts';
 import { type Relay, startRelay } from './relay.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -111,8 +112,12 @@ export async function startCluster(log: (line: string) => void = console.log): P
       `cluster: replicas ${stack.replicas.map((r) => r.url).join(', ')}; Redis ${redisUrl} (relay ${relay.address}); database ${db ? 'real' : 'embedded'}`,
     );
 
+    const runId = `cluster-${process.pid}`;
     const configFile = join(stateDir, 'cluster.gateway.yaml');
-    writeFileSync(configFile, stringifyYaml(gatewayConfig(stateDir, `cluster-${process.pid}`)));
+    writeFileSync(configFile, stringifyYaml(gatewayConfig(stateDir, runId)));
+    // after the gateways are gone (cleanups run in reverse): nothing writes them again
+    const budgetRedis = redisUrl;
+    cleanups.push(() => deleteKeys(budgetRedis, `tollgate:${runId}:`).then(() => {}));
     const env = {
       ...process.env,
       // production, as behind a real balancer (Apollo's own signal handling is on outside NODE_ENV=test)
