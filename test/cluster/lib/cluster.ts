@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +32,24 @@ export interface ClusterGateway {
   readonly child: ChildProcess | undefined;
   /** Starts it (again) in its namespace; resolves once it printed its ready line. */
   start(): Promise<void>;
-  /** Sends `signal` and resolves with the exit code (or signal name) once it is gone. */
-  stop(signal: NodeJS.Signals): Promise<number | string>;
+  /**
+   * Sends `signal` and resolves once it is gone. A process still there STOP_GRACE_MS after a SIGTERM is
+   * killed (exit `SIGKILL`); `stuck` then says what its namespace still had open just before.
+   */
+  stop(signal: NodeJS.Signals): Promise<Stopped>;
   /** Everything it wrote (stdout and stderr, every start) in this run. */
   log(): string;
 }
+
+export interface Stopped {
+  /** The exit code, or the name of the signal that ended it. */
+  exit: number | string;
+  /** Its sockets on GATEWAY_PORT when it had not exited in time: its listener, and client connections. */
+  stuck?: { listening: number; clients: number };
+}
+
+/** The gateway's own drain ends by server.shutdownGraceMs (10 s): this leaves it room on a busy machine. */
+const STOP_GRACE_MS = 15_000;
 
 export interface Cluster {
   gateways: readonly ClusterGateway[];
@@ -192,6 +205,19 @@ function gatewayConfig(stateDir: string, runId: string): Record<string, unknown>
   };
 }
 
+/** The TCP sockets on GATEWAY_PORT in `netns`: listening, and connections from clients. */
+function portSockets(netns: string): { listening: number; clients: number } {
+  // State Recv-Q Send-Q Local:Port Peer:Port
+  const rows = execFileSync('ip', ['netns', 'exec', netns, 'ss', '-Htan'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((r) => r[3]?.endsWith(`:${GATEWAY_PORT}`));
+  return {
+    listening: rows.filter((r) => r[0] === 'LISTEN').length,
+    clients: rows.filter((r) => r[0] !== 'LISTEN').length,
+  };
+}
+
 function namespacedGateway(
   name: string,
   host: Host,
@@ -259,13 +285,21 @@ function namespacedGateway(
       }
     },
     async stop(signal) {
-      if (!child) return 'not started';
+      if (!child) return { exit: 'not started' };
       const proc = child;
-      if (signal === 'SIGKILL') {
-        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-        return exited(proc);
-      }
-      return stopProcess(proc, signal, 20_000);
+      const done = exited(proc);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      if (signal === 'SIGKILL') return { exit: await done };
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        done.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!late) return { exit: await done };
+      const stuck = portSockets(host.netns);
+      proc.kill('SIGKILL');
+      return { exit: await done, stuck };
     },
   };
 }
