@@ -17,7 +17,8 @@ const ssr = { resolve: { conditions: ['source', 'node', 'development|production'
 
 // Test tiers are chosen by file suffix (docs/design.md#layout): unit and plugin tests sit beside the code,
 // integration tests in <package>/test/*.int.test.ts, whole-stack tests in test/e2e/*.e2e.ts, faults
-// staged against the whole stack in test/chaos/*.chaos.ts.
+// staged against the whole stack in test/chaos/*.chaos.ts, several gateways behind a balancer in
+// test/cluster/*.cluster.ts.
 export default defineConfig({
   test: {
     globalSetup: ['test/fixtures/build.global-setup.ts'],
@@ -76,6 +77,18 @@ export default defineConfig({
           include: ['test/chaos/**/*.chaos.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // Several gateways as one (test/cluster/lib): network namespaces, HAProxy, one Redis; needs root.
+          name: 'cluster',
+          include: ['test/cluster/**/*.cluster.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const reads = /process\.env\.(DATABASE_URL|REDIS_URL)\b|process\.env\[['"](DATABASE_URL|REDIS_URL)['"]\]/;
-const testFile = /\.(test|int\.test|e2e|chaos)\.ts$/;
+const testFile = /\.(test|int\.test|e2e|chaos|cluster)\.ts$/;
 const packages = { '@tollgate/kit/testing': join(root, 'services/kit/src/testing.ts') };
 
 const tests = [];

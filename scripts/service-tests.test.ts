@@ -16,6 +16,8 @@ describe('the tests CI runs again on the real servers', () => {
       'services/reviews/test/reviews.int.test.ts',
     ],
     ['the chaos suite, through its own helpers', 'test/chaos/stack.chaos.ts'],
+    // its one budget across three gateways is shared only through Redis (REDIS_URL, or a private one)
+    ['the cluster scenarios, through their own helpers', 'test/cluster/gateways.cluster.ts'],
     ['a whole-stack test', 'test/e2e/stack.e2e.ts'],
   ])('include %s', (_, file) => {
     expect(listed).toContain(file);
