@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
+import { type Admission, createAdmission } from '../admission/index.ts';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
@@ -18,7 +19,6 @@ import { createContextBuilder } from './context.ts';
 import { withCors } from './cors-handler.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
 import { createReadiness } from './readiness.ts';
 import { createSupergraphWatch, syncPools } from './reload.ts';
@@ -44,6 +44,11 @@ export interface CreateGatewayOptions {
   graph?: { name: string; path: string };
   /** The rate-limit store to charge (graphs share one, namespaced); closed by its owner. @default its own */
   rateLimitStore?: RateLimitStore;
+  /**
+   * Admission to share with other graphs (one process, one capacity); its metrics are then the
+   * caller's to show. @default its own, shown on this gateway's /metrics
+   */
+  admission?: Admission;
 }
 
 export interface Gateway {
@@ -104,7 +109,9 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   let subscriptions: SubscriptionServing | undefined;
   syncPools(pools, resolved.replicas, config.pool);
   const { tracing } = options;
+  const admission = options.admission ?? createAdmission(config.server);
   const metrics = createGatewayMetrics({
+    admission: options.admission ? undefined : admission.snapshot,
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
@@ -158,7 +165,6 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   await readiness.probeAll();
   watch.start();
 
-  const overload = createOverloadGuard(config.server);
   // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
   // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
   // shows internals).
@@ -182,7 +188,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       costModel: pipeline.costModel,
       store,
       rewriteRequest: persisted.rewriteRequest,
-      overloaded: overload.overloaded,
+      overloaded: admission.overloaded,
       log,
       path,
     });
@@ -191,8 +197,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     path,
     context: createContextBuilder(authentication),
     maxBodyBytes: config.server.maxBodyBytes,
-    maxConcurrent: overload.maxConcurrent,
-    overloaded: overload.overloaded,
+    admission,
     maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
     rewriteRequest: persisted.rewriteRequest,
     formatError: format.formatError,
@@ -225,7 +230,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   let drain: HttpDrain | undefined;
   const shutdown = async (drainHttp: () => Promise<void>) => {
     readiness.close();
-    overload.stop();
+    admission.close();
     watch.stop();
     // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
     // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
@@ -235,6 +240,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     await apollo.stop();
     await Promise.all([...pools.values()].map((p) => p.close()));
     await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
+    if (!options.admission) admission.stop();
   };
   return {
     pools,
@@ -250,6 +256,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     async listen(port = config.server.port, host = config.server.host) {
       http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void traced(req, res));
       http.on('upgrade', handleUpgrade);
+      admission.guard(http);
       drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { sendJson } from '@tollgate/kit/http';
 import { AggregatorRegistry } from 'prom-client';
+import { createAdmission } from '../admission/index.ts';
 import { type GatewayConfig, graphConfigs } from '../config/index.ts';
 import { poolAdminView } from '../pool/index.ts';
 import { createNamespacedStore } from '../ratelimit/index.ts';
@@ -80,6 +81,8 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   const logger = options.logger ?? silentLogger;
   // Store settings are top-level only (the schema refuses them in a graph): one store, one connection.
   const store = createRateLimitStore(config, logger);
+  // One process, one capacity: every graph's requests take slots of the same admission limit.
+  const admission = createAdmission(config.server);
   const built = await Promise.allSettled(
     graphConfigs(config).map(async ({ name, path, config: graphConfig }) => {
       const reloadConfig =
@@ -95,6 +98,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
         reloadConfig,
         graph: { name, path },
         rateLimitStore: createNamespacedStore(store, `graph:${name}:`),
+        admission,
       });
       return { name, path, ide: `${path.replace(/\/$/, '')}/ide/`, gateway } satisfies Served;
     }),
@@ -104,6 +108,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   if (failed) {
     await Promise.allSettled(served.map((s) => s.gateway.close(0)));
     await store.close();
+    admission.stop();
     throw failed.reason;
   }
   const byPath = new Map(served.map((s) => [s.path, s]));
@@ -113,6 +118,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   const processMetrics = createGatewayMetrics({
     pools: () => [],
     spans: options.tracing && (() => options.tracing!.stats()),
+    admission: admission.snapshot,
   });
   const scrape = async () => {
     const all = await Promise.all(
@@ -198,6 +204,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     async listen(port = config.server.port, host = config.server.host) {
       http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
       http.on('upgrade', handleUpgrade);
+      admission.guard(http);
       drain = createHttpDrain(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
@@ -209,6 +216,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
       return urls[0]!;
     },
     async close(graceMs = config.server.shutdownGraceMs) {
+      admission.close();
       // The listener is drained once, when every graph has closed its subscriptions (their open streams
       // would hold the drain for its whole grace period); a graph whose shutdown fails before that point
       // must not keep the others waiting.
@@ -242,6 +250,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
         }),
       );
       await store.close();
+      admission.stop();
     },
   };
 }
