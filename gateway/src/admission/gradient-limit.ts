@@ -12,11 +12,11 @@ export interface GradientLimitOptions {
   tolerance?: number;
   /** Windows the long-term latency is averaged over (exponential). @default 600 */
   longWindow?: number;
-  /** A window closes after at least this long… @default 100 */
+  /** A window closes once this long and holding `windowMinSamples`… @default 100 */
   windowMinMs?: number;
-  /** …and at most this long, or twice its average latency in between. @default 1000 */
+  /** …or at this age whatever it holds (dropped with fewer samples). @default 1000 */
   windowMaxMs?: number;
-  /** Samples a window needs to count; fewer and it is dropped. @default 10 */
+  /** Samples a window needs to count. @default 10 */
   windowMinSamples?: number;
 }
 
@@ -52,7 +52,7 @@ export class GradientLimit {
   /** Windows averaged plainly before the exponential average takes over (as Netflix's warm-up). */
   #warmup = 0;
   // the open window
-  #windowEnd: number | undefined;
+  #windowStart: number | undefined;
   #sum = 0;
   #count = 0;
   #maxInflight = 0;
@@ -84,15 +84,17 @@ export class GradientLimit {
    */
   sample(rttMs: number, inflight: number, now: number): void {
     if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return;
-    this.#windowEnd ??= now + this.#windowMinMs;
+    this.#windowStart ??= now;
     this.#sum += rttMs;
     this.#count++;
     if (inflight > this.#maxInflight) this.#maxInflight = inflight;
-    if (now < this.#windowEnd) return;
-    const average = this.#sum / this.#count;
+    const age = now - this.#windowStart;
     const ready = this.#count >= this.#windowMinSamples;
+    // a slow trickle of requests still moves the limit: the window waits for its samples, up to its max age
+    if (age < this.#windowMaxMs && !(ready && age >= this.#windowMinMs)) return;
+    const average = this.#sum / this.#count;
     const peak = this.#maxInflight;
-    this.#windowEnd = now + clamp(2 * average, this.#windowMinMs, this.#windowMaxMs);
+    this.#windowStart = now;
     this.#sum = 0;
     this.#count = 0;
     this.#maxInflight = 0;

@@ -200,7 +200,7 @@ const admissionSchema = z
       .number()
       .int()
       .positive()
-      .default(20)
+      .default(10)
       .describe('Concurrency limit at start, before latency has been measured.'),
     minLimit: z.coerce
       .number()
