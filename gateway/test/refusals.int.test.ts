@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission } from '../src/admission/index.ts';
-import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import { createGateway, createGraphsGateway, type Gateway, loadConfig } from '../src/index.ts';
 import { gql, PRODUCTS_SDL, startTestSubgraph, type TestSubgraph, tempFiles } from './helpers.ts';
 
 // Every kind of refusal, provoked over real HTTP, then read back from GET /metrics
@@ -156,6 +156,38 @@ describe('refusals in /metrics', () => {
     });
     expect(await refusals(strict)).toMatchObject({ '401 unauthenticated': 1 });
     expect(await refusals(dead)).toMatchObject({ '503 no_replica': 1 });
+  });
+
+  it('graphs on paths share one admission: a request on one graph takes the slot the other wanted', async () => {
+    const graph = (path: string) => ({
+      path,
+      subgraphs: [{ name: 'products', replicas: [slow.url], schemaFile: join(dir, 'p.graphql') }],
+    });
+    const gateway = await createGraphsGateway({
+      config: loadConfig({
+        base: {
+          server: {
+            port: 0,
+            host: '127.0.0.1',
+            maxConcurrentRequests: 1,
+            admission: { enabled: false, queueTimeoutMs: 0 },
+          },
+          ratelimit: { enabled: false },
+          graphs: [graph('/graphql'), graph('/b/graphql')],
+        },
+      }),
+    });
+    try {
+      const url = await gateway.listen();
+      const [a, b] = await Promise.all([gql(url, QUERY), gql(url.replace('/graphql', '/b/graphql'), QUERY)]);
+      expect([a.status, b.status].sort()).toEqual([200, 503]);
+      const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      // counted once, on the process's series (no graph label)
+      expect(text).toMatch(/^gateway_http_refusals_total\{status="503",reason="admission"\} 1$/m);
+      expect(text).toMatch(/^gateway_admission_limit 1$/m);
+    } finally {
+      await gateway.close(100);
+    }
   });
 
   it("408: node's own request timeout is answered as node would, and counted", async () => {

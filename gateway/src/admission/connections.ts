@@ -31,6 +31,11 @@ const CLIENT_ERROR_RESPONSES: Record<string, { status: number; head: string; rea
     head: 'HTTP/1.1 431 Request Header Fields Too Large',
     reason: 'header_size',
   },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    head: 'HTTP/1.1 413 Payload Too Large',
+    reason: 'chunk_extensions',
+  },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, head: 'HTTP/1.1 408 Request Timeout', reason: 'request_timeout' },
 };
 
