@@ -62,37 +62,42 @@ describe('AdmissionQueue', () => {
     expect(q.nextExpiry()).toBeUndefined();
   });
 
-  it('cuts waits to codel.targetMs once the queue has stood for codel.intervalMs', () => {
+  it('once the queue has stood for codel.intervalMs: waits cut to codel.targetMs, arrivals refused at once', async () => {
     const { q, clock, admit } = setup(1, { queueTimeoutMs: 50, codel: { targetMs: 5, intervalMs: 100 } });
     admit('a');
-    // arrivals every 2 ms for 200 ms, none served: the queue never empties
-    const refused: { item: string; waited: number }[] = [];
+    // arrivals every 2 ms for 300 ms, none served
+    const expired: { item: string; waited: number }[] = [];
+    const refusedAt: number[] = [];
     const arrived = new Map<string, number>();
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 150; i++) {
       clock.t += 2;
-      for (const item of q.expire()) refused.push({ item, waited: clock.t - arrived.get(item)! });
+      for (const item of q.expire()) expired.push({ item, waited: clock.t - arrived.get(item)! });
       arrived.set(`r${i}`, clock.t);
-      q.offer(`r${i}`);
+      if (q.offer(`r${i}`).kind === 'refused') refusedAt.push(clock.t - 1_000);
     }
-    expect(q.stats.standing).toBe(true);
-    // while it was young, waits ran to the full 50 ms; once standing, to about 5 ms
-    const late = refused.filter((r) => arrived.get(r.item)! > 1_000 + 110);
-    expect(late.length).toBeGreaterThan(30);
-    for (const r of late) expect(r.waited).toBeLessThanOrEqual(6);
-    expect(Math.max(...refused.map((r) => r.waited))).toBeLessThanOrEqual(50);
-    expect(q.nextExpiry()).toBeLessThanOrEqual(clock.t + 5);
+    // young, the queue held its waiters up to the full 50 ms; standing from 100 ms on, it refused every
+    // arrival at once and gave its waiters 5 ms at most
+    expect(Math.min(...refusedAt)).toBeGreaterThanOrEqual(100);
+    expect(Math.min(...refusedAt)).toBeLessThanOrEqual(104);
+    expect(refusedAt.length).toBe(150 - Math.min(...refusedAt) / 2 + 1);
+    expect(Math.max(...expired.map((r) => r.waited))).toBeLessThanOrEqual(50);
+    expect(q.stats).toMatchObject({ standing: true, queued: 0 });
   });
 
-  it('leaves standing once the queue empties', () => {
+  it('queues again once an interval has passed without a refusal', () => {
     const { q, clock, admit } = setup(1, { codel: { targetMs: 5, intervalMs: 100 } });
     const a = admit('a');
     q.offer('b');
     clock.t += 101;
     expect(q.stats.standing).toBe(true);
+    expect(q.offer('c').kind).toBe('refused');
     const [b] = q.finish(a, true);
     expect(b?.item).toBe('b');
+    clock.t += 50;
+    expect(q.offer('d').kind).toBe('refused'); // still shedding: a refusal 50 ms ago
+    clock.t += 101;
     expect(q.stats.standing).toBe(false);
-    q.offer('c');
+    expect(q.offer('e').kind).toBe('queued');
     clock.t += 20;
     expect(q.expire()).toEqual([]); // the full deadline again
   });

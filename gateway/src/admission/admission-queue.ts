@@ -16,8 +16,8 @@ export interface AdmissionQueueOptions {
   maxQueue?: number;
   /**
    * A queue that has not been empty for `intervalMs` is standing (arrivals outpace service): waits are
-   * then cut to `targetMs`, so excess load is refused in a few ms instead of after the full deadline.
-   * @default { targetMs: 5, intervalMs: 100 }
+   * then cut to `targetMs`, and requests that find no free slot are refused at once until `intervalMs`
+   * passes without such a refusal. @default { targetMs: 5, intervalMs: 100 }
    */
   codel?: { targetMs?: number; intervalMs?: number };
 }
@@ -38,7 +38,10 @@ export interface AdmissionStats {
   limit: number;
   inflight: number;
   queued: number;
-  /** The queue has been standing (not empty for codel.intervalMs): waits are cut to codel.targetMs. */
+  /**
+   * Shedding: the queue stood (not empty for codel.intervalMs) within the last interval, so a request
+   * that finds no free slot is refused at once, and waiters have codel.targetMs at most.
+   */
   standing: boolean;
 }
 
@@ -51,7 +54,9 @@ interface Waiter<T> {
  * Admission of requests under a concurrency limit with a short queue: a request runs at once while fewer
  * than `limit` run, else waits (FIFO) for a slot until its deadline, else is refused. The deadline is
  * CoDel-like (as Facebook's "Fail at Scale" server queues): `queueTimeoutMs` while the queue empties
- * now and then, `codel.targetMs` once it has stayed non-empty for `codel.intervalMs`. Pure: the caller
+ * now and then; once it has stayed non-empty for `codel.intervalMs`, waiters get `codel.targetMs` and a
+ * request that finds no free slot is refused at once, until an interval passes with no such refusal
+ * (under a steady overload the excess is refused on arrival, never after a wait). Pure: the caller
  * passes the clock, arms the timer (`nextExpiry`) and answers what `expire` and `finish` return.
  */
 export class AdmissionQueue<T> {
@@ -65,6 +70,8 @@ export class AdmissionQueue<T> {
   #queue: Waiter<T>[] = [];
   #head = 0;
   #lastEmpty: number;
+  /** Until then (the clock's time), a request that finds no free slot is refused at once. */
+  #shedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(limit: ConcurrencyLimit, options: AdmissionQueueOptions, now: () => number) {
     this.#limit = limit;
@@ -82,7 +89,7 @@ export class AdmissionQueue<T> {
       limit: this.#limit.limit,
       inflight: this.#inflight,
       queued: this.#length,
-      standing: this.#standing(now),
+      standing: this.#shedding(now),
     };
   }
 
@@ -92,6 +99,12 @@ export class AdmissionQueue<T> {
     this.#noteEmpty(now);
     if (this.#length === 0 && this.#inflight < this.#limit.limit)
       return { kind: 'admitted', permit: this.#start(now) };
+    // Overloaded: refuse now rather than after a wait that would end the same way, and stay so while
+    // refusals keep coming (the queue then stays empty, which alone would look like recovery).
+    if (this.#shedding(now)) {
+      this.#shedUntil = now + this.#intervalMs;
+      return { kind: 'refused' };
+    }
     if (this.#length >= this.#maxQueue) return { kind: 'refused' };
     this.#queue.push({ item, at: now });
     return { kind: 'queued' };
@@ -146,7 +159,7 @@ export class AdmissionQueue<T> {
     const head = this.#queue[this.#head];
     if (!head) return undefined;
     const now = this.#now();
-    if (this.#standing(now)) return head.at + this.#targetMs;
+    if (this.#shedding(now)) return head.at + this.#targetMs;
     // it may turn standing before the full deadline, and then the short one applies
     const turns = this.#lastEmpty + this.#intervalMs;
     return Math.min(head.at + this.#timeoutMs, Math.max(turns, head.at + this.#targetMs));
@@ -160,8 +173,13 @@ export class AdmissionQueue<T> {
     return this.#length > 0 && now - this.#lastEmpty >= this.#intervalMs;
   }
 
+  #shedding(now: number): boolean {
+    if (this.#standing(now)) this.#shedUntil = Math.max(this.#shedUntil, now + this.#intervalMs);
+    return now < this.#shedUntil;
+  }
+
   #deadlineMs(now: number): number {
-    return this.#standing(now) ? this.#targetMs : this.#timeoutMs;
+    return this.#shedding(now) ? this.#targetMs : this.#timeoutMs;
   }
 
   #noteEmpty(now: number): void {
