@@ -319,7 +319,8 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
     // subscriptions.*), but an overloaded process refuses new ones too.
     const subscription =
       graphql && options.subscriptions ? wantsSubscriptionTransport(req.method, req.headers) : undefined;
-    admission.watch(res);
+    // refusals of GraphQL requests are counted; a readiness 503 is an answer, not a refusal
+    if (graphql) admission.watch(res);
     if (subscription && admission.overloaded?.()) return admission.shed(res, 'event_loop');
     if (graphql && !subscription) {
       // Overload: a short queue at most, then 503, so admitted requests keep their latency. Health and
