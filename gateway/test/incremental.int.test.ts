@@ -5,6 +5,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { buildSchema, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { meros } from 'meros';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAdmission } from '../src/admission/index.ts';
 import {
   attachIncremental,
   type IncrementalStream,
@@ -135,8 +136,21 @@ beforeAll(async () => {
     context: async () => ({}),
     maxBodyBytes: 100_000,
     ide: false,
-    // one at a time: a response whose inFlight is not given back would shed every later request
-    maxConcurrent: 1,
+    // one at a time, no queue: a response whose slot is not given back would shed every later request
+    admission: createAdmission({
+      maxConcurrentRequests: 1,
+      maxEventLoopLagMs: 0,
+      admission: {
+        enabled: false,
+        initialLimit: 1,
+        minLimit: 1,
+        tolerance: 1.5,
+        smoothing: 0.2,
+        queueTimeoutMs: 0,
+        maxQueue: 0,
+      },
+      maxConnections: 0,
+    }),
     maxBatchSize: 5,
     formatError,
     routes: {},

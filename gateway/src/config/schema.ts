@@ -309,6 +309,56 @@ const SubgraphSchema = z
   })
   .strict();
 
+/** `server.admission`: the adaptive concurrency limit and its queue (gateway/src/admission). */
+const admissionSchema = z
+  .object({
+    enabled: bool
+      .default(true)
+      .describe(
+        'Adapt the concurrency limit to latency; false keeps it fixed at server.maxConcurrentRequests.',
+      ),
+    initialLimit: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(10)
+      .describe('Concurrency limit at start, before latency has been measured.'),
+    minLimit: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .describe('The adaptive limit never goes below this.'),
+    tolerance: z.coerce
+      .number()
+      .min(1)
+      .default(1.5)
+      .describe(
+        'How much the recent average latency may exceed the long-term one before the limit shrinks (1.5: by half).',
+      ),
+    smoothing: z.coerce
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.2)
+      .describe('Share of each new estimate taken into the limit per window of samples (0–1).'),
+    queueTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(50)
+      .describe(
+        'Longest wait for a slot (ms); a queue that stays non-empty for 100 ms cuts waits to 5 ms. 0: no queue, refuse at once.',
+      ),
+    maxQueue: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(256)
+      .describe('Requests waiting at most; one more is refused at once.'),
+  })
+  .strict();
+
 export const GatewayConfigObject = z
   .object({
     server: z
@@ -348,7 +398,9 @@ export const GatewayConfigObject = z
           .int()
           .positive()
           .default(1_000)
-          .describe('GraphQL requests served at once; beyond it 503 with Retry-After at once (no queue).'),
+          .describe(
+            'Hard maximum of GraphQL requests served at once: the adaptive limit (server.admission) never goes above it; with server.admission.enabled false it is the fixed limit.',
+          ),
         maxEventLoopLagMs: z.coerce
           .number()
           .int()
@@ -356,6 +408,27 @@ export const GatewayConfigObject = z
           .default(0)
           .describe(
             'Shed GraphQL requests with 503 while the event loop lags more than this (p99 over the last second), e.g. 500; 0, the default until it is tuned on real traffic, turns it off.',
+          ),
+        admission: admissionSchema
+          .default({})
+          .describe(
+            'Adaptive admission (docs/reliability.md#overload): a concurrency limit that follows latency (Gradient2), and a short queue; excess requests get 503 OVERLOADED with Retry-After.',
+          ),
+        maxConnections: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(4_096)
+          .describe(
+            'Client connections served at once; a request on a connection beyond it is answered 503 OVERLOADED with `Connection: close` at once. 0 turns the cap off.',
+          ),
+        maxConnectionsHard: z.coerce
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe(
+            'Connections accepted at all: beyond it a new connection is closed on accept, unanswered. Default: twice server.maxConnections.',
           ),
         adminToken: z
           .string()

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
+import { type Admission, createAdmission } from '../admission/index.ts';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { withCors } from '../cors/index.ts';
@@ -18,7 +19,6 @@ import { createContextBuilder } from './context.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createListener } from './listener.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { createOverloadGuard } from './overload.ts';
 import { createPipeline } from './pipeline.ts';
 import { createReadiness } from './readiness.ts';
 import { createSupergraphWatch, syncPools } from './reload.ts';
@@ -44,6 +44,11 @@ export interface CreateGatewayOptions {
   graph?: { name: string; path: string };
   /** The rate-limit store to charge (graphs share one, namespaced); closed by its owner. @default its own */
   rateLimitStore?: RateLimitStore;
+  /**
+   * Admission to share with other graphs (one process, one capacity); its metrics are then the
+   * caller's to show. @default its own, shown on this gateway's /metrics
+   */
+  admission?: Admission;
 }
 
 export interface Gateway {
@@ -115,7 +120,11 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   syncPools(pools, resolved.replicas, config.pool, config.subgraphs);
   for (const warning of unknownSubgraphs(config.routing, pools.keys())) logger.warn(warning);
   const { tracing } = options;
+  const admission = options.admission ?? createAdmission(config.server);
+  // the connection cap guards the listener this graph serves on (several graphs: their shared one)
+  if (!options.admission) admission.guard(listener.server);
   const metrics = createGatewayMetrics({
+    admission: options.admission ? undefined : admission.snapshot,
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
@@ -174,7 +183,6 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   await readiness.probeAll();
   watch.start();
 
-  const overload = createOverloadGuard(config.server);
   // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
   // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
   // shows internals).
@@ -198,7 +206,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       costModel: pipeline.costModel,
       store,
       rewriteRequest: persisted.rewriteRequest,
-      overloaded: overload.overloaded,
+      overloaded: admission.overloaded,
       log,
       path,
     });
@@ -207,8 +215,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     path,
     context: createContextBuilder(authentication, () => router),
     maxBodyBytes: config.server.maxBodyBytes,
-    maxConcurrent: overload.maxConcurrent,
-    overloaded: overload.overloaded,
+    admission,
     maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
     rewriteRequest: persisted.rewriteRequest,
     formatError: format.formatError,
@@ -239,7 +246,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
 
   const shutdown = async (drainHttp: () => Promise<void>) => {
     readiness.close();
-    overload.stop();
+    admission.close();
     watch.stop();
     // Subscriptions first: open streams would hold the drain for its whole grace period, and it would
     // cut upgraded sockets without the "going away" that makes clients reconnect elsewhere.
@@ -249,6 +256,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     await apollo.stop();
     await Promise.all([...pools.values()].map((p) => p.close()));
     await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
+    if (!options.admission) admission.stop();
   };
   return {
     pools,

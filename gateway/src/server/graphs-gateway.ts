@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendJson } from '@tollgate/kit/http';
 import { AggregatorRegistry } from 'prom-client';
+import { createAdmission } from '../admission/index.ts';
 import { type GatewayConfig, graphConfigs } from '../config/index.ts';
 import { poolAdminView } from '../pool/index.ts';
 import { createNamespacedStore } from '../ratelimit/index.ts';
@@ -89,6 +90,9 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   );
   // Store settings are top-level only (the schema refuses them in a graph): one store, one connection.
   const store = createRateLimitStore(config, logger);
+  // One process, one capacity: every graph's requests take slots of the same admission limit.
+  const admission = createAdmission(config.server);
+  admission.guard(listener.server);
   const built = await Promise.allSettled(
     graphConfigs(config).map(async ({ name, path, config: graphConfig }) => {
       const reloadConfig =
@@ -104,6 +108,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
         reloadConfig,
         graph: { name, path },
         rateLimitStore: createNamespacedStore(store, `graph:${name}:`),
+        admission,
       });
       return { name, path, ide: `${path.replace(/\/$/, '')}/ide/`, gateway } satisfies Served;
     }),
@@ -113,6 +118,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   if (failed) {
     await Promise.allSettled(served.map((s) => s.gateway.close(0)));
     await store.close();
+    admission.stop();
     throw failed.reason;
   }
   const byPath = new Map(served.map((s) => [s.path, s]));
@@ -122,6 +128,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
   const processMetrics = createGatewayMetrics({
     pools: () => [],
     spans: options.tracing && (() => options.tracing!.stats()),
+    admission: admission.snapshot,
   });
   const scrape = async () => {
     const all = await Promise.all(
@@ -208,6 +215,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
       return urls[0]!;
     },
     async close(graceMs = config.server.shutdownGraceMs) {
+      admission.close();
       // The listener is drained once, when every graph has closed its subscriptions (their open streams
       // would hold the drain for its whole grace period); a graph whose shutdown fails before that point
       // must not keep the others waiting.
@@ -241,6 +249,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
         }),
       );
       await store.close();
+      admission.stop();
     },
   };
 }

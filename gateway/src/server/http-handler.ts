@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { HttpError, readBody, sendJson } from '@tollgate/kit/http';
+import type { Admission } from '../admission/index.ts';
 import { ErrorCode } from '../errors/index.ts';
 import {
   acceptsMultipart,
@@ -33,10 +34,11 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage) => Promise<TContext>;
   maxBodyBytes: number;
   ide: boolean;
-  /** GraphQL requests served at once; more get 503 with Retry-After at once, never a queue. */
-  maxConcurrent: number;
-  /** Sheds GraphQL requests with 503 while this says the process is overloaded (event-loop lag). */
-  overloaded?: () => boolean;
+  /**
+   * Admission of GraphQL requests (adaptive limit, queue, event-loop guard; 503 beyond them), and the
+   * count of every refusal this handler answers.
+   */
+  admission: Pick<Admission, 'admit' | 'watch' | 'noteBody' | 'shed' | 'overloaded'>;
   /** Operations accepted in one batched (JSON array) request; 0 refuses batches with 400. @default 0 */
   maxBatchSize?: number;
   /** Rewrites a request before Apollo Server sees it (persisted queries: `documentId`). */
@@ -304,18 +306,11 @@ async function writeMultipart(
  */
 export function createHttpHandler<TContext extends BaseContext>(options: HttpHandlerOptions<TContext>) {
   const { server, maxBodyBytes } = options;
-  let inFlight = 0;
+  const { admission } = options;
   const format: FormatOptions = {
     formatError: options.formatError,
     includeStacktrace: options.includeStacktraceInErrorResponses,
   };
-  const shed = (res: ServerResponse, message: string) =>
-    sendJson(
-      res,
-      503,
-      { errors: [{ message, extensions: { code: ErrorCode.OVERLOADED } }] },
-      { 'retry-after': '1' },
-    );
   const graphqlPath = options.path ?? '/graphql';
   const idePrefix = `${graphqlPath.replace(/\/$/, '')}/ide/`;
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -324,17 +319,14 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
     // subscriptions.*), but an overloaded process refuses new ones too.
     const subscription =
       graphql && options.subscriptions ? wantsSubscriptionTransport(req.method, req.headers) : undefined;
-    if (subscription && options.overloaded?.()) return shed(res, 'The gateway is overloaded; retry shortly');
+    // refusals of GraphQL requests are counted; a readiness 503 is an answer, not a refusal
+    if (graphql) admission.watch(res);
+    if (subscription && admission.overloaded?.()) return admission.shed(res, 'event_loop');
     if (graphql && !subscription) {
-      // Overload: refuse at once rather than queue, so admitted requests keep their latency.
-      if (inFlight >= options.maxConcurrent)
-        return shed(
-          res,
-          `The gateway is at its limit of ${options.maxConcurrent} concurrent requests; retry shortly`,
-        );
-      if (options.overloaded?.()) return shed(res, 'The gateway is overloaded; retry shortly');
-      inFlight++;
-      res.once('close', () => inFlight--);
+      // Overload: a short queue at most, then 503, so admitted requests keep their latency. Health and
+      // metrics routes never wait here.
+      const admitted = admission.admit(res);
+      if (admitted !== true && !(await admitted)) return;
     }
     // the context built for a GraphQL request, to take what the executor attached to it
     let contextValue: TContext | undefined;
@@ -449,6 +441,9 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
           return built;
         },
       });
+      // a refusal's reason (401, 429, 503) is its error code
+      if (response.body.kind === 'complete')
+        admission.noteBody(res, response.status ?? 200, response.body.string);
       if (contextValue !== undefined) {
         if (batch) {
           const { operations, streams } = takeIncrementalPerOperation(contextValue);

@@ -33,6 +33,8 @@ export interface ListenerOptions {
 export interface Listener {
   /** `https` with `server.tls`, else `http`. */
   readonly scheme: 'http' | 'https';
+  /** The node server, for what guards its connections (admission's connection cap). */
+  readonly server: Server;
   /** Starts listening; resolves to the origin, as `https://localhost:4000` (no path). */
   listen(port: number, host: string): Promise<string>;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), closes every connection. */
@@ -87,6 +89,7 @@ export function createListener(
 
   return {
     scheme,
+    server: http,
     async listen(port, host) {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

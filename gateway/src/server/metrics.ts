@@ -1,8 +1,10 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AdmissionSnapshot } from '../admission/index.ts';
 import type { PoolSnapshot, ReplicaStats } from '../pool/index.ts';
 import type { RateLimitOutcome } from '../ratelimit/index.ts';
 import type { SpanExportStats } from '../telemetry/index.ts';
+import { admissionMetrics } from './admission-metrics.ts';
 import type { SubscriptionStats } from './subscriptions.ts';
 
 /** What the metrics read at scrape time: each concern's own typed snapshot. */
@@ -18,6 +20,8 @@ export interface GatewayMetricsSources {
    * gets a `graph` label, and the process-wide ones (nodejs_*, process_*) are left to the caller.
    */
   graph?: string | undefined;
+  /** Admission's refusals, limit and connections; undefined where another registry shows them. */
+  admission?: (() => AdmissionSnapshot) | undefined;
 }
 
 export interface GatewayMetrics {
@@ -180,6 +184,7 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
     },
   );
   subscriptionMetrics(registry, mirrored, () => sources.subscriptions?.());
+  if (sources.admission) admissionMetrics(registry, sources.admission);
   const replicaLabels = ['subgraph', 'replica'] as const;
   // A gauge per replica field; `pick` returns undefined to leave a replica out (no sample yet).
   const poolGauge = (name: string, help: string, pick: (r: ReplicaStats) => number | undefined) =>
