@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../src/index.ts';
+import { composeSupergraph, createGateway, loadConfig } from '../src/index.ts';
 import {
   killGateways,
   PRODUCTS_SDL,
@@ -113,4 +115,52 @@ describe('SIGTERM under load (NODE_ENV=production)', () => {
     // every run served real traffic before and during the drain
     for (const r of results) expect(r.statuses['200']).toBeGreaterThanOrEqual(40);
   }, 90_000);
+});
+
+describe('a request that reaches a gateway whose Apollo Server has stopped', () => {
+  let products: TestSubgraph;
+  beforeAll(async () => {
+    products = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+  });
+  afterAll(() => products.stop());
+
+  it('gets 503 with Retry-After and Connection: close, never a 500', async () => {
+    const gateway = await createGateway({
+      config: loadConfig({
+        env: {},
+        base: {
+          server: { port: 0, host: '127.0.0.1' },
+          ratelimit: { enabled: false },
+          subgraphs: [
+            {
+              name: 'products',
+              replicas: [products.url],
+              schemaFile: tempFiles('shutdown-gate').write('p.graphql', PRODUCTS_SDL),
+            },
+          ],
+        },
+      }),
+    });
+    await gateway.listen();
+    await gateway.close(100);
+    // a server of the caller's, still routing to the closed gateway
+    const server = createServer((req, res) => void gateway.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ topProducts { upc } }' }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.headers.get('connection')).toBe('close');
+      const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code).toBe('OVERLOADED');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
