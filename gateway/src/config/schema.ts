@@ -378,6 +378,39 @@ export const GatewayConfigObject = z
           .default(1_000_000)
           .describe('Largest request body accepted, in bytes; larger bodies get 413 BAD_REQUEST.'),
         ide: bool.default(true).describe('Serve GraphiQL (from local files) to browsers that GET /graphql.'),
+        headersTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(10_000)
+          .describe(
+            'Longest a client may take to send the request line and headers (ms); a slower one gets 408 and its connection closed. 0 turns it off. At most requestTimeoutMs.',
+          ),
+        requestTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(30_000)
+          .describe(
+            'Longest a client may take to send a whole request, headers and body (ms); a body that trickles gets 408 and its connection closed. The response (a stream, a subscription) is not bounded by it. 0 turns it off.',
+          ),
+        keepAliveTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(65_000)
+          .describe(
+            'How long an idle keep-alive connection stays open (ms). Longer than the idle timeout of the load balancer in front (60 s on AWS ALB), so the balancer, not the gateway, closes it and no request races the close.',
+          ),
+        maxHeaderBytes: z.coerce
+          .number()
+          .int()
+          .min(1_024)
+          .max(1_048_576)
+          .default(16_384)
+          .describe(
+            'Largest request line plus headers accepted, in bytes; larger gets 431 and the connection closed.',
+          ),
         shutdownGraceMs: z.coerce
           .number()
           .int()
@@ -1329,6 +1362,15 @@ function checkAcross(c: z.infer<typeof GatewayConfigObject>, ctx: z.RefinementCt
       code: 'custom',
       path: ['supergraph', 'url'],
       message: 'give supergraph.url or supergraph.file, not both',
+    });
+  }
+  const { headersTimeoutMs, requestTimeoutMs } = c.server;
+  // node refuses a headers timeout longer than the whole request's (http.createServer throws)
+  if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server', 'headersTimeoutMs'],
+      message: `${headersTimeoutMs} is longer than server.requestTimeoutMs (${requestTimeoutMs}), which bounds the headers too`,
     });
   }
   if (!c.ratelimit.plans[c.ratelimit.defaultPlan]) {

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
+import { sendJson } from '@tollgate/kit/http';
 import { type Admission, createAdmission } from '../admission/index.ts';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { withCors } from '../cors/index.ts';
-import { createFormatError } from '../errors/index.ts';
+import { createFormatError, ErrorCode } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
 import { createHeaderRules, unknownSubgraphNames } from '../headers/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
@@ -91,7 +92,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   const listener = createListener(
     config.server,
     {
-      onRequest: (req, res) => void traced(req, res),
+      onRequest: (req, res) => void serve(req, res),
       onUpgrade: (req, socket, head) => handleUpgrade(req, socket, head),
     },
     { logger },
@@ -239,8 +240,25 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     }),
     config.server.cors,
   );
+  // Once the drain is over Apollo Server stops; a request that still reaches this gateway (a caller's own
+  // server, or a socket the drain cut mid-body) gets a 503 that sends it elsewhere, never Apollo's 500.
+  let stopped = false;
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!stopped) return traced(req, res);
+    req.resume();
+    sendJson(
+      res,
+      503,
+      {
+        errors: [
+          { message: 'The gateway is shutting down; retry', extensions: { code: ErrorCode.OVERLOADED } },
+        ],
+      },
+      { 'retry-after': '1', connection: 'close' },
+    );
+  };
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (subscriptions) subscriptions.handleUpgrade(req, socket, head);
+    if (subscriptions && !stopped) subscriptions.handleUpgrade(req, socket, head);
     else socket.destroy();
   };
 
@@ -253,6 +271,8 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     await subscriptions?.close();
     // Takes as long as the slowest request in flight, not the whole grace period; cuts none (drain.ts).
     await drainHttp();
+    // Only now: the drain has answered every request it let in (shutdown order, docs/reliability.md).
+    stopped = true;
     await apollo.stop();
     await Promise.all([...pools.values()].map((p) => p.close()));
     await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
@@ -267,7 +287,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     executorStats: pipeline.executorStats,
     readiness: readiness.report,
     metrics,
-    handle: traced,
+    handle: serve,
     handleUpgrade,
     async listen(port = config.server.port, host = config.server.host) {
       return `${await listener.listen(port, host)}${path}`;

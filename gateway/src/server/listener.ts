@@ -41,9 +41,41 @@ export interface Listener {
   close(graceMs: number): Promise<void>;
 }
 
-// Longer than the 60 s idle timeout of the load balancers in front (AWS ALB's default), so the balancer,
-// not the gateway, closes an idle connection: no request races a close.
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** The `server` keys that bound what a slow or idle client may hold. */
+export type ClientLimits = Pick<
+  GatewayConfig['server'],
+  'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxHeaderBytes'
+>;
+
+/**
+ * node's http.Server options for the slow-client bounds. node checks the headers and request timeouts
+ * only every `connectionsCheckingInterval` (30 s by default), so a 10 s headers timeout would cut a
+ * trickling client after up to 40 s: the check runs at a quarter of the shorter timeout (50 ms to 1 s).
+ * On expiry node answers 408 and closes the connection; a request wholly received is no longer timed, so
+ * a long response or stream is not cut.
+ */
+export function clientLimitOptions(limits: Partial<ClientLimits>) {
+  const { headersTimeoutMs: headers, requestTimeoutMs: request } = limits;
+  const timeouts = [headers, request].filter((t): t is number => t !== undefined && t > 0);
+  const options: {
+    headersTimeout?: number;
+    requestTimeout?: number;
+    keepAliveTimeout?: number;
+    maxHeaderSize?: number;
+    connectionsCheckingInterval?: number;
+  } = {};
+  // 0 turns either off, in node as in the config
+  if (headers !== undefined) options.headersTimeout = headers;
+  if (request !== undefined) options.requestTimeout = request;
+  if (limits.keepAliveTimeoutMs !== undefined) options.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  if (limits.maxHeaderBytes !== undefined) options.maxHeaderSize = limits.maxHeaderBytes;
+  if (timeouts.length)
+    options.connectionsCheckingInterval = Math.max(
+      50,
+      Math.min(1_000, Math.floor(Math.min(...timeouts) / 4)),
+    );
+  return options;
+}
 
 /**
  * The gateway's socket: plain HTTP, or HTTPS (HTTP/1.1 only) with `server.tls`, whose certificate files
@@ -52,7 +84,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
  * Several handlers (graphs) can share one listener by routing in `onRequest`.
  */
 export function createListener(
-  server: Pick<GatewayConfig['server'], 'tls'>,
+  server: Pick<GatewayConfig['server'], 'tls'> & Partial<ClientLimits>,
   handlers: ListenerHandlers,
   options: ListenerOptions = {},
 ): Listener {
@@ -60,14 +92,12 @@ export function createListener(
   const { tls } = server;
   const material = tls && readTlsMaterial(tls, 'server.tls');
   const onRequest = (req: IncomingMessage, res: ServerResponse) => handlers.onRequest(req, res);
+  const limits = clientLimitOptions(server);
   const https =
     tls && material
-      ? createHttpsServer(
-          { ...serverTlsOptions(tls, material), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
-          onRequest,
-        )
+      ? createHttpsServer({ ...serverTlsOptions(tls, material), ...limits }, onRequest)
       : undefined;
-  const http: Server = https ?? createHttpServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, onRequest);
+  const http: Server = https ?? createHttpServer(limits, onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (handlers.onUpgrade) handlers.onUpgrade(req, socket, head);
     else socket.destroy();

@@ -165,6 +165,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   ];
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // One shutdown owner (main.ts → gateway close): Apollo's own SIGTERM handler (on by default outside
+    // NODE_ENV=test) would stop the server while the drain still serves, answering 500s. Leave this intact.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [createLimitsRule(config.limits)],
