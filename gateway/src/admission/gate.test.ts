@@ -5,11 +5,11 @@ import { createAdmission } from './gate.ts';
 const base = { subgraphs: [{ name: 'x', replicas: ['http://127.0.0.1:1/graphql'] }] };
 
 describe('admission config', () => {
-  it('defaults: an adaptive limit starting at 10 under the 1000 ceiling, nothing running or waiting', () => {
+  it('defaults: an adaptive limit starting at 100 under the 1000 ceiling, nothing running or waiting', () => {
     const admission = createAdmission(loadConfig({ base }).server);
     try {
       expect(admission.snapshot()).toMatchObject({
-        limit: 10,
+        limit: 100,
         inflight: 0,
         queued: 0,
         standing: false,

@@ -321,8 +321,10 @@ const admissionSchema = z
       .number()
       .int()
       .positive()
-      .default(10)
-      .describe('Concurrency limit at start, before latency has been measured.'),
+      .default(100)
+      .describe(
+        'Concurrency limit at start, before latency has been measured. High enough that a cold gateway does not shed a normal burst (300 concurrent requests over three gateways are served); overload then shrinks it.',
+      ),
     minLimit: z.coerce
       .number()
       .int()
