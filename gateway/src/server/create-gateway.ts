@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import { createHttpDrain, type HttpDrain } from '@tollgate/kit/drain';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
+import { createClientAddressResolver } from '../client-address/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createFormatError } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
@@ -108,6 +109,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
+    auth: () => authentication.stats(),
     graph: options.graph?.name,
   });
   const watch = createSupergraphWatch({
@@ -159,6 +161,11 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   watch.start();
 
   const overload = createOverloadGuard(config.server);
+  // One answer per request to "who is the client" (server.trustedProxies): budgets, logs, spans agree.
+  const clientAddress = createClientAddressResolver({
+    trustedProxies: config.server.trustedProxies,
+    header: config.server.clientAddressHeader,
+  });
   // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
   // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
   // shows internals).
@@ -185,11 +192,12 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       overloaded: overload.overloaded,
       log,
       path,
+      clientAddress,
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     path,
-    context: createContextBuilder(authentication),
+    context: createContextBuilder(authentication, clientAddress),
     maxBodyBytes: config.server.maxBodyBytes,
     maxConcurrent: overload.maxConcurrent,
     overloaded: overload.overloaded,
@@ -213,6 +221,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       debugHeader: config.telemetry.debugHeader,
       accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
       path,
+      clientAddress,
     }),
     config.server.cors,
   );

@@ -39,8 +39,11 @@ export interface HeaderLookup {
 export interface SubscriptionStarterOptions<T extends SubscriptionContext> {
   /** The gateway's Apollo Server: every operation runs its whole pipeline, as over POST /graphql. */
   server: ApolloServer<T>;
-  /** The gateway's authentication (a bad credential throws, as for HTTP). */
-  authenticate(headers: HeaderLookup): Promise<Principal>;
+  /**
+   * The gateway's authentication (a bad credential throws, as for HTTP); with the caller's address when
+   * a subscription starts (failed credentials are throttled per address), without it on a recheck.
+   */
+  authenticate(headers: HeaderLookup, clientAddress?: string): Promise<Principal>;
   /** Formats event errors the way Apollo Server formats a response's. */
   format: FormatOptions;
   maxPerPrincipal: number;
@@ -323,7 +326,7 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
     const response = await options.server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: get ? 'GET' : 'POST', headers, search, body: get ? undefined : body },
       context: async () => {
-        const principal = await options.authenticate(headerLookup(callerHeaders));
+        const principal = await options.authenticate(headerLookup(callerHeaders), caller.remoteAddress);
         // the caller's headers, as over HTTP: what the `headers` rules read for its fetches and upstreams
         const built = { principal, clientAddress: caller.remoteAddress, requestHeaders: callerHeaders } as T;
         if (subscription) {

@@ -33,6 +33,11 @@ export interface RequestTracingOptions {
   accessLog?: ((entry: AccessLogEntry) => void) | undefined;
   /** The GraphQL path (the span's `http.route`); other paths pass straight through. @default '/graphql' */
   path?: string;
+  /**
+   * The client's address (`server.trustedProxies`): the span's `client.address` and the access log's
+   * `client`. @default the socket's peer
+   */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -54,6 +59,8 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
   const accessLog = options.accessLog;
   const route = options.path ?? '/graphql';
   const ide = `${route.replace(/\/$/, '')}/ide/`;
+  const clientAddress =
+    options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
   return (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(route) || url.startsWith(ide)) return handler(req, res);
@@ -76,7 +83,9 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
         'url.path': q === -1 ? url : url.slice(0, q),
         'url.scheme': 'http',
         'network.protocol.version': req.httpVersion,
-        'client.address': req.socket.remoteAddress ?? '',
+        // client.address: the client behind trusted proxies; network.peer.address: the socket's peer
+        'client.address': clientAddress(req),
+        'network.peer.address': req.socket.remoteAddress ?? '',
         'user_agent.original': req.headers['user-agent'] ?? '',
       });
     }
@@ -103,7 +112,7 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
         costEstimated: record.costEstimated,
         costActual: record.costActual,
         rateLimit: record.rateLimit,
-        client: req.socket.remoteAddress ?? 'unknown',
+        client: clientAddress(req),
         aborted: !res.writableFinished,
       };
       context.with(active, () => {
