@@ -1119,6 +1119,19 @@ export const GatewayConfigObject = z
             'A request with this header set to `trace` is traced whatever the sampler says and gets its trace id in `extensions.traceId`; empty turns it off.',
           ),
         accessLog: bool.default(true).describe('Log one JSON line per GraphQL request on stdout.'),
+        baggage: z
+          .object({
+            allowKeys: list
+              .default([])
+              .describe(
+                "Keys of the client's W3C `baggage` header passed on to subgraphs (exact, case-sensitive), e.g. [tenant]; every other entry is dropped. Empty (the default): no client baggage reaches a subgraph.",
+              ),
+          })
+          .strict()
+          .default({})
+          .describe(
+            "The client's `baggage` (with the `baggage` propagator): dropped before subgraphs unless its keys are allowed, so a client cannot pass `role=admin` off as the gateway's word. See docs/telemetry.md.",
+          ),
       })
       .strict()
       .default({})

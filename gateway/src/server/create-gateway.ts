@@ -222,6 +222,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
       path,
       clientAddress,
+      baggageAllowKeys: config.telemetry.baggage.allowKeys,
     }),
     config.server.cors,
   );

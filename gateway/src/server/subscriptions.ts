@@ -109,6 +109,7 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
     maxPerPrincipal: s.maxPerPrincipal,
     maxPerConnection: s.maxPerConnection,
     reauthenticateMs: s.reauthenticateMs,
+    baggageAllowKeys: config.telemetry.baggage.allowKeys,
     rewriteRequest: deps.rewriteRequest,
     charge: rateLimited
       ? (context, document, request) =>

@@ -58,6 +58,8 @@ export interface SubscriptionStarterOptions<T extends SubscriptionContext> {
     document: DocumentNode,
     request: SubscriptionRequest,
   ) => EventCharge | undefined;
+  /** Keys of the caller's `baggage` kept in the subscription's trace context (`telemetry.baggage.allowKeys`). @default none */
+  baggageAllowKeys?: readonly string[];
   /** Told when a subscription starts and when it ends, with why. */
   onStart?: () => void;
   onEnd?: (end: StreamEnd) => void;
@@ -267,6 +269,7 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
 ): SubscriptionStarter {
   const perPrincipal = new OpenCounter(options.maxPerPrincipal);
   const perConnection = new OpenCounter(options.maxPerConnection);
+  const baggageAllowKeys = new Set(options.baggageAllowKeys ?? []);
   const open = new Set<AsyncIterableIterator<FormattedExecutionResult>>();
   let closed = false;
   const ended: Partial<Record<StreamEndReason, number>> = {};
@@ -335,11 +338,17 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
           if (perConnection.count(caller.connectionId) >= options.maxPerConnection)
             throw limitError('maxPerConnection', options.maxPerConnection);
           slot = prepareSubscription(built);
-          span = startOperationSpan(built, name ? `subscription ${name}` : 'subscription', caller.headers, {
-            'graphql.operation.type': 'subscription',
-            ...(name ? { 'graphql.operation.name': name } : {}),
-            'enduser.id': principal.id,
-          });
+          span = startOperationSpan(
+            built,
+            name ? `subscription ${name}` : 'subscription',
+            caller.headers,
+            {
+              'graphql.operation.type': 'subscription',
+              ...(name ? { 'graphql.operation.name': name } : {}),
+              'enduser.id': principal.id,
+            },
+            baggageAllowKeys,
+          );
         }
         context = built;
         return built;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { filterBaggage } from './baggage.ts';
 import {
   bindRecord,
   DEBUG_SAMPLING_ATTRIBUTE,
@@ -38,6 +39,8 @@ export interface RequestTracingOptions {
    * `client`. @default the socket's peer
    */
   clientAddress?: (req: IncomingMessage) => string;
+  /** Keys of the client's `baggage` passed on to subgraphs (`telemetry.baggage.allowKeys`). @default none */
+  baggageAllowKeys?: readonly string[];
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -61,12 +64,13 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
   const ide = `${route.replace(/\/$/, '')}/ide/`;
   const clientAddress =
     options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+  const allowBaggage = new Set(options.baggageAllowKeys ?? []);
   return (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(route) || url.startsWith(ide)) return handler(req, res);
     const start = performance.now();
     const method = req.method ?? 'GET';
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = filterBaggage(propagation.extract(ROOT_CONTEXT, req.headers), allowBaggage);
     const debug = debugHeader !== '' && wantsTrace(req.headers[debugHeader]);
     const span = tracer.startSpan(
       `${method} ${route}`,
