@@ -4,9 +4,14 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { createApiKeyManager, createFileApiKeyStore } from '../src/auth/index.ts';
+import { createClientAddressResolver } from '../src/client-address/index.ts';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
+import { closeHarnesses, SUB, serve } from './fixtures/transports.ts';
 import {
   gql,
   killGateways,
@@ -107,6 +112,34 @@ describe('client address through trusted proxies', () => {
     const xff = await spend(url, { 'x-forwarded-for': '198.51.100.77' });
     expect(await spend(url, { 'x-forwarded-for': '198.51.100.78' })).toEqual([429, 429, 429]);
     expect(xff).toEqual([200, 200, 429]);
+  });
+
+  it("subscriptions' callers are the client behind the proxy too (WebSocket upgrade, SSE)", async () => {
+    const clientAddress = createClientAddressResolver({ trustedProxies: ['loopback'] });
+    const h = await serve({ clientAddress }, { clientAddress });
+    try {
+      const ws = createClient({
+        url: `ws://${h.url}`,
+        webSocketImpl: class extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.21' } });
+          }
+        },
+        retryAttempts: 0,
+      });
+      for await (const _ of ws.iterate({ query: SUB, variables: { n: 1, tag: 'ws' } })) void _;
+      await ws.dispose();
+      const sse = createSseClient({
+        url: `http://${h.url}`,
+        headers: { 'x-forwarded-for': '198.51.100.22' },
+        retryAttempts: 0,
+      });
+      for await (const _ of sse.iterate({ query: SUB, variables: { n: 1, tag: 'sse' } })) void _;
+      sse.dispose();
+      expect(h.gateway.callers.map((c) => c.remoteAddress)).toEqual(['198.51.100.21', '198.51.100.22']);
+    } finally {
+      await closeHarnesses();
+    }
   });
 
   it('refuses a bad trustedProxies entry at load, naming it', () => {
