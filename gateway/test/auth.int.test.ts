@@ -115,6 +115,11 @@ async function startGateway(jwksUrl: string): Promise<string> {
         anonymous: { enabled: true, plan: 'anonymous' },
         jwt: { jwksUrl, issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' },
         apiKeys: { file: keyFile },
+        // these tests send many bad credentials from one address on purpose: the failed-authentication
+        // throttle (trust.int.test.ts) would answer them 429 instead of the 401 under test
+        failureThrottle: { capacity: 0 },
+        // and each refusal's warning line is asserted: none sampled away
+        failureLog: { linesPerWindow: 1_000 },
       },
       // a tiny restore rate: whatever was charged stays visible
       ratelimit: {
@@ -318,7 +323,10 @@ describe('JWT rejections through the gateway (RFC 8725; docs/design.md#jwt-valid
       }
       // the reason is logged; no subgraph was called
       expect(logs.slice(logsBefore)).toContainEqual(
-        expect.objectContaining({ message: 'authentication refused', fields: { reason } }),
+        expect.objectContaining({
+          message: 'authentication refused',
+          fields: { reason, client: '127.0.0.1' },
+        }),
       );
       expect(received()).toBe(before);
     },

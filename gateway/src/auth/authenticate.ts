@@ -62,6 +62,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   }
 }
 
+/**
+ * Whether a request presents a credential (Authorization, the JWT cookie, x-api-key): what the
+ * failed-authentication throttle refuses; a request without one is anonymous and never throttled.
+ */
+export function presentsCredential(headers: HeaderSource, cookieName: string | undefined): boolean {
+  const present = (v: string | null | undefined) => v !== null && v !== undefined;
+  if (present(headers.get('authorization')) || present(headers.get('x-api-key'))) return true;
+  return cookieName !== undefined && readCookie(headers.get('cookie'), cookieName) !== undefined;
+}
+
 // First cookie of that name (RFC 6265 §5.4 order); an empty value counts as absent, as a cleared
 // cookie often lingers that way.
 function readCookie(header: string | null | undefined, name: string): string | undefined {

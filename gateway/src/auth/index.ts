@@ -27,6 +27,11 @@ export {
   signDevToken,
 } from './dev-keys.ts';
 export { createJwtVerifier, type JsonWebKeySet, type JwtVerifier, type JwtVerifierOptions } from './jwt.ts';
-export { type Authentication, type AuthenticationDeps, createAuthentication } from './plugin.ts';
+export {
+  type Authentication,
+  type AuthenticationDeps,
+  type AuthenticationStats,
+  createAuthentication,
+} from './plugin.ts';
 export { anonymousPrincipal, type Principal } from './principal.ts';
 export { createRequestSigner, type RequestSigner, type RequestSignerOptions } from './signing.ts';

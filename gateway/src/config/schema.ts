@@ -1,6 +1,7 @@
 import { LOG_FORMATS, LOG_LEVELS } from '@tollgate/kit/log';
 import { PROPAGATORS, PROTOCOLS, SAMPLERS } from '@tollgate/kit/tracing';
 import { z } from 'zod';
+import { networkProblem } from '../client-address/index.ts';
 import { originProblem } from '../cors/index.ts';
 // The pool's defaults, written once in the pool. Imported from options.ts, not the folder's index.ts:
 // the index pulls in telemetry/, whose tracing.ts imports this folder's config type (an import cycle).
@@ -471,6 +472,23 @@ export const GatewayConfigObject = z
           .optional()
           .describe(
             'Bearer token for the admin routes (/admin/*). Without it they answer only to loopback clients.',
+          ),
+        trustedProxies: list
+          .default([])
+          .superRefine((entries, ctx) => {
+            for (const [i, entry] of entries.entries()) {
+              const problem = networkProblem(entry);
+              if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+            }
+          })
+          .describe(
+            'Proxies (load balancers, ingress) whose word about the client is taken: CIDRs (`10.0.0.0/8`, `2001:db8::/32`), addresses, or `loopback`, `linklocal`, `uniquelocal`. The client address (anonymous budgets, access log, `client.address` of spans) is read from `server.clientAddressHeader` right to left, skipping these; the first other address is the client. Empty: the socket peer is the client and the header is ignored. See docs/reliability.md.',
+          ),
+        clientAddressHeader: z
+          .enum(['x-forwarded-for', 'forwarded'])
+          .default('x-forwarded-for')
+          .describe(
+            'The header the trusted proxies write the client address in: `x-forwarded-for`, or `forwarded` (RFC 7239 `for=`). Only that one is read: a client could forge the other.',
           ),
         introspection: bool
           .optional()
@@ -947,6 +965,53 @@ export const GatewayConfigObject = z
             'Bearer JWTs (Authorization header or cookie). Without this section bearer tokens are refused.',
           ),
         cookieName: z.string().optional().describe('Cookie carrying the JWT for browser clients.'),
+        failureThrottle: z
+          .object({
+            capacity: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(20)
+              .describe(
+                'Failed authentications one client address may have in a burst; 0 turns the throttle off.',
+              ),
+            refillPerSecond: z.coerce
+              .number()
+              .positive()
+              .default(1)
+              .describe('Failed authentications given back to an address per second.'),
+            maxAddresses: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(10_000)
+              .describe('Client addresses remembered at most (the least recently failing forgotten first).'),
+          })
+          .strict()
+          .default({})
+          .describe(
+            'Credential stuffing: bad JWTs and unknown API keys take a token from their client address (server.trustedProxies); an address out of tokens gets 429 RATE_LIMITED with Retry-After before its credential is looked at. Successful authentications take nothing. Per gateway process. See docs/auth.md.',
+          ),
+        failureLog: z
+          .object({
+            linesPerWindow: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .default(10)
+              .describe('Warning lines about refused credentials written per window.'),
+            windowMs: z.coerce
+              .number()
+              .int()
+              .positive()
+              .default(60_000)
+              .describe('The window (ms); its other refusals are summed up in one line when it closes.'),
+          })
+          .strict()
+          .default({})
+          .describe(
+            'Sampling of the `authentication refused` warning lines, so a flood of bad credentials cannot flood the log (/metrics counts every one).',
+          ),
         apiKeys: z
           .object({
             file: z
@@ -1315,6 +1380,19 @@ export const GatewayConfigObject = z
             'A request with this header set to `trace` is traced whatever the sampler says and gets its trace id in `extensions.traceId`; empty turns it off.',
           ),
         accessLog: bool.default(true).describe('Log one JSON line per GraphQL request on stdout.'),
+        baggage: z
+          .object({
+            allowKeys: list
+              .default([])
+              .describe(
+                "Keys of the client's W3C `baggage` header passed on to subgraphs (exact, case-sensitive), e.g. [tenant]; every other entry is dropped. Empty (the default): no client baggage reaches a subgraph.",
+              ),
+          })
+          .strict()
+          .default({})
+          .describe(
+            "The client's `baggage` (with the `baggage` propagator): dropped before subgraphs unless its keys are allowed, so a client cannot pass `role=admin` off as the gateway's word. See docs/telemetry.md.",
+          ),
       })
       .strict()
       .default({})

@@ -46,6 +46,8 @@ export const GATEWAY_OWNED: ReadonlySet<string> = new Set([
   'accept',
   'traceparent',
   'tracestate',
+  // the client's baggage reaches subgraphs only through telemetry.baggage.allowKeys, never raw
+  'baggage',
   'x-tollgate-principal',
   'x-tollgate-timestamp',
   'x-tollgate-signature',

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { context as otelContext } from '@opentelemetry/api';
 import type { Authentication, Principal } from '../auth/index.ts';
+import type { ClientAddressOf } from '../client-address/index.ts';
 import type { Router } from '../routing/index.ts';
 import { annotateRequest, bindRecord, recordOf, traceContextOf } from '../telemetry/index.ts';
 import type { GatewayContext } from './types.ts';
@@ -30,15 +31,18 @@ export function createContextBuilder(
   authentication: Pick<Authentication, 'authenticate'>,
   /** The routing rules in force (a config reload may swap them). */
   router?: () => Router,
+  /** The client's address (server.trustedProxies); the socket's peer by default. */
+  clientAddressOf: ClientAddressOf = (req) => req.socket.remoteAddress ?? 'unknown',
 ): (req: IncomingMessage) => Promise<GatewayContext> {
   return async (req) => {
+    const clientAddress = clientAddressOf(req);
     // the auth span's parent is the request's span (no async-context store: passed, not inherited)
     const principal = await otelContext.with(traceContextOf(req) ?? otelContext.active(), () =>
-      authentication.authenticate(headerSource(req)),
+      authentication.authenticate(headerSource(req), clientAddress),
     );
     const context: GatewayContext = {
       principal,
-      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      clientAddress,
       requestHeaders: req.headers,
     };
     const rules = router?.();

@@ -4,6 +4,7 @@ import type { ApolloServer } from '@apollo/server';
 import { sendJson } from '@tollgate/kit/http';
 import { type Admission, createAdmission } from '../admission/index.ts';
 import { createAuthentication, createRequestSigner } from '../auth/index.ts';
+import { createClientAddressResolver } from '../client-address/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { withCors } from '../cors/index.ts';
 import { createFormatError, ErrorCode } from '../errors/index.ts';
@@ -129,6 +130,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     pools: () => [...pools.values()].map((pool) => pool.snapshot()),
     spans: tracing && (() => tracing.stats()),
     subscriptions: () => subscriptions?.stats(),
+    auth: () => authentication.stats(),
     graph: options.graph?.name,
   });
   // routing.rules follow a config reload, so a weight can be raised without a restart
@@ -184,6 +186,11 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
   await readiness.probeAll();
   watch.start();
 
+  // One answer per request to "who is the client" (server.trustedProxies): budgets, logs, spans agree.
+  const clientAddress = createClientAddressResolver({
+    trustedProxies: config.server.trustedProxies,
+    header: config.server.clientAddressHeader,
+  });
   // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
   // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
   // shows internals).
@@ -210,11 +217,12 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       overloaded: admission.overloaded,
       log,
       path,
+      clientAddress,
     });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     path,
-    context: createContextBuilder(authentication, () => router),
+    context: createContextBuilder(authentication, () => router, clientAddress),
     maxBodyBytes: config.server.maxBodyBytes,
     admission,
     maxBatchSize: config.server.batching ? config.limits.maxBatchSize : 0,
@@ -237,6 +245,8 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       debugHeader: config.telemetry.debugHeader,
       accessLog: config.telemetry.accessLog ? (entry) => logger.info('request', { ...entry }) : undefined,
       path,
+      clientAddress,
+      baggageAllowKeys: config.telemetry.baggage.allowKeys,
     }),
     config.server.cors,
   );

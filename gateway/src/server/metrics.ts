@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdmissionSnapshot } from '../admission/index.ts';
+import type { AuthenticationStats } from '../auth/index.ts';
 import type { PoolSnapshot, ReplicaStats } from '../pool/index.ts';
 import type { RateLimitOutcome } from '../ratelimit/index.ts';
 import type { SpanExportStats } from '../telemetry/index.ts';
@@ -13,6 +14,8 @@ export interface GatewayMetricsSources {
   pools(): Iterable<PoolSnapshot>;
   /** The tracer's export counters; undefined while tracing is not started. */
   spans?: (() => SpanExportStats) | undefined;
+  /** Refused credentials and throttled addresses (auth/plugin.ts). */
+  auth?: (() => AuthenticationStats) | undefined;
   /** Subscriptions' counters (transports, starter, upstream hub); undefined when they are off. */
   subscriptions?: (() => SubscriptionStats | undefined) | undefined;
   /**
@@ -185,6 +188,16 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
   );
   subscriptionMetrics(registry, mirrored, () => sources.subscriptions?.());
   if (sources.admission) admissionMetrics(registry, sources.admission);
+  // Refused credentials and the credential-stuffing throttle (auth/plugin.ts keeps the counts).
+  mirrored('gateway_auth_failures_total', 'Credentials refused (401), by reason.', ['reason'], (set) => {
+    for (const [reason, n] of Object.entries(sources.auth?.().failures ?? {})) set({ reason }, n ?? 0);
+  });
+  mirrored(
+    'gateway_auth_throttled_total',
+    'Requests refused with 429 by the failed-authentication throttle (auth.failureThrottle), before their credential was looked at.',
+    [],
+    (set) => set({}, sources.auth?.().throttled ?? 0),
+  );
   const replicaLabels = ['subgraph', 'replica'] as const;
   // A gauge per replica field; `pick` returns undefined to leave a replica out (no sample yet).
   const poolGauge = (name: string, help: string, pick: (r: ReplicaStats) => number | undefined) =>

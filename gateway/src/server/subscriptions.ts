@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import type { Authentication, RequestSigner } from '../auth/index.ts';
+import type { ClientAddressOf } from '../client-address/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { guardUpgrade } from '../cors/index.ts';
 import type { CostModel } from '../cost/index.ts';
@@ -76,6 +77,8 @@ export interface SubscriptionServingDeps {
   log: (message: string, fields: Record<string, unknown>) => void;
   /** The GraphQL path WebSocket upgrades are taken on. @default '/graphql' */
   path?: string;
+  /** The caller's address (`server.trustedProxies`). @default the socket's peer */
+  clientAddress?: ClientAddressOf;
 }
 
 export interface SubscriptionStats {
@@ -101,11 +104,12 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
   const rateLimited = config.ratelimit.enabled;
   const starter = createSubscriptionStarter<GatewayContext>({
     server: deps.apollo,
-    authenticate: (headers) => deps.authentication.authenticate(headers),
+    authenticate: (headers, clientAddress) => deps.authentication.authenticate(headers, clientAddress),
     format: deps.format,
     maxPerPrincipal: s.maxPerPrincipal,
     maxPerConnection: s.maxPerConnection,
     reauthenticateMs: s.reauthenticateMs,
+    baggageAllowKeys: config.telemetry.baggage.allowKeys,
     rewriteRequest: deps.rewriteRequest,
     charge: rateLimited
       ? (context, document, request) =>
@@ -124,7 +128,11 @@ export function createSubscriptionServing(deps: SubscriptionServingDeps): Subscr
           )
       : undefined,
   });
-  const common = { start: starter.start, maxBufferedBytes: s.maxBufferedBytes };
+  const common = {
+    start: starter.start,
+    maxBufferedBytes: s.maxBufferedBytes,
+    clientAddress: deps.clientAddress,
+  };
   const ws = createWebSocketTransport({
     ...common,
     connectionInitWaitTimeoutMs: s.connectionInitTimeoutMs,

@@ -9,7 +9,10 @@ export interface GatewayContext {
   [key: string]: unknown;
   /** Who is calling (set before anything else runs). */
   principal: Principal;
-  /** The client's address: the budget key of anonymous callers. */
+  /**
+   * The client's address, canonical (the socket's peer, or the client behind `server.trustedProxies`):
+   * the budget key of anonymous callers and the key of the failed-authentication throttle.
+   */
   clientAddress: string;
   /**
    * The client request's headers (lower-case names, as node:http gives them): what header rules and

@@ -39,8 +39,11 @@ export interface HeaderLookup {
 export interface SubscriptionStarterOptions<T extends SubscriptionContext> {
   /** The gateway's Apollo Server: every operation runs its whole pipeline, as over POST /graphql. */
   server: ApolloServer<T>;
-  /** The gateway's authentication (a bad credential throws, as for HTTP). */
-  authenticate(headers: HeaderLookup): Promise<Principal>;
+  /**
+   * The gateway's authentication (a bad credential throws, as for HTTP); with the caller's address when
+   * a subscription starts (failed credentials are throttled per address), without it on a recheck.
+   */
+  authenticate(headers: HeaderLookup, clientAddress?: string): Promise<Principal>;
   /** Formats event errors the way Apollo Server formats a response's. */
   format: FormatOptions;
   maxPerPrincipal: number;
@@ -55,6 +58,8 @@ export interface SubscriptionStarterOptions<T extends SubscriptionContext> {
     document: DocumentNode,
     request: SubscriptionRequest,
   ) => EventCharge | undefined;
+  /** Keys of the caller's `baggage` kept in the subscription's trace context (`telemetry.baggage.allowKeys`). @default none */
+  baggageAllowKeys?: readonly string[];
   /** Told when a subscription starts and when it ends, with why. */
   onStart?: () => void;
   onEnd?: (end: StreamEnd) => void;
@@ -264,6 +269,7 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
 ): SubscriptionStarter {
   const perPrincipal = new OpenCounter(options.maxPerPrincipal);
   const perConnection = new OpenCounter(options.maxPerConnection);
+  const baggageAllowKeys = new Set(options.baggageAllowKeys ?? []);
   const open = new Set<AsyncIterableIterator<FormattedExecutionResult>>();
   let closed = false;
   const ended: Partial<Record<StreamEndReason, number>> = {};
@@ -323,7 +329,7 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
     const response = await options.server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: get ? 'GET' : 'POST', headers, search, body: get ? undefined : body },
       context: async () => {
-        const principal = await options.authenticate(headerLookup(callerHeaders));
+        const principal = await options.authenticate(headerLookup(callerHeaders), caller.remoteAddress);
         // the caller's headers, as over HTTP: what the `headers` rules read for its fetches and upstreams
         const built = { principal, clientAddress: caller.remoteAddress, requestHeaders: callerHeaders } as T;
         if (subscription) {
@@ -332,11 +338,17 @@ export function createSubscriptionStarter<T extends SubscriptionContext>(
           if (perConnection.count(caller.connectionId) >= options.maxPerConnection)
             throw limitError('maxPerConnection', options.maxPerConnection);
           slot = prepareSubscription(built);
-          span = startOperationSpan(built, name ? `subscription ${name}` : 'subscription', caller.headers, {
-            'graphql.operation.type': 'subscription',
-            ...(name ? { 'graphql.operation.name': name } : {}),
-            'enduser.id': principal.id,
-          });
+          span = startOperationSpan(
+            built,
+            name ? `subscription ${name}` : 'subscription',
+            caller.headers,
+            {
+              'graphql.operation.type': 'subscription',
+              ...(name ? { 'graphql.operation.name': name } : {}),
+              'enduser.id': principal.id,
+            },
+            baggageAllowKeys,
+          );
         }
         context = built;
         return built;

@@ -18,7 +18,7 @@ export interface SubscriptionCaller {
    * payload's `authorization` (or `Authorization`) replacing the header's when present.
    */
   headers: Readonly<Record<string, string>>;
-  /** The peer's address (the socket's remote address). */
+  /** The caller's address: the socket's peer, or the client behind `server.trustedProxies`. */
   remoteAddress: string;
   /** One id per client connection (a WebSocket; an SSE or multipart request is a connection of its own). */
   connectionId: string;

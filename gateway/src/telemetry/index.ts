@@ -2,6 +2,7 @@
 // logs carrying the trace id. The SDK itself loads only when `startTracing` runs. (The Prometheus
 // metrics are wired in server/, above every concern they read.)
 
+export { filterBaggage } from './baggage.ts';
 export { traceExecution } from './execution.ts';
 export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.ts';
 export { startOperationSpan, withEventSpan } from './operation-spans.ts';

@@ -7,21 +7,24 @@ import {
   SpanKind,
   trace,
 } from '@opentelemetry/api';
+import { filterBaggage } from './baggage.ts';
 import { bindRecord, failSpan, type RequestRecord, recordOf, tracer } from './spans.ts';
 
 /**
  * Starts the span of a long-lived operation (a subscription) that has no HTTP request of its own to hang
  * under: a server span continuing the trace in `headers` (traceparent), bound to `owner` (the operation's
  * GraphQL context) so the plugins' spans (auth, rate limit, execute) nest under it. End it when the
- * operation ends.
+ * operation ends. Of the caller's baggage, only the `baggageAllowKeys` entries are kept.
  */
 export function startOperationSpan(
   owner: object,
   name: string,
   headers: Readonly<Record<string, string>>,
   attributes: Attributes,
+  baggageAllowKeys: ReadonlySet<string> = new Set(),
 ): Span {
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  // the client's baggage filtered as over HTTP (`telemetry.baggage.allowKeys`)
+  const parent = filterBaggage(propagation.extract(ROOT_CONTEXT, headers), baggageAllowKeys);
   const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
   const record: RequestRecord = { span, context: trace.setSpan(parent, span) };
   bindRecord(owner, record);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { filterBaggage } from './baggage.ts';
 import {
   bindRecord,
   DEBUG_SAMPLING_ATTRIBUTE,
@@ -33,6 +34,13 @@ export interface RequestTracingOptions {
   accessLog?: ((entry: AccessLogEntry) => void) | undefined;
   /** The GraphQL path (the span's `http.route`); other paths pass straight through. @default '/graphql' */
   path?: string;
+  /**
+   * The client's address (`server.trustedProxies`): the span's `client.address` and the access log's
+   * `client`. @default the socket's peer
+   */
+  clientAddress?: (req: IncomingMessage) => string;
+  /** Keys of the client's `baggage` passed on to subgraphs (`telemetry.baggage.allowKeys`). @default none */
+  baggageAllowKeys?: readonly string[];
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -54,12 +62,15 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
   const accessLog = options.accessLog;
   const route = options.path ?? '/graphql';
   const ide = `${route.replace(/\/$/, '')}/ide/`;
+  const clientAddress =
+    options.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+  const allowBaggage = new Set(options.baggageAllowKeys ?? []);
   return (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(route) || url.startsWith(ide)) return handler(req, res);
     const start = performance.now();
     const method = req.method ?? 'GET';
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = filterBaggage(propagation.extract(ROOT_CONTEXT, req.headers), allowBaggage);
     const debug = debugHeader !== '' && wantsTrace(req.headers[debugHeader]);
     const span = tracer.startSpan(
       `${method} ${route}`,
@@ -76,7 +87,9 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
         'url.path': q === -1 ? url : url.slice(0, q),
         'url.scheme': 'http',
         'network.protocol.version': req.httpVersion,
-        'client.address': req.socket.remoteAddress ?? '',
+        // client.address: the client behind trusted proxies; network.peer.address: the socket's peer
+        'client.address': clientAddress(req),
+        'network.peer.address': req.socket.remoteAddress ?? '',
         'user_agent.original': req.headers['user-agent'] ?? '',
       });
     }
@@ -103,7 +116,7 @@ export function traceRequests(handler: Handler, options: RequestTracingOptions):
         costEstimated: record.costEstimated,
         costActual: record.costActual,
         rateLimit: record.rateLimit,
-        client: req.socket.remoteAddress ?? 'unknown',
+        client: clientAddress(req),
         aborted: !res.writableFinished,
       };
       context.with(active, () => {

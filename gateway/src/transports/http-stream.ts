@@ -170,7 +170,7 @@ export function createHttpStreamTransport(
         const started = await options.start(
           {
             headers: flattenHeaders(req.headers),
-            remoteAddress: req.socket.remoteAddress ?? '',
+            remoteAddress: options.clientAddress?.(req) ?? req.socket.remoteAddress ?? '',
             connectionId: randomUUID(),
             method: req.method === 'GET' ? 'GET' : 'POST',
           },

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { StartSubscription } from '../subscriptions/index.ts';
 
 /** The client-facing subscription protocols. */
@@ -27,6 +28,8 @@ export interface TransportStats {
 
 /** Options every transport takes. */
 export interface TransportOptions {
+  /** The caller's address (`server.trustedProxies`). @default the socket's peer */
+  clientAddress?: (req: IncomingMessage) => string;
   /** Starts one operation (authentication, cost, planning, upstream are behind it). */
   start: StartSubscription;
   /**

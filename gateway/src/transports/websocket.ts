@@ -198,7 +198,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       id: randomUUID(),
       ws,
       headers: request.headers,
-      remoteAddress: request.socket.remoteAddress ?? '',
+      remoteAddress: options.clientAddress?.(request) ?? request.socket.remoteAddress ?? '',
       alive: true,
       streams: new Set(),
       errors: new Map(),
