@@ -7,7 +7,7 @@ import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
 import { killAllReplicas, ReplicaProcess, scratchDir, sdlFiles } from './fixtures/replica-process.ts';
 
 // A replica frozen with SIGSTOP (the kernel still accepts its connections, nothing answers) under steady
-// load, with the pool at its defaults: hedged attempts and the adaptive attempt timeout leave it behind,
+// load, hedging on: hedged attempts and the adaptive attempt timeout leave it behind,
 // so queries see no error; mutations are never hedged or cut, so each is executed exactly once.
 // Figures are printed with a [hedging] prefix (the machine is shared: say its load with them).
 
@@ -28,7 +28,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
 
-describe('a frozen replica under load, pool defaults (hedging, adaptive attempt timeout)', () => {
+describe('a frozen replica under load, with hedging and the adaptive attempt timeout', () => {
   let products: ReplicaProcess;
   let reviews: ReplicaProcess[] = [];
   let gateway: Gateway | undefined;
@@ -55,6 +55,8 @@ describe('a frozen replica under load, pool defaults (hedging, adaptive attempt 
           { name: 'products', replicas: [products.url], schemaFile: sdlFiles.products },
           { name: 'reviews', replicas: reviews.map((r) => r.url), schemaFile: sdlFiles.reviews },
         ],
+        // hedging on (it is off by default); the adaptive attempt timeout at its defaults
+        pool: { hedging: { enabled: true } },
         ratelimit: { enabled: false },
       },
     });

@@ -10,7 +10,7 @@ import {
 } from './adaptive.ts';
 
 const timeouts = { ...ATTEMPT_TIMEOUT_DEFAULTS, minMs: 50, maxMs: 2_000 };
-const hedging = { ...HEDGING_DEFAULTS, minDelayMs: 5 };
+const hedging = { ...HEDGING_DEFAULTS, enabled: true, minDelayMs: 5 };
 
 function window(values: number[]): SubgraphLatency {
   const w = new SubgraphLatency(100, 1);

@@ -14,7 +14,7 @@ export interface AttemptTimeoutOptions {
 
 /** Hedged attempts of queries ("The Tail at Scale", Envoy's hedge policy). */
 export interface HedgingOptions {
-  /** Send a second attempt of a query to another replica when the first is slow. @default true */
+  /** Send a second attempt of a query to another replica when the first is slow. @default false */
   enabled?: boolean;
   /** The hedge goes out after this percentile of the subgraph's recent attempts without an answer. @default 95 */
   delayPercentile?: number;
@@ -35,7 +35,8 @@ export const ATTEMPT_TIMEOUT_DEFAULTS = {
 } as const;
 
 export const HEDGING_DEFAULTS = {
-  enabled: true,
+  // off, as Envoy's hedge policy is: hedges add up to maxExtraPercent of a subgraph's traffic
+  enabled: false,
   delayPercentile: 95,
   minDelayMs: 10,
   maxExtraPercent: 10,

@@ -86,7 +86,7 @@ describe('hedged attempts', () => {
     // a budget that has room whatever the warm-up spent of it on a busy machine
     const p = pool([a.url, b.url], {
       attemptTimeout: { enabled: false },
-      hedging: { maxExtraPercent: 100, minDelayMs: 30 },
+      hedging: { enabled: true, maxExtraPercent: 100, minDelayMs: 30 },
     });
     await warm(p);
     expect(p.snapshot().adaptive.hedgeDelayMs).toBeGreaterThanOrEqual(30);
@@ -107,17 +107,19 @@ describe('hedged attempts', () => {
     expect(s.failed).toBe(0);
     await until(() => a.cancelled === stuck);
     expect(a.cancelled).toBe(stuck);
-    // each race a lost as the first attempt counts against it (5 in a row eject it)
-    expect(p.stats().find((r) => r.url === a.url)!.consecutiveFailures).toBe(won);
+    // a lost race is no failure for outlier detection (healthy replicas lose races on a busy gateway),
+    // but what it took raises the replica's latency estimate, so p2c_ewma steers away from it
+    const statsA = p.stats().find((r) => r.url === a.url)!;
+    expect(statsA.consecutiveFailures).toBe(0);
+    expect(statsA.latency.ewmaMs).toBeGreaterThanOrEqual(30);
   });
 
-  it('a replica that loses every race is ejected, and queries stop waiting on it', async () => {
+  it('a hung replica is ejected once the hedge budget is spent: the adaptive timeout cuts it', async () => {
     const [a, b] = await Promise.all([fake(), fake()]);
-    // the adaptive timeout is the backstop once the hedge budget is spent
-    const p = pool([a.url, b.url], { attemptTimeout: { minMs: 100 } });
+    const p = pool([a.url, b.url], { hedging: { enabled: true }, attemptTimeout: { minMs: 100 } });
     await warm(p, 60);
     a.delayMs = 60_000;
-    for (let i = 0; i < 14; i++) await p.send(QUERY, json, { idempotent: true });
+    for (let i = 0; i < 30; i++) await p.send(QUERY, json, { idempotent: true });
     expect(p.snapshot().ejections).toBe(1);
     expect(p.stats().find((r) => r.url === a.url)!.state).toBe('ejected');
     const sentToA = a.queries;
@@ -128,7 +130,7 @@ describe('hedged attempts', () => {
 
   it('mutations are never hedged: sent once, to one replica, and wait for it', async () => {
     const [a, b] = await Promise.all([fake(), fake()]);
-    const p = pool([a.url, b.url], { timeoutMs: 800 });
+    const p = pool([a.url, b.url], { timeoutMs: 800, hedging: { enabled: true, maxExtraPercent: 100 } });
     await warm(p);
     const before = p.snapshot();
     const [queriesA, queriesB] = [a.queries, b.queries];
@@ -151,7 +153,7 @@ describe('hedged attempts', () => {
     const [a, b] = await Promise.all([fake(), fake()]);
     // p50: the delay stays short while the slow answers are a minority of the window
     const p = pool([a.url, b.url], {
-      hedging: { delayPercentile: 50, maxExtraPercent: 10 },
+      hedging: { enabled: true, delayPercentile: 50, maxExtraPercent: 10 },
       attemptTimeout: { enabled: false },
     });
     await warm(p, 100);
@@ -167,9 +169,9 @@ describe('hedged attempts', () => {
     expect(p.snapshot().hedges).toBe(allowed);
   });
 
-  it('hedging off: no hedge, whatever the latency', async () => {
+  it('hedging off (the default): no hedge, whatever the latency', async () => {
     const [a, b] = await Promise.all([fake(), fake()]);
-    const p = pool([a.url, b.url], { hedging: { enabled: false }, attemptTimeout: { enabled: false } });
+    const p = pool([a.url, b.url], { attemptTimeout: { enabled: false } });
     await warm(p);
     a.delayMs = 150;
     for (let i = 0; i < 2; i++) await p.send(QUERY, json, { idempotent: true });

@@ -342,10 +342,7 @@ export class SendLoop {
   /**
    * A query's first attempt with a hedge: after `delayMs` without an answer, a second attempt goes to
    * another replica if the hedge budget allows; the first good answer wins and the other attempt is
-   * cancelled. A first attempt that loses to a hedge counts as failed on its replica (outlier detection,
-   * latency): it was slower than the subgraph's p95 plus the hedge's whole round trip, and a hung replica
-   * loses every race, so it is ejected after `outlier.consecutiveFailures` of them. When both attempts
-   * fail, the later failure is returned and the usual retry rules go on.
+   * cancelled. When both attempts fail, the later failure is returned and the usual retry rules go on.
    */
   async #race(
     primary: Replica,
@@ -404,9 +401,12 @@ export class SendLoop {
       const loser = pending[0];
       if (loser !== undefined) {
         runs[loser]!.control.cancel(new Superseded());
+        // What the loser took is a lower bound of its latency: p2c_ewma steers away from a replica
+        // that keeps losing (a hung one loses every race). Not a failure for outlier detection: on a
+        // CPU-starved gateway healthy replicas lose races too, and ejecting them would shrink the pool.
         if (loser === 0)
           void firstRun.then((o) => {
-            if (o.kind === 'aborted') this.#set.failed(primary, nowMs() - t0);
+            if (o.kind === 'aborted') primary.ewma.observe(Math.max(nowMs() - t0, primary.ewma.cost));
           });
       }
       if (i === 1) this.#counters.hedgesWon++;
