@@ -133,6 +133,61 @@ const GraphSchema = z
   })
   .strict();
 
+// Adaptive attempt timeouts and hedging (pool/adaptive.ts): `withDefaults` false gives the per-subgraph
+// form, whose keys are optional so they fall back to the pool-wide values one by one.
+const attemptTimeoutSchema = (withDefaults: boolean) => {
+  const d = POOL_DEFAULTS.attemptTimeout;
+  const key = <T extends z.ZodTypeAny>(t: T, value: z.infer<T>, text: string) =>
+    (withDefaults ? t.default(value) : t.optional()).describe(text);
+  return z
+    .object({
+      enabled: key(
+        bool,
+        d.enabled,
+        "Cut a query's attempt that runs past the subgraph's recent latency and retry it on another replica (within the retry budget and timeoutMs). Mutations are never cut by it.",
+      ),
+      percentile: key(
+        z.coerce.number().min(1).max(100),
+        d.percentile,
+        "Percentile of the subgraph's recent attempts (the last 256, every replica) the timeout starts from.",
+      ),
+      factor: key(z.coerce.number().positive(), d.factor, 'The timeout is that percentile × factor.'),
+      minMs: key(
+        z.coerce.number().int().positive(),
+        d.minMs,
+        'Floor of the adaptive timeout (ms): a busy event loop must not read as a hung replica.',
+      ),
+      maxMs: key(z.coerce.number().int().positive(), d.maxMs, 'Ceiling of the adaptive timeout (ms).'),
+    })
+    .strict();
+};
+const hedgingSchema = (withDefaults: boolean) => {
+  const d = POOL_DEFAULTS.hedging;
+  const key = <T extends z.ZodTypeAny>(t: T, value: z.infer<T>, text: string) =>
+    (withDefaults ? t.default(value) : t.optional()).describe(text);
+  return z
+    .object({
+      enabled: key(
+        bool,
+        d.enabled,
+        "Hedge queries: when a query's first attempt has not answered after the delay, send a second one to another replica; the first answer wins and the other is cancelled. Never for mutations.",
+      ),
+      delayPercentile: key(
+        z.coerce.number().min(1).max(100),
+        d.delayPercentile,
+        "The hedge goes out after this percentile of the subgraph's recent attempts without an answer.",
+      ),
+      minDelayMs: key(z.coerce.number().int().min(0), d.minDelayMs, 'Floor of the hedge delay (ms).'),
+      maxExtraPercent: key(
+        z.coerce.number().min(0).max(100),
+        d.maxExtraPercent,
+        "Hedge budget: hedges may be at most this percent of the subgraph's query fetches in the last windowMs.",
+      ),
+      windowMs: key(z.coerce.number().int().positive(), d.windowMs, 'Window of the hedge budget (ms).'),
+    })
+    .strict();
+};
+
 const circuitBreakerSchema = z
   .object({
     enabled: bool.default(POOL_DEFAULTS.circuitBreaker.enabled).describe('Turn the circuit breaker on.'),
@@ -769,6 +824,16 @@ export const GatewayConfigObject = z
           .strict()
           .default({})
           .describe('Retries of idempotent fetches (queries) on resets, timeouts and these statuses.'),
+        attemptTimeout: attemptTimeoutSchema(true)
+          .default({})
+          .describe(
+            "Adaptive per-attempt timeout of queries: the subgraph's recent p99 × factor, within [minMs, maxMs], so a hung or slow replica is left for another one (pool.perTryTimeoutMs, when set, still caps every attempt). Not applied to the last attempt a query may make, nor without another replica to try or room in the retry budget.",
+          ),
+        hedging: hedgingSchema(true)
+          .default({})
+          .describe(
+            "Hedged attempts of queries (Envoy's hedge policy, 'The Tail at Scale'), within a budget; a replica that loses a race counts as failed for outlier detection.",
+          ),
         circuitBreaker: circuitBreakerSchema
           .default({})
           .describe(
@@ -817,6 +882,14 @@ export const GatewayConfigObject = z
                 circuitBreaker: circuitBreakerSchema
                   .optional()
                   .describe('Circuit breaker of this subgraph (replaces pool.circuitBreaker for it).'),
+                attemptTimeout: attemptTimeoutSchema(false)
+                  .optional()
+                  .describe(
+                    'Adaptive attempt timeout of this subgraph, key by key over pool.attemptTimeout.',
+                  ),
+                hedging: hedgingSchema(false)
+                  .optional()
+                  .describe('Hedging of this subgraph, key by key over pool.hedging.'),
               })
               .strict(),
           )

@@ -1,5 +1,6 @@
 import { type Context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { failSpan, tracer } from '../telemetry/index.ts';
+import type { SubgraphLatency } from './adaptive.ts';
 import { PoolError } from './errors.ts';
 import type { AttemptEvent } from './options.ts';
 import { post } from './post.ts';
@@ -31,6 +32,8 @@ export interface AttemptContext {
   deadlineHeader: string;
   /** Told of each answer and failure (outlier detection, latency). */
   set: ReplicaSet;
+  /** The subgraph's recent attempt durations (answers below 500 and timeouts): what adaptive timeouts and hedges follow. */
+  latency: SubgraphLatency;
   onAttempt: ((event: AttemptEvent) => void) | undefined;
 }
 
@@ -45,6 +48,19 @@ export interface AttemptRequest {
   /** Why the previous attempt is being retried: `status 503`, `reset`, `timeout`… */
   retryReason: string | undefined;
   traceContext: Context;
+  /** A hedge: sent while an earlier attempt of the fetch is still out. */
+  hedge?: boolean | undefined;
+}
+
+/**
+ * The abort reason of an attempt cancelled because another attempt of its fetch answered first (a
+ * hedge race): not a failure of the replica by itself, so the attempt does not count it.
+ */
+export class Superseded extends Error {
+  constructor() {
+    super('cancelled: another attempt of the fetch answered first');
+    this.name = 'Superseded';
+  }
 }
 
 const nowMs = () => performance.now();
@@ -72,6 +88,7 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
             'tollgate.replica': replica.url,
             'tollgate.pool.strategy': ctx.strategy,
             'tollgate.attempt': n,
+            ...(req.hedge ? { 'tollgate.pool.hedge': true } : {}),
             ...(retryReason ? { 'tollgate.retry_reason': retryReason } : {}),
           },
         },
@@ -101,6 +118,7 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
     const text = res.body;
     const rtt = nowMs() - t0;
     replica.latency.record(rtt);
+    if (res.statusCode < 500) ctx.latency.record(rtt);
     replica.answered = true;
     if (res.statusCode < 500) replica.ewma.observe(rtt);
     if (res.statusCode >= 500) {
@@ -131,6 +149,14 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
   } catch (error) {
     const rtt = nowMs() - t0;
     const kind: FailureKind = timedOut ? 'timeout' : signal?.aborted ? 'aborted' : classifyError(error);
+    // a timed-out attempt is recorded at its timeout: when a subgraph gets slow everywhere, its
+    // percentiles rise and the adaptive timeout follows instead of cutting every attempt
+    if (kind === 'timeout') ctx.latency.record(rtt);
+    if (kind === 'aborted' && signal?.reason instanceof Superseded) {
+      emit(ctx, replica, n, rtt, kind);
+      span?.setAttribute('tollgate.pool.cancelled', true);
+      return { kind, error, replica: replica.url, afterMs: rtt };
+    }
     if (kind !== 'aborted') {
       replica.errors++;
       replica.lastError = error instanceof Error ? error.message : String(error);

@@ -1,3 +1,9 @@
+import {
+  ATTEMPT_TIMEOUT_DEFAULTS,
+  type AttemptTimeoutOptions,
+  HEDGING_DEFAULTS,
+  type HedgingOptions,
+} from './adaptive.ts';
 import { CIRCUIT_BREAKER_DEFAULTS, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import type { Resolver } from './discovery.ts';
 import { ACTIVE_HEALTH_DEFAULTS } from './health.ts';
@@ -28,6 +34,8 @@ export const POOL_DEFAULTS = {
   outlier: { ...OUTLIER_DEFAULTS, unejectOnActiveCheck: true },
   retry: RETRY_DEFAULTS,
   circuitBreaker: { enabled: false, ...CIRCUIT_BREAKER_DEFAULTS },
+  attemptTimeout: ATTEMPT_TIMEOUT_DEFAULTS,
+  hedging: HEDGING_DEFAULTS,
   discovery: { refreshMs: 10_000 },
 } as const;
 
@@ -68,6 +76,10 @@ export interface PoolOverrides {
   maxConcurrentPerReplica?: number | undefined;
   /** Circuit breaker of this subgraph. @default ReplicaPoolOptions.circuitBreaker */
   circuitBreaker?: PoolCircuitBreakerOptions | undefined;
+  /** Adaptive attempt timeout of this subgraph, key by key over the pool-wide one. @default ReplicaPoolOptions.attemptTimeout */
+  attemptTimeout?: AttemptTimeoutOptions | undefined;
+  /** Hedging of this subgraph, key by key over the pool-wide one. @default ReplicaPoolOptions.hedging */
+  hedging?: HedgingOptions | undefined;
 }
 
 /**
@@ -115,6 +127,13 @@ export interface ReplicaPoolOptions {
   retry?: RetryOptions;
   /** Fail fetches at once while the subgraph fails most of them (circuit-breaker.ts). @default off */
   circuitBreaker?: PoolCircuitBreakerOptions;
+  /**
+   * A query's attempt is cut after the subgraph's recent p99 × 3 (within [250 ms, 10 s]) and retried on
+   * another replica; mutations are never cut by it. @default on
+   */
+  attemptTimeout?: AttemptTimeoutOptions;
+  /** A query's first attempt slower than the subgraph's p95 gets a second one on another replica. @default on */
+  hedging?: HedgingOptions;
   discovery?: {
     /** How often `dns://` entries are resolved again. @default 10000 */
     refreshMs?: number;
@@ -168,6 +187,8 @@ export interface ResolvedPoolOptions {
   retryBudget: RetryOptions;
   /** Undefined when the breaker is off. */
   circuitBreaker: PoolCircuitBreakerOptions | undefined;
+  attemptTimeout: Required<AttemptTimeoutOptions>;
+  hedging: Required<HedgingOptions>;
   discoveryRefreshMs: number;
   clock: () => number;
   random: () => number;
@@ -227,11 +248,44 @@ export function resolvePoolOptions(name: string, options: ReplicaPoolOptions = {
     },
     retryBudget: retry,
     circuitBreaker: circuit?.enabled ? circuit : undefined,
+    attemptTimeout: resolveAttemptTimeout({
+      ...defined(options.attemptTimeout ?? {}),
+      ...defined(override.attemptTimeout ?? {}),
+    }),
+    hedging: resolveHedging({ ...defined(options.hedging ?? {}), ...defined(override.hedging ?? {}) }),
     discoveryRefreshMs: positive(options.discovery?.refreshMs, d.discovery.refreshMs),
     clock: options.clock ?? nowMs,
     random: options.random ?? Math.random,
     resolver: options.resolver,
     onAttempt: options.onAttempt,
     tls: options.tls,
+  };
+}
+
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+function resolveAttemptTimeout(o: AttemptTimeoutOptions): Required<AttemptTimeoutOptions> {
+  const d = ATTEMPT_TIMEOUT_DEFAULTS;
+  const v = { ...d, ...o };
+  const minMs = positive(v.minMs, d.minMs);
+  return {
+    enabled: v.enabled,
+    percentile: Math.min(100, Math.max(1, v.percentile)),
+    factor: positive(v.factor, d.factor),
+    minMs,
+    maxMs: Math.max(minMs, positive(v.maxMs, d.maxMs)),
+  };
+}
+
+function resolveHedging(o: HedgingOptions): Required<HedgingOptions> {
+  const d = HEDGING_DEFAULTS;
+  const v = { ...d, ...o };
+  return {
+    enabled: v.enabled,
+    delayPercentile: Math.min(100, Math.max(1, v.delayPercentile)),
+    minDelayMs: Math.max(0, v.minDelayMs),
+    maxExtraPercent: percent(v.maxExtraPercent, d.maxExtraPercent),
+    windowMs: positive(v.windowMs, d.windowMs),
   };
 }

@@ -114,6 +114,7 @@ export class ReplicaPool {
       panic: this.#set.inPanic(),
       ...this.#counters,
       circuit: this.#loop.circuit(),
+      adaptive: this.#loop.adaptive(),
       outstanding: this.#loop.inFlight,
       routing: this.#loop.routing(),
       replicas,

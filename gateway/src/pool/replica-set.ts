@@ -159,6 +159,18 @@ export class ReplicaSet {
   }
 
   /**
+   * Whether `pick(tried, subset)` would find a replica, without picking (a strategy's pick moves its
+   * state): decides whether an attempt may be cut early or hedged, since another replica can take over.
+   */
+  hasUntried(tried: ReadonlySet<Replica>, subset?: Subset): boolean {
+    const all = subset ? this.#replicas.filter(subset.includes) : this.#replicas;
+    const panic = (subset?.panic ?? true) && this.inPanic(all);
+    return all.some(
+      (r) => !tried.has(r) && r.outstanding < this.#o.maxConcurrent && (panic || this.#isAvailable(r)),
+    );
+  }
+
+  /**
    * A replica for a long-lived connection (a subscription's WebSocket): chosen like a fetch's (strategy,
    * health, ejection, panic mode) but not bounded by maxConcurrent, which counts requests, skipping `exclude`.
    */

@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Context, context } from '@opentelemetry/api';
-import { type AttemptContext, attempt, type Outcome, type SendResult } from './attempt.ts';
+import { attemptTimeoutMs, HedgeBudget, hedgeDelayMs, SubgraphLatency } from './adaptive.ts';
+import {
+  type AttemptContext,
+  type AttemptRequest,
+  attempt,
+  type Outcome,
+  type SendResult,
+  Superseded,
+} from './attempt.ts';
 import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker.ts';
 import { PoolError, type PoolErrorCode } from './errors.ts';
 import { abortError, failureError, type StopReason } from './failure.ts';
@@ -64,6 +72,8 @@ export class SendLoop {
   readonly #budget: RetryBudget;
   readonly #breaker: CircuitBreaker | undefined;
   readonly #attempt: AttemptContext;
+  readonly #latency = new SubgraphLatency();
+  readonly #hedges: HedgeBudget;
   readonly #routing = new Map<string, RoutingCount>();
   #closed = false;
 
@@ -80,12 +90,24 @@ export class SendLoop {
     this.#counters = counters;
     this.#budget = new RetryBudget(o.retryBudget);
     this.#breaker = o.circuitBreaker ? new CircuitBreaker(o.circuitBreaker, o.clock) : undefined;
+    this.#hedges = new HedgeBudget(o.hedging, o.clock);
     this.#attempt = {
       pool: name,
       strategy,
       deadlineHeader: o.deadlineHeader,
       set,
+      latency: this.#latency,
       onAttempt: o.onAttempt,
+    };
+  }
+
+  /** The adaptive attempt timeout and hedge delay of a query now; null while off or still learning. */
+  adaptive(): { attemptTimeoutMs: number | null; hedgeDelayMs: number | null } {
+    const t = attemptTimeoutMs(this.#o.attemptTimeout, this.#latency);
+    const h = hedgeDelayMs(this.#o.hedging, this.#latency);
+    return {
+      attemptTimeoutMs: t === undefined ? null : Math.round(t),
+      hedgeDelayMs: h === undefined ? null : Math.round(h),
     };
   }
 
@@ -164,6 +186,7 @@ export class SendLoop {
     }
     this.#counters.requests++;
     this.#budget.requestStarted();
+    if (idempotent) this.#hedges.fetchStarted();
     const tried = new Set<Replica>();
     let last: Outcome | undefined;
     let stop: StopReason | undefined;
@@ -199,17 +222,30 @@ export class SendLoop {
         tried.add(replica);
         if (next === 'retry') this.#counters.retries++;
         if (next === 'failover') this.#counters.failovers++;
-        const budgetMs =
-          this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
-        const outcome = await attempt(this.#attempt, replica, {
+        const limit = this.#attemptLimit(n, remaining, idempotent, tried, subset);
+        const request: AttemptRequest = {
           body,
           headers,
-          budgetMs,
+          budgetMs: limit.budgetMs,
           signal,
           attempt: n,
           retryReason,
           traceContext,
-        });
+        };
+        // Hedge only a query's first attempt: a retry is already a second try elsewhere.
+        const delay = idempotent && n === 1 ? hedgeDelayMs(this.#o.hedging, this.#latency) : undefined;
+        let outcome: Outcome;
+        if (delay !== undefined && delay < limit.budgetMs) {
+          const raced = await this.#race(replica, request, limit.adaptive, delay, {
+            tried,
+            subset,
+            deadline,
+          });
+          outcome = raced.outcome;
+          n += raced.attempts - 1;
+        } else {
+          outcome = await this.#run(replica, request, limit.adaptive);
+        }
         if (retrySlot) {
           this.#budget.release();
           retrySlot = false;
@@ -267,10 +303,136 @@ export class SendLoop {
     throw error;
   }
 
+  /**
+   * The time one attempt may take: what is left of the fetch, `perTryTimeoutMs` when set, and for a
+   * query the adaptive timeout, but only where something can take over once it cuts: not on the last
+   * attempt, nor with no other replica to try or no room in the retry budget (the attempt then gets the
+   * fetch's whole remaining time, so a subgraph slow everywhere still answers). Never for a mutation:
+   * one cut after it was sent leaves its outcome unknown and cannot be retried, so it keeps the fetch's
+   * deadline. Leave this intact.
+   */
+  #attemptLimit(
+    n: number,
+    remaining: number,
+    idempotent: boolean,
+    tried: ReadonlySet<Replica>,
+    subset: Subset | undefined,
+  ): { budgetMs: number; adaptive: boolean } {
+    const fixed = this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
+    if (
+      !idempotent ||
+      n >= this.#o.retry.maxAttempts ||
+      this.#budget.retries >= this.#budget.limit ||
+      !this.#set.hasUntried(tried, subset)
+    )
+      return { budgetMs: fixed, adaptive: false };
+    const adaptive = attemptTimeoutMs(this.#o.attemptTimeout, this.#latency);
+    return adaptive !== undefined && adaptive < fixed
+      ? { budgetMs: adaptive, adaptive: true }
+      : { budgetMs: fixed, adaptive: false };
+  }
+
+  /** One attempt, counting a cut by the adaptive timeout. */
+  async #run(replica: Replica, request: AttemptRequest, adaptive: boolean): Promise<Outcome> {
+    const outcome = await attempt(this.#attempt, replica, request);
+    if (adaptive && outcome.kind === 'timeout') this.#counters.attemptTimeouts++;
+    return outcome;
+  }
+
+  /**
+   * A query's first attempt with a hedge: after `delayMs` without an answer, a second attempt goes to
+   * another replica if the hedge budget allows; the first good answer wins and the other attempt is
+   * cancelled. When both attempts fail, the later failure is returned and the usual retry rules go on.
+   */
+  async #race(
+    primary: Replica,
+    request: AttemptRequest,
+    adaptive: boolean,
+    delayMs: number,
+    at: { tried: Set<Replica>; subset: Subset | undefined; deadline: number },
+  ): Promise<{ outcome: Outcome; attempts: number }> {
+    const { signal } = request;
+    const t0 = nowMs();
+    const first = linked(signal);
+    const firstRun = this.#run(primary, { ...request, signal: first.signal }, adaptive);
+    let timer: NodeJS.Timeout | undefined;
+    const fired = new Promise<'hedge'>((resolve) => {
+      timer = setTimeout(resolve, delayMs, 'hedge');
+    });
+    const early = await Promise.race([firstRun, fired]);
+    clearTimeout(timer);
+    const alone = async () => {
+      const outcome = await firstRun;
+      first.dispose();
+      return { outcome, attempts: 1 };
+    };
+    if (early !== 'hedge' || signal?.aborted) return alone();
+    if (!this.#set.hasUntried(at.tried, at.subset) || !this.#hedges.tryAcquire()) return alone();
+    const other = this.#set.pick(at.tried, at.subset);
+    if (typeof other !== 'object') return alone();
+    at.tried.add(other);
+    this.#counters.hedges++;
+    const n = request.attempt + 1;
+    const limit = this.#attemptLimit(n, at.deadline - nowMs(), true, at.tried, at.subset);
+    const second = linked(signal);
+    const secondRun = this.#run(
+      other,
+      { ...request, budgetMs: limit.budgetMs, signal: second.signal, attempt: n, hedge: true },
+      limit.adaptive,
+    );
+    const runs = [
+      { run: firstRun, control: first, replica: primary },
+      { run: secondRun, control: second, replica: other },
+    ];
+    void Promise.allSettled([firstRun, secondRun]).then(() => {
+      first.dispose();
+      second.dispose();
+    });
+    const { onStatus } = this.#o.retry;
+    const tagged = runs.map((r, i) => r.run.then((outcome) => ({ i, outcome })));
+    let pending = [0, 1];
+    let last: Outcome | undefined;
+    while (pending.length) {
+      const { i, outcome } = await Promise.race(pending.map((j) => tagged[j]!));
+      pending = pending.filter((j) => j !== i);
+      last = outcome;
+      if (outcome.kind === 'aborted' && signal?.aborted) break;
+      if (outcome.kind !== 'response' || onStatus.includes(outcome.result.status)) continue;
+      const loser = pending[0];
+      if (loser !== undefined) {
+        runs[loser]!.control.cancel(new Superseded());
+        // What the loser took is a lower bound of its latency: p2c_ewma steers away from a replica
+        // that keeps losing (a hung one loses every race). Not a failure for outlier detection: on a
+        // CPU-starved gateway healthy replicas lose races too, and ejecting them would shrink the pool.
+        if (loser === 0)
+          void firstRun.then((o) => {
+            if (o.kind === 'aborted') primary.ewma.observe(Math.max(nowMs() - t0, primary.ewma.cost));
+          });
+      }
+      if (i === 1) this.#counters.hedgesWon++;
+      break;
+    }
+    return { outcome: last!, attempts: 2 };
+  }
+
   #count(rule: string, outcome: RouteOutcome): void {
     const key = `${rule}\0${outcome}`;
     const c = this.#routing.get(key);
     if (c) c.count++;
     else this.#routing.set(key, { rule, outcome, count: 1 });
   }
+}
+
+/** An abort controller of one attempt that also follows the fetch's signal (the caller going away). */
+function linked(signal: AbortSignal | undefined): {
+  signal: AbortSignal;
+  cancel(reason: Error): void;
+  dispose(): void;
+} {
+  const control = new AbortController();
+  const cancel = (reason: Error) => control.abort(reason);
+  if (!signal) return { signal: control.signal, cancel, dispose: () => {} };
+  const follow = () => control.abort(signal.reason);
+  signal.addEventListener('abort', follow, { once: true });
+  return { signal: control.signal, cancel, dispose: () => signal.removeEventListener('abort', follow) };
 }

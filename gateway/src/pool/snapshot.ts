@@ -45,6 +45,12 @@ export interface PoolCounters {
   /** Fetches refused because every candidate replica was at `maxConcurrentPerReplica`. */
   overloaded: number;
   ejections: number;
+  /** Hedged attempts sent: a query's second attempt, on another replica, while its first was slow. */
+  hedges: number;
+  /** Fetches a hedge answered first (the slow attempt was cancelled). */
+  hedgesWon: number;
+  /** Query attempts cut by the adaptive attempt timeout. */
+  attemptTimeouts: number;
 }
 
 /** The whole pool, for the admin view and metrics. Counters run from the pool's start. */
@@ -57,6 +63,8 @@ export interface PoolSnapshot extends PoolCounters {
   /** The circuit breaker; undefined when it is off. */
   circuit: CircuitSnapshot | undefined;
   outstanding: number;
+  /** The adaptive attempt timeout and hedge delay of a query now (ms); null while off or still learning. */
+  adaptive: { attemptTimeoutMs: number | null; hedgeDelayMs: number | null };
   /** Fetches routing rules routed, by rule and outcome. */
   routing: RoutingCount[];
   replicas: ReplicaStats[];
@@ -65,7 +73,18 @@ export interface PoolSnapshot extends PoolCounters {
 }
 
 export function newCounters(): PoolCounters {
-  return { requests: 0, failed: 0, retries: 0, failovers: 0, retriesDenied: 0, overloaded: 0, ejections: 0 };
+  return {
+    requests: 0,
+    failed: 0,
+    retries: 0,
+    failovers: 0,
+    retriesDenied: 0,
+    overloaded: 0,
+    ejections: 0,
+    hedges: 0,
+    hedgesWon: 0,
+    attemptTimeouts: 0,
+  };
 }
 
 const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);

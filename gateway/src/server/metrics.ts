@@ -138,6 +138,18 @@ export function createGatewayMetrics(sources: GatewayMetricsSources): GatewayMet
     },
   );
   mirrored(
+    'gateway_pool_hedges_total',
+    "Hedged query attempts (a second attempt on another replica while the first was slower than the subgraph's p95): sent, won (answered first; the slow one was cancelled), and attempts cut by the adaptive attempt timeout (cut).",
+    ['subgraph', 'kind'],
+    (set) => {
+      for (const s of sources.pools()) {
+        set({ subgraph: s.name, kind: 'sent' }, s.hedges);
+        set({ subgraph: s.name, kind: 'won' }, s.hedgesWon);
+        set({ subgraph: s.name, kind: 'cut' }, s.attemptTimeouts);
+      }
+    },
+  );
+  mirrored(
     'gateway_pool_circuit_events_total',
     'Circuit breaker events per subgraph: opened (most of its recent fetches failed), rejected (a fetch failed at once while open).',
     ['subgraph', 'event'],

@@ -110,6 +110,26 @@ export async function poolCounters(gatewayUrl: string, subgraph: string): Promis
   const view = (await res.json()) as { pools: { name: string; [key: string]: unknown }[] };
   const pool = view.pools.find((p) => p.name === subgraph);
   if (!pool) throw new Error(`no pool named ${subgraph} at ${gatewayUrl}`);
-  const { requests, failed, retries, failovers, retriesDenied, ejections } = pool;
-  return { requests, failed, retries, failovers, retriesDenied, ejections };
+  const {
+    requests,
+    failed,
+    retries,
+    failovers,
+    retriesDenied,
+    ejections,
+    hedges,
+    hedgesWon,
+    attemptTimeouts,
+  } = pool;
+  return {
+    requests,
+    failed,
+    retries,
+    failovers,
+    retriesDenied,
+    ejections,
+    hedges,
+    hedgesWon,
+    attemptTimeouts,
+  };
 }
