@@ -1,8 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test, not a template
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFiles, issuesOf } from '../../test/fixtures/config-files.ts';
-import { ConfigError, loadConfig } from './index.ts';
+import { loadConfig } from './index.ts';
 
 const { dir, file } = configFiles('tollgate-config-env-');
 const load = (env: Record<string, string>) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFiles, issuesOf } from '../../test/fixtures/config-files.ts';
-import { ConfigError, configFileOf, loadConfig } from './index.ts';
+import { configFileOf, loadConfig } from './index.ts';
 
 const { dir, file } = configFiles('tollgate-config-');
 

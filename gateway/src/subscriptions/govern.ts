@@ -93,7 +93,10 @@ class Governed<T> implements AsyncIterableIterator<FormattedExecutionResult> {
     const at = this.#options.expiresAt;
     if (at === undefined) return;
     const left = at - this.#now();
-    if (left <= 0) return this.#expired();
+    if (left <= 0) {
+      this.#expired();
+      return;
+    }
     this.#expiry = setTimeout(
       () => (at - this.#now() <= 0 ? this.#expired() : this.#arm()),
       Math.min(left, MAX_TIMER_MS),
