@@ -137,3 +137,22 @@ export function tempFiles(prefix: string): { dir: string; write(name: string, te
     },
   };
 }
+
+/** Runs `count` tasks, `concurrency` at a time (a bounded loop: no unbounded fan-out on a busy machine). */
+export async function pooled<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
+  return out;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
-import { gql, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import { gql, pooled, startTestSubgraph, type TestSubgraph } from './helpers.ts';
 
 // Progressive @override (Federation 2.7) on both planners: `price` moves from `old` to `new` for
 // percent(50) of the requests, drawn per request; `tag` moves only when a routing rule turns the custom
@@ -20,20 +20,6 @@ const NEW_SDL = `
 `;
 const ids = ['1', '2'];
 type Ref = { id: string };
-
-async function pooled<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
-}
 
 let oldSg: TestSubgraph;
 let newSg: TestSubgraph;

@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevSigningKey, loadDevSigningKey } from '../src/auth/index.ts';
 import { createGateway, type Gateway, type GatewayConfig, loadConfig } from '../src/index.ts';
-import { gql, startTestSubgraph, type TestSubgraph } from './helpers.ts';
+import { gql, pooled, startTestSubgraph, type TestSubgraph } from './helpers.ts';
 
 // Replica labels and routing rules over real HTTP: six replicas of one subgraph, each answering with its
 // own name so a response says which replica served it, and counting what it serves.
@@ -16,21 +16,6 @@ const SERVED_SDL = `
 const ISSUER = 'tollgate-dev';
 const AUDIENCE = 'tollgate';
 const QUERY = '{ served }';
-
-/** Runs `count` tasks, `concurrency` at a time (a bounded loop: no unbounded fan-out on a busy machine). */
-async function pooled<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await task(i);
-      }
-    }),
-  );
-  return out;
-}
 
 const side = (served: unknown): string => String(served).split('-')[0] ?? '';
 

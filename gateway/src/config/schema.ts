@@ -135,10 +135,13 @@ const GraphSchema = z
 
 // Adaptive attempt timeouts and hedging (pool/adaptive.ts): `withDefaults` false gives the per-subgraph
 // form, whose keys are optional so they fall back to the pool-wide values one by one.
+const keyOf =
+  (withDefaults: boolean) =>
+  <T extends z.ZodTypeAny>(t: T, value: z.infer<T>, text: string) =>
+    (withDefaults ? t.default(value) : t.optional()).describe(text);
 const attemptTimeoutSchema = (withDefaults: boolean) => {
   const d = POOL_DEFAULTS.attemptTimeout;
-  const key = <T extends z.ZodTypeAny>(t: T, value: z.infer<T>, text: string) =>
-    (withDefaults ? t.default(value) : t.optional()).describe(text);
+  const key = keyOf(withDefaults);
   return z
     .object({
       enabled: key(
@@ -163,8 +166,7 @@ const attemptTimeoutSchema = (withDefaults: boolean) => {
 };
 const hedgingSchema = (withDefaults: boolean) => {
   const d = POOL_DEFAULTS.hedging;
-  const key = <T extends z.ZodTypeAny>(t: T, value: z.infer<T>, text: string) =>
-    (withDefaults ? t.default(value) : t.optional()).describe(text);
+  const key = keyOf(withDefaults);
   return z
     .object({
       enabled: key(
