@@ -168,6 +168,7 @@ describe.skipIf(unavailable)(
           `  budget ${JSON.stringify(BUDGET)}, query cost ${[...costs].join(' ')}`,
           `  statuses ${JSON.stringify(byStatus)} in ${tookMs} ms; HAProxy sessions per gateway ${JSON.stringify(served)}`,
           `  429 codes ${JSON.stringify([...new Set(answers.filter((a) => a.status === 429).map((a) => a.code))])}`,
+          `  other codes ${JSON.stringify(answers.filter((a) => a.status !== 200 && a.status !== 429).map((a) => `${a.status} ${a.code}`))}`,
         ].join('\n'),
       );
 

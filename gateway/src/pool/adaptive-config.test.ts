@@ -6,9 +6,9 @@ import { resolvePoolOptions } from './options.ts';
 const { dir, file } = configFiles('tollgate-adaptive-');
 
 describe('pool.attemptTimeout and pool.hedging config', () => {
-  it('defaults: adaptive attempt timeout on, hedging off', () => {
+  it('defaults: adaptive attempt timeout and hedging off', () => {
     const o = resolvePoolOptions('inventory', loadConfig({ cwd: dir, env: {} }).pool);
-    expect(o.attemptTimeout).toEqual({ enabled: true, percentile: 99, factor: 3, minMs: 250, maxMs: 10_000 });
+    expect(o.attemptTimeout).toEqual({ enabled: false, percentile: 99, factor: 3, minMs: 250, maxMs: 10_000 });
     expect(o.hedging).toEqual({
       enabled: false,
       delayPercentile: 95,
@@ -24,7 +24,7 @@ describe('pool.attemptTimeout and pool.hedging config', () => {
       [
         'pool:',
         '  hedging: { enabled: true, maxExtraPercent: 5 }',
-        '  attemptTimeout: { minMs: 400 }',
+        '  attemptTimeout: { enabled: true, minMs: 400 }',
         '  overrides:',
         '    inventory: { hedging: { delayPercentile: 90 }, attemptTimeout: { enabled: false } }',
       ].join('\n'),

@@ -9,7 +9,7 @@ import {
   SubgraphLatency,
 } from './adaptive.ts';
 
-const timeouts = { ...ATTEMPT_TIMEOUT_DEFAULTS, minMs: 50, maxMs: 2_000 };
+const timeouts = { ...ATTEMPT_TIMEOUT_DEFAULTS, enabled: true, minMs: 50, maxMs: 2_000 };
 const hedging = { ...HEDGING_DEFAULTS, enabled: true, minDelayMs: 5 };
 
 function window(values: number[]): SubgraphLatency {

@@ -26,8 +26,11 @@ export interface HedgingOptions {
   windowMs?: number;
 }
 
+// Off by default: a cut under a burst can send the retry to a replica already at maxConcurrent, and a
+// query that would have answered fails (the cluster budget scenario saw it). Turn it on per subgraph
+// where a hung replica costs more than that; the cut attempt should stay alive until its retry has a slot.
 export const ATTEMPT_TIMEOUT_DEFAULTS = {
-  enabled: true,
+  enabled: false,
   percentile: 99,
   factor: 3,
   minMs: 250,
