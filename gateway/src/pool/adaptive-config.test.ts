@@ -8,7 +8,13 @@ const { dir, file } = configFiles('tollgate-adaptive-');
 describe('pool.attemptTimeout and pool.hedging config', () => {
   it('defaults: adaptive attempt timeout and hedging off', () => {
     const o = resolvePoolOptions('inventory', loadConfig({ cwd: dir, env: {} }).pool);
-    expect(o.attemptTimeout).toEqual({ enabled: false, percentile: 99, factor: 3, minMs: 250, maxMs: 10_000 });
+    expect(o.attemptTimeout).toEqual({
+      enabled: false,
+      percentile: 99,
+      factor: 3,
+      minMs: 250,
+      maxMs: 10_000,
+    });
     expect(o.hedging).toEqual({
       enabled: false,
       delayPercentile: 95,
