@@ -26,9 +26,10 @@ export interface HedgingOptions {
   windowMs?: number;
 }
 
-// Off by default: a cut under a burst can send the retry to a replica already at maxConcurrent, and a
-// query that would have answered fails (the cluster budget scenario saw it). Turn it on per subgraph
-// where a hung replica costs more than that; the cut attempt should stay alive until its retry has a slot.
+// Off by default: under a burst, cuts at the floor send retries to a replica already at maxConcurrent
+// and repeated cuts eject busy but healthy replicas, so queries that would have answered fail (the
+// cluster budget scenario saw it). Turn it on per subgraph where a hung replica costs more than that;
+// the cut attempt should stay alive until its retry has a slot, and a burst should not read as a hang.
 export const ATTEMPT_TIMEOUT_DEFAULTS = {
   enabled: false,
   percentile: 99,

@@ -50,12 +50,6 @@ export interface AttemptRequest {
   traceContext: Context;
   /** A hedge: sent while an earlier attempt of the fetch is still out. */
   hedge?: boolean | undefined;
-  /**
-   * The budget is the adaptive timeout (the subgraph's recent latency, not its deadline): a cut says the
-   * replica is slower than usual, which a burst makes every replica, so it moves the query on and raises
-   * the replica's latency (balancing steers away) but is no failure for outlier ejection.
-   */
-  adaptive?: boolean | undefined;
 }
 
 /**
@@ -163,10 +157,7 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
       span?.setAttribute('tollgate.pool.cancelled', true);
       return { kind, error, replica: replica.url, afterMs: rtt };
     }
-    if (kind === 'timeout' && req.adaptive) {
-      replica.latency.record(rtt);
-      replica.ewma.observe(rtt);
-    } else if (kind !== 'aborted') {
+    if (kind !== 'aborted') {
       replica.errors++;
       replica.lastError = error instanceof Error ? error.message : String(error);
       // a refused connection measured no round trip

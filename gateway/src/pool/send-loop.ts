@@ -334,7 +334,7 @@ export class SendLoop {
 
   /** One attempt, counting a cut by the adaptive timeout. */
   async #run(replica: Replica, request: AttemptRequest, adaptive: boolean): Promise<Outcome> {
-    const outcome = await attempt(this.#attempt, replica, adaptive ? { ...request, adaptive } : request);
+    const outcome = await attempt(this.#attempt, replica, request);
     if (adaptive && outcome.kind === 'timeout') this.#counters.attemptTimeouts++;
     return outcome;
   }
