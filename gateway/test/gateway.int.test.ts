@@ -73,11 +73,15 @@ describe('gateway over replica pools', () => {
     const { body } = await gql(url, '{ topProducts(first: 1) { reviews { id } } }');
     expect(body.data).toEqual({ topProducts: [{ reviews: [{ id: 'r1' }] }] });
     expect(r1.received.length).toBe(before + 1);
-    const res = await fetch(url.replace('/graphql', '/health/ready'));
+    const res = await fetch(`${gateway.adminUrl}/health/ready`);
     const report = (await res.json()) as { status: string; down: string[] };
     expect(res.status).toBe(200);
     expect(report.status).toBe('ready');
     expect(report.down).toEqual([`reviews ${dead}`]);
+    // the public port says only the state: no replica URL reaches a client
+    const pub = await fetch(url.replace('/graphql', '/health/ready'));
+    expect(pub.status).toBe(200);
+    expect(await pub.json()).toEqual({ status: 'ready' });
   });
 
   it('answers malformed bodies with 400 BAD_REQUEST and keeps serving', async () => {
@@ -125,7 +129,7 @@ describe('gateway over replica pools', () => {
   });
 
   it('shows the pool at /admin/pool to loopback clients', async () => {
-    const res = await fetch(url.replace('/graphql', '/admin/pool'));
+    const res = await fetch(`${gateway.adminUrl}/admin/pool`);
     expect(res.status).toBe(200);
     const view = JSON.stringify(await res.json());
     expect(view).toContain(p1.url);
@@ -134,7 +138,7 @@ describe('gateway over replica pools', () => {
 
   it('exposes Prometheus metrics whose counters move by the requests made', async () => {
     const scrape = async () => {
-      const res = await fetch(url.replace('/graphql', '/metrics'));
+      const res = await fetch(`${gateway.adminUrl}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const values = new Map<string, number>();
       for (const line of (await res.text()).split('\n')) {
@@ -181,6 +185,51 @@ describe('gateway over replica pools', () => {
       expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
     }
   });
+  it('keeps /metrics and /admin/* off the public port, on a loopback admin listener', async () => {
+    const base = url.replace('/graphql', '');
+    for (const path of ['/metrics', '/admin/pool']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status, path).toBe(404);
+      const body = (await res.json()) as { error: string };
+      expect(body.error).toContain('server.adminPort');
+      expect(JSON.stringify(body)).not.toContain(p1.url);
+    }
+    // the admin listener: loopback (server.adminHost's default), any free port as the public one is 0
+    expect(gateway.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(new URL(gateway.adminUrl!).port).not.toBe(new URL(url).port);
+    expect((await fetch(`${gateway.adminUrl}/health/live`)).status).toBe(200);
+    expect((await fetch(`${gateway.adminUrl}/graphql`)).status).toBe(404);
+    expect((await fetch(`${gateway.adminUrl}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('the admin port', () => {
+  it('stops listen() with an error naming server.adminPort when the port is taken', async () => {
+    const p = await startTestSubgraph(PRODUCTS_SDL, productsResolvers);
+    const config = loadConfig({
+      base: {
+        server: { port: 0, host: '127.0.0.1' },
+        subgraphs: [{ name: 'products', replicas: [p.url], schemaFile: sdlFile('products', PRODUCTS_SDL) }],
+      },
+    });
+    const first = await createGateway({ config });
+    await first.listen();
+    const taken = Number(new URL(first.adminUrl!).port);
+    const second = await createGateway({
+      config: loadConfig({ base: { ...config, server: { ...config.server, adminPort: taken } } }),
+    });
+    try {
+      await expect(second.listen()).rejects.toThrow(
+        /server\.adminPort: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
+      );
+      // the first one keeps serving
+      expect((await fetch(`${first.adminUrl}/health/live`)).status).toBe(200);
+    } finally {
+      await second.close(0);
+      await first.close(100);
+      await p.stop();
+    }
+  });
 });
 
 describe('a subgraph with no live replica', () => {
@@ -211,7 +260,7 @@ describe('a subgraph with no live replica', () => {
       });
       expect(partial.body.errors?.[0]?.path).toEqual(['topProducts', 0]);
       // the gateway stays in its load balancer (it still answers everything but reviews), and says why
-      const ready = await fetch(url.replace('/graphql', '/health/ready'));
+      const ready = await fetch(`${gateway.adminUrl}/health/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({
         status: 'degraded',
@@ -227,8 +276,9 @@ describe('a subgraph with no live replica', () => {
     });
     const strictUrl = await strict.listen();
     try {
-      const ready = await fetch(strictUrl.replace('/graphql', '/health/ready'));
+      const ready = await fetch(`${strict.adminUrl}/health/ready`);
       expect(ready.status).toBe(503);
+      expect((await fetch(strictUrl.replace('/graphql', '/health/ready'))).status).toBe(503);
       expect(await ready.json()).toMatchObject({
         status: 'not ready',
         down: ['reviews http://127.0.0.1:9/graphql'],
@@ -273,7 +323,8 @@ describe('admin token', () => {
       },
     });
     const gateway = await createGateway({ config });
-    const url = (await gateway.listen()).replace('/graphql', '/admin/pool');
+    await gateway.listen();
+    const url = `${gateway.adminUrl}/admin/pool`;
     try {
       expect((await fetch(url)).status).toBe(403);
       expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(

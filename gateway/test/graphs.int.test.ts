@@ -101,7 +101,7 @@ async function start(top: Record<string, unknown> = {}, partner: Record<string, 
   gateways.push(gateway);
   await gateway.listen();
   const [main, other] = gateway.urls as [string, string];
-  return { gateway, main, partner: other, base: main.replace(/\/graphql$/, '') };
+  return { gateway, main, partner: other, base: main.replace(/\/graphql$/, ''), admin: gateway.adminUrl! };
 }
 
 /** Anonymous budgets of `capacity` points that do not refill during a test. */
@@ -162,7 +162,13 @@ describe('two graphs on two paths', () => {
   it('report readiness per graph, and metrics of every graph labelled by graph', async () => {
     const live = await fetch(`${g.base}/health/live`);
     expect(live.status).toBe(200);
-    const ready = await fetch(`${g.base}/health/ready`);
+    // the public port: the state only; the admin listener: the report
+    const pub = await fetch(`${g.base}/health/ready`);
+    expect(pub.status).toBe(200);
+    expect(await pub.json()).toEqual({ status: 'ready' });
+    for (const path of ['/metrics', '/admin/pool'])
+      expect((await fetch(`${g.base}${path}`)).status, path).toBe(404);
+    const ready = await fetch(`${g.admin}/health/ready`);
     expect(ready.status).toBe(200);
     const report = (await ready.json()) as {
       state: string;
@@ -175,7 +181,7 @@ describe('two graphs on two paths', () => {
     expect(Object.keys(report.graphs.graphql!.subgraphs)).toEqual(['products']);
 
     await gql(g.partner, PARTNERS);
-    const text = await (await fetch(`${g.base}/metrics`)).text();
+    const text = await (await fetch(`${g.admin}/metrics`)).text();
     expect(text).toMatch(
       /gateway_pool_fetches_total\{subgraph="partners",result="ok",graph="partner-graphql"\} \d+/,
     );

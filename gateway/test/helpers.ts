@@ -90,6 +90,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   /** The GraphQL URL from the ready line; rejects if the process exits first. */
   ready: Promise<string>;
+  /** The admin listener's origin, from the line after the ready line (/metrics, /admin/*). */
+  admin: Promise<string>;
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
@@ -110,19 +112,28 @@ export function spawnGateway(args: string[], env: Record<string, string> = {}): 
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d;
-      const m = /gateway ready at (\S+)/.exec(stdout);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`exited before ready: ${stderr}`)));
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d;
   });
-  ready.catch(() => {});
+  const line = (pattern: RegExp) => {
+    const found = new Promise<string>((resolve, reject) => {
+      const look = () => {
+        const m = pattern.exec(stdout);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout!.on('data', look);
+      look();
+      child.once('exit', () => reject(new Error(`exited before ${pattern}: ${stderr}`)));
+    });
+    found.catch(() => {});
+    return found;
+  };
+  const ready = line(/gateway ready at (\S+)/);
+  const admin = line(/admin listener .* at (\S+)/);
   const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
     child.once('exit', (code) => resolve({ code, stderr })),
   );
-  return { child, ready, exit };
+  return { child, ready, admin, exit };
 }
 
 /** A temporary folder for a test file's schema and config files. */

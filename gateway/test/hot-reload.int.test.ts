@@ -49,7 +49,7 @@ describe('supergraph hot reload', () => {
     const url = await gateway.listen();
     const ready = async () =>
       (
-        (await (await fetch(url.replace('/graphql', '/health/ready'))).json()) as {
+        (await (await fetch(`${gateway!.adminUrl}/health/ready`)).json()) as {
           supergraph: { reloads: number; lastError: string | null };
         }
       ).supergraph;

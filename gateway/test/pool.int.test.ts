@@ -446,7 +446,7 @@ describe('replica pool with real replica processes', () => {
       }
       expect(reviewsPool.snapshot().circuit).toMatchObject({ state: 'closed', opened: 1 });
       log(`circuit closed ${(performance.now() - recovered).toFixed(0)} ms after the subgraph recovered`);
-      const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(/gateway_pool_circuit_events_total\{subgraph="reviews",event="rejected"\} 5\b/);
       expect(metrics).toMatch(/gateway_pool_circuit_open\{subgraph="reviews"\} 0\b/);
     } finally {

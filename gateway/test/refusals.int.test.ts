@@ -44,12 +44,17 @@ async function start(base: Record<string, unknown>, replica = slow.url): Promise
     }),
   });
   gateways.push(gateway);
-  return gateway.listen();
+  const url = await gateway.listen();
+  adminOf.set(url, gateway.adminUrl!);
+  return url;
 }
 
-/** `gateway_http_refusals_total` from /metrics, as `"status reason" → count`. */
+/** Each gateway's admin listener, by its GraphQL URL. */
+const adminOf = new Map<string, string>();
+
+/** `gateway_http_refusals_total` from /metrics (the admin listener), as `"status reason" → count`. */
 async function refusals(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+  const text = await (await fetch(`${adminOf.get(url)}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^gateway_http_refusals_total\{status="(\d+)",reason="([a-z_]+)"\} (\d+)/gm))
     out[`${m[1]} ${m[2]}`] = Number(m[3]);
@@ -181,7 +186,7 @@ describe('refusals in /metrics', () => {
       const url = await gateway.listen();
       const [a, b] = await Promise.all([gql(url, QUERY), gql(url.replace('/graphql', '/b/graphql'), QUERY)]);
       expect([a.status, b.status].sort()).toEqual([200, 503]);
-      const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
       // counted once, on the process's series (no graph label)
       expect(text).toMatch(/^gateway_http_refusals_total\{status="503",reason="admission"\} 1$/m);
       expect(text).toMatch(/^gateway_admission_limit 1$/m);

@@ -93,7 +93,7 @@ describe('routing rules over replica labels', () => {
   });
 
   it('shows the labels in the pool admin view', async () => {
-    const res = await fetch(new URL('/admin/pool', url));
+    const res = await fetch(`${gateway.adminUrl}/admin/pool`);
     const view = (await res.json()) as {
       pools: { name: string; replicas: { url: string; labels: unknown }[] }[];
     };
@@ -164,7 +164,7 @@ describe('routing rules over replica labels', () => {
   });
 
   it('counts the decisions per rule and outcome on /metrics', async () => {
-    const text = await (await fetch(new URL('/metrics', url))).text();
+    const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     const value = (rule: string, outcome: string) =>
       Number(
         new RegExp(
@@ -198,7 +198,7 @@ describe('routing rules over replica labels', () => {
     expect(failed).toEqual([]);
     expect(after.filter((r) => side(r.served) === 'canary')).toEqual([]);
     expect(servedBy('stable') - before).toBeGreaterThanOrEqual(200);
-    const text = await (await fetch(new URL('/metrics', url))).text();
+    const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(text).toMatch(
       /gateway_routing_decisions_total\{subgraph="products",rule="canary-header",outcome="fallback"\} [1-9]/,
     );

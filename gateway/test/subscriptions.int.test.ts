@@ -83,7 +83,7 @@ const bearer = async (claims?: Parameters<typeof token>[0]) => ({
   authorization: `Bearer ${await token(claims)}`,
 });
 const metric = async (name: string) => {
-  const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+  const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name));
   return line ? Number(line.split(' ').at(-1)) : undefined;
 };
@@ -321,7 +321,7 @@ describe('subscriptions through the gateway', () => {
     const h = subscribe('ws', url, 'subscription { reviewAdded { body } }', await bearer());
     held.push(h);
     await publishUntilSeen(h);
-    const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
     expect(text).toMatch(/gateway_subscription_connections\{protocol="websocket"\} [1-9]/);
     expect(text).toMatch(/gateway_subscriptions_open\{protocol="websocket"\} [1-9]/);
     expect(text).toMatch(/gateway_subscription_events_total\{protocol="websocket"\} [1-9]/);

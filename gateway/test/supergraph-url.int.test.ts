@@ -108,7 +108,7 @@ describe('supergraph.url', () => {
     gateways.push(gateway);
     const url = await gateway.listen();
     const ready = async () => {
-      const res = await fetch(url.replace('/graphql', '/health/ready'));
+      const res = await fetch(`${gateway.adminUrl}/health/ready`);
       const body = (await res.json()) as {
         ready: boolean;
         supergraph: {

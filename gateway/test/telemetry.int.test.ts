@@ -32,14 +32,19 @@ describe('gateway telemetry', () => {
   let a: ReplicaProcess;
   let b: ReplicaProcess;
   let config: string;
+  /** The admin listener of the gateway `start` started last. */
+  let adminUrl: string;
 
-  const start = async (env: Record<string, string>) =>
-    spawnGateway(['--config', config, '--port', '0', '--host', '127.0.0.1'], {
+  const start = async (env: Record<string, string>) => {
+    const gateway = spawnGateway(['--config', config, '--port', '0', '--host', '127.0.0.1'], {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '50',
       GATEWAY_TELEMETRY_ACCESS_LOG: 'false',
       ...env,
-    }).ready;
+    });
+    adminUrl = await gateway.admin;
+    return gateway.ready;
+  };
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -217,12 +222,13 @@ describe('gateway telemetry', () => {
     });
 
     it('serves GET /metrics as Prometheus text whose counters move by what was sent', async () => {
-      const before = parsePrometheus(await (await fetch(url.replace('/graphql', '/metrics'))).text());
+      const before = parsePrometheus(await (await fetch(`${adminUrl}/metrics`)).text());
       for (let i = 0; i < 5; i++) expect((await gql(url, QUERY)).status).toBe(200);
       expect((await gql(url, 'query Broken { nope }')).status).toBe(400);
       await sleep(300); // let the spans of these requests be exported
-      const res = await fetch(url.replace('/graphql', '/metrics'));
+      const res = await fetch(`${adminUrl}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect((await fetch(url.replace('/graphql', '/metrics'))).status).toBe(404);
       const after = parsePrometheus(await res.text());
       const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
       expect(delta('gateway_requests_total{operation="Top",status="200"}')).toBe(5);
@@ -416,7 +422,7 @@ describe('gateway telemetry', () => {
       memory.push(rss(down.child.pid!));
     }
     expect(downTimes.length).toBe(10_000);
-    const metrics = parsePrometheus(await (await fetch(downUrl.replace('/graphql', '/metrics'))).text());
+    const metrics = parsePrometheus(await (await fetch(`${await down.admin}/metrics`)).text());
     const stats = {
       medianMsCollectorDown: Math.round(median(downTimes) * 100) / 100,
       medianMsCollectorUp: Math.round(median(upTimes) * 100) / 100,

@@ -60,8 +60,13 @@ async function start(overrides: Record<string, unknown>, lines: Line[] = []): Pr
     logger: { info: push('info'), warn: push('warn'), error: push('error') },
   });
   gateways.push(gateway);
-  return gateway.listen();
+  const url = await gateway.listen();
+  adminOf.set(url, gateway.adminUrl!);
+  return url;
 }
+
+/** Each gateway's admin listener, by its GraphQL URL. */
+const adminOf = new Map<string, string>();
 
 // Anonymous budget of 2: two queries pass, the third is refused.
 const BUDGET = {
@@ -224,7 +229,7 @@ describe('credential stuffing', () => {
     expect(refusals.length).toBe(10);
     expect(refusals[0]?.fields).toMatchObject({ reason: 'unknown_api_key', client: '203.0.113.66' });
 
-    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    const metrics = await (await fetch(`${adminOf.get(url)}/metrics`)).text();
     const failures = Number(
       /^gateway_auth_failures_total\{reason="unknown_api_key"\} (\d+)$/m.exec(metrics)?.[1],
     );

@@ -72,6 +72,21 @@ export const GatewayConfigObject = z
           .max(65535)
           .default(4000)
           .describe('Port the gateway listens on (0 = any free port).'),
+        adminPort: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .optional()
+          .describe(
+            'Port of the admin listener: GET /metrics, /admin/*, and /health/ready with the detailed report (plain HTTP, never on the public port). Default: 9090, or 0 (any free port) when server.port is 0.',
+          ),
+        adminHost: z
+          .string()
+          .default('127.0.0.1')
+          .describe(
+            'Address the admin listener binds: loopback by default; 0.0.0.0 in a container, so Prometheus can scrape it (docs/operations.md).',
+          ),
         maxBodyBytes: z.coerce
           .number()
           .int()

@@ -8,6 +8,8 @@ import { availableParallelism } from 'node:os';
 export interface WorkerReady {
   tollgate: 'ready';
   url: string;
+  /** The admin listener's origin (every worker shares its port too). */
+  adminUrl?: string;
 }
 
 const isReady = (m: unknown): m is WorkerReady =>
@@ -18,10 +20,14 @@ export function workerCount(configured: number): number {
   return configured === 0 ? availableParallelism() : configured;
 }
 
+/** The line saying where the admin listener is. */
+export const adminLine = (adminUrl: string) =>
+  `tollgate: admin listener (/metrics, /admin/*, /health/*) at ${adminUrl}`;
+
 /** In a worker: tell the primary this worker listens. Returns false outside a cluster. */
-export function reportWorkerReady(url: string): boolean {
+export function reportWorkerReady(url: string, adminUrl?: string): boolean {
   if (!cluster.isWorker || !process.send) return false;
-  process.send({ tollgate: 'ready', url } satisfies WorkerReady);
+  process.send({ tollgate: 'ready', url, adminUrl } satisfies WorkerReady);
   return true;
 }
 
@@ -55,6 +61,7 @@ export function runPrimary(options: PrimaryOptions): Promise<never> {
         console.log(
           `tollgate: gateway ready at ${message.url} (${workers} workers, primary pid ${process.pid})`,
         );
+        if (message.adminUrl) console.log(adminLine(message.adminUrl));
       }
     });
     return worker;

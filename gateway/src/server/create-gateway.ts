@@ -17,6 +17,7 @@ import type { RateLimitStore } from '../ratelimit/index.ts';
 import { createRouter, unknownSubgraphs } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
+import { adminPortFor, createAdminListener } from './admin.ts';
 import { createContextBuilder } from './context.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createListener } from './listener.ts';
@@ -54,8 +55,15 @@ export interface CreateGatewayOptions {
 }
 
 export interface Gateway {
-  /** Starts listening; resolves to the GraphQL URL. */
+  /**
+   * Starts listening, and the admin listener beside it (`server.adminPort`); resolves to the GraphQL URL.
+   */
   listen(port?: number, host?: string): Promise<string>;
+  /**
+   * The admin listener's origin once listening (GET /metrics, /admin/*, /health/*), as
+   * `http://127.0.0.1:9090`; undefined for a graph served by graphs-gateway.ts, whose own it is.
+   */
+  readonly adminUrl: string | undefined;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes subgraph connections. */
   close(graceMs?: number): Promise<void>;
   readiness(): Promise<ReadinessReport>;
@@ -65,7 +73,7 @@ export interface Gateway {
   readonly supergraphSdl: string;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
-  /** Serves one HTTP request (GraphQL, the IDE, health, metrics, admin), for a server of the caller's. */
+  /** Serves one HTTP request (GraphQL, the IDE, health), for a server of the caller's (no admin routes). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Takes an HTTP `upgrade` (WebSocket subscriptions on the GraphQL path); refuses it when they are off. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -219,6 +227,14 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       path,
       clientAddress,
     });
+  const routes = createRoutes({
+    metrics,
+    pools,
+    readiness: readiness.report,
+    adminToken: config.server.adminToken,
+  });
+  // One graph of several: graphs-gateway.ts serves the admin routes over all of them.
+  const admin = options.graph ? undefined : createAdminListener(routes.admin, { logger });
   const handler = createHttpHandler<GatewayContext>({
     server: apollo,
     path,
@@ -231,12 +247,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     includeStacktraceInErrorResponses: format.includeStacktrace,
     subscriptions: subscriptions?.http,
     ide: config.server.ide,
-    routes: createRoutes({
-      metrics,
-      pools,
-      readiness: readiness.report,
-      adminToken: config.server.adminToken,
-    }),
+    routes: routes.public,
   });
   // Server span, traceparent response header and access log around every GraphQL request; CORS outside
   // it, so preflights (answered there, never by Apollo Server) are neither spans nor access-log lines.
@@ -287,6 +298,8 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     await Promise.all([...pools.values()].map((p) => p.close()));
     await Promise.allSettled([authentication.close(), store.close(), persisted.close()]);
     if (!options.admission) admission.stop();
+    // last: metrics and readiness stay readable while the gateway drains
+    await admin?.close();
   };
   return {
     pools,
@@ -299,8 +312,18 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     metrics,
     handle: serve,
     handleUpgrade,
+    get adminUrl() {
+      return admin?.url;
+    },
     async listen(port = config.server.port, host = config.server.host) {
-      return `${await listener.listen(port, host)}${path}`;
+      const url = `${await listener.listen(port, host)}${path}`;
+      try {
+        await admin?.listen(adminPortFor(config.server, port), config.server.adminHost);
+      } catch (error) {
+        await listener.close(0);
+        throw error;
+      }
+      return url;
     },
     shutdown,
     close: (graceMs = config.server.shutdownGraceMs) => shutdown(() => listener.close(graceMs)),

@@ -7,10 +7,11 @@ import { type GatewayConfig, graphConfigs } from '../config/index.ts';
 import { poolAdminView } from '../pool/index.ts';
 import { createNamespacedStore } from '../ratelimit/index.ts';
 import type { Tracing } from '../telemetry/index.ts';
+import { adminPortFor, createAdminListener, elsewhere, type Routes, sendRoute } from './admin.ts';
 import { createGraphGateway, type Gateway, type GraphGateway } from './create-gateway.ts';
 import { createListener } from './listener.ts';
 import { createGatewayMetrics } from './metrics.ts';
-import { adminAllowed } from './routes.ts';
+import { ADMIN_FORBIDDEN, adminAllowed, live, readinessRoute } from './routes.ts';
 import { createRateLimitStore } from './stores.ts';
 import { type Logger, type ReadinessReport, silentLogger } from './types.ts';
 
@@ -37,6 +38,8 @@ export interface GraphsReadinessReport {
 export interface GraphsGateway {
   /** Starts the one listener; resolves to the first graph's URL (`urls` has them all). */
   listen(port?: number, host?: string): Promise<string>;
+  /** The admin listener's origin once listening (/metrics and /admin/* over every graph). */
+  readonly adminUrl: string | undefined;
   /** Every graph's GraphQL URL, in config order, once listening. */
   readonly urls: readonly string[];
   /** Each graph, by path. */
@@ -149,39 +152,31 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     return { ready, state, graphs, down };
   };
 
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
-    '/health/live': async (_req, res) => sendJson(res, 200, { status: 'live' }),
-    '/health/ready': async (_req, res) => {
-      const report = await readiness();
-      sendJson(res, report.ready ? 200 : 503, { status: report.state, ...report });
-    },
-    '/metrics': async (_req, res) => {
-      const body = await scrape();
-      res.writeHead(200, {
-        'content-type': processMetrics.contentType,
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    },
-    '/admin/pool': async (req, res) => {
-      if (!adminAllowed(req, config.server.adminToken))
-        return sendJson(res, 403, {
-          error: 'admin routes need the admin token (server.adminToken) or a loopback client',
-        });
-      sendJson(res, 200, {
-        graphs: Object.fromEntries(served.map((s) => [s.name, poolAdminView(s.gateway.pools)])),
-      });
+  const adminRoutes: Routes = {
+    '/health/live': live,
+    '/health/ready': () => readinessRoute(readiness(), true),
+    '/metrics': async () => ({ status: 200, body: await scrape(), contentType: processMetrics.contentType }),
+    '/admin/pool': async (req) => {
+      if (!adminAllowed(req, config.server.adminToken)) return ADMIN_FORBIDDEN;
+      return {
+        status: 200,
+        body: { graphs: Object.fromEntries(served.map((s) => [s.name, poolAdminView(s.gateway.pools)])) },
+      };
     },
   };
+  const routes: Routes = {
+    ...elsewhere(adminRoutes),
+    '/health/live': live,
+    '/health/ready': () => readinessRoute(readiness(), false),
+  };
+  const admin = createAdminListener(adminRoutes, { logger });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = pathOf(req);
     const route = routes[path];
     if (route) {
-      if (req.method !== 'GET' && req.method !== 'HEAD')
-        return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       try {
-        return await route(req, res);
+        return await sendRoute(req, res, route);
       } catch {
         if (!res.headersSent) return sendJson(res, 500, { error: 'unexpected error' });
         return void res.destroy();
@@ -209,8 +204,17 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     readiness,
     handle,
     handleUpgrade,
+    get adminUrl() {
+      return admin.url;
+    },
     async listen(port = config.server.port, host = config.server.host) {
       const origin = await listener.listen(port, host);
+      try {
+        await admin.listen(adminPortFor(config.server, port), config.server.adminHost);
+      } catch (error) {
+        await listener.close(0);
+        throw error;
+      }
       urls = served.map((s) => `${origin}${s.path}`);
       return urls[0]!;
     },
@@ -250,6 +254,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
       );
       await store.close();
       admission.stop();
+      await admin.close();
     },
   };
 }

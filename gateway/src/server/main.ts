@@ -8,7 +8,7 @@ import {
 import { SupergraphError } from '../supergraph/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { readTlsMaterial } from '../tls/index.ts';
-import { reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
+import { adminLine, reportWorkerReady, runPrimary, workerCount } from './cluster.ts';
 import { createGateway, type Gateway } from './create-gateway.ts';
 import { createGraphsGateway } from './graphs-gateway.ts';
 
@@ -56,7 +56,7 @@ async function start(flags: ConfigFlags): Promise<void> {
   }
   // Before anything talks to Redis or serves, so every request can be traced (OTEL_* variables).
   const tracing = await startTracing(config.telemetry);
-  let gateway: Pick<Gateway, 'listen' | 'close'> & { readonly urls?: readonly string[] };
+  let gateway: Pick<Gateway, 'listen' | 'close' | 'adminUrl'> & { readonly urls?: readonly string[] };
   try {
     // `graphs`: several supergraphs on several paths, one listener (graphs-gateway.ts)
     gateway = config.graphs
@@ -77,7 +77,11 @@ async function start(flags: ConfigFlags): Promise<void> {
   const url = await gateway.listen();
   const others = gateway.urls?.slice(1) ?? [];
   const also = others.length ? ` (also ${others.join(', ')})` : '';
-  if (!reportWorkerReady(url)) console.log(`tollgate: gateway ready at ${url}${also}`);
+  const { adminUrl } = gateway;
+  if (!reportWorkerReady(url, adminUrl)) {
+    console.log(`tollgate: gateway ready at ${url}${also}`);
+    if (adminUrl) console.log(adminLine(adminUrl));
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
