@@ -96,6 +96,8 @@ export interface ReplicaProcess {
 export interface Stack {
   /** The gateway's GraphQL URL. */
   url: string;
+  /** Its admin listener (/metrics, /admin/*, /health/ready with the details). */
+  adminUrl: string;
   /** Where the stack keeps its state: `dev-keys/` signs tokens it trusts, `api-keys.json` holds key hashes. */
   stateDir: string;
   databaseUrl: string;
@@ -106,17 +108,22 @@ export interface Stack {
    * Starts one more gateway on this stack's config, on `port` (say, the port of one that was stopped:
    * a restart) or any free port. `stop()` stops it too. Chaos tests use it.
    */
-  startGateway(port?: number): Promise<{ url: string; child: ChildProcess }>;
+  startGateway(port?: number): Promise<{ url: string; adminUrl: string; child: ChildProcess }>;
   /** Starts a replica again on the port it had, after it exited or was killed; the gateway's pool finds it there. */
   restartReplica(replica: ReplicaProcess): Promise<ReplicaProcess>;
   /** Stops every process this stack started: gateway first, then replicas, then the database. */
   stop(): Promise<void>;
 }
 
+/** The gateway's line naming its admin listener's origin. */
+const ADMIN_LINE = /admin listener .* at (\S+)/;
+
 interface Started {
   child: ChildProcess;
   /** The first stdout line matching `match`. */
   line: string;
+  /** stdout up to and with that line. */
+  output: string;
 }
 
 function startChild(
@@ -151,7 +158,7 @@ function startChild(
           child.stdout!.off('data', onData);
           child.stdout!.resume();
           child.off('exit', onExit);
-          resolve({ child, line });
+          resolve({ child, line, output: buffer });
           return;
         }
       }
@@ -300,6 +307,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.gatewayConfig?.server as object | undefined),
       port: options.port ?? 4000,
       host: options.host ?? '0.0.0.0',
+      // a stack on any free port (tests, chaos) takes any free admin port too, even when a gateway of it
+      // is then started on a fixed port (a restart): several stacks may run at once
+      ...(options.port === 0 && userServer?.adminPort === undefined ? { adminPort: 0 } : {}),
     };
     const subgraphsNow = () =>
       services.map((s) => ({
@@ -364,14 +374,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         'gateway',
         [GATEWAY_BIN, '--config', configFile, ...(port === undefined ? [] : ['--port', String(port)])],
         { ...childEnv, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) },
-        /gateway ready at /,
+        // printed right after the ready line
+        ADMIN_LINE,
         options.readyTimeoutMs,
       );
       started.push(gateway.child);
       gateways.push(gateway.child);
       gateway.child.stdout!.pipe(process.stdout);
       gateway.child.stderr!.pipe(process.stderr);
-      return { child: gateway.child, url: /gateway ready at (\S+)/.exec(gateway.line)![1]! };
+      return {
+        child: gateway.child,
+        url: /gateway ready at (\S+)/.exec(gateway.output)![1]!,
+        adminUrl: ADMIN_LINE.exec(gateway.line)![1]!,
+      };
     };
     const gateway = await startGateway();
     const url = gateway.url;
@@ -404,6 +419,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     return {
       url,
+      adminUrl: gateway.adminUrl,
       stateDir,
       databaseUrl,
       embeddedDatabase,

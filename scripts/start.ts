@@ -43,6 +43,7 @@ const services = new Set(stack.replicas.map((r) => r.service)).size;
 console.log(
   `Tollgate ready at ${stack.url} (${services} subgraphs × ${stack.replicas.length / services} replicas, ${stack.embeddedDatabase ? 'embedded PostgreSQL' : 'PostgreSQL at DATABASE_URL'}${env.REDIS_URL ? ', Redis' : ', in-process cache and limiter'})`,
 );
+console.log(`Metrics, readiness details and the pool view: ${stack.adminUrl} (loopback only)`);
 console.log(
   'Get a token: npm run token -- --sub 1 --scope read:email, then send Authorization: Bearer <token>',
 );

@@ -49,7 +49,7 @@ describe('chaos: one inventory replica frozen for 10 s under load', () => {
     await waitFor(
       'every replica up',
       async () => {
-        const res = await fetch(running.url.replace('/graphql', '/health/ready'));
+        const res = await fetch(`${running.adminUrl}/health/ready`);
         const body = (await res.json()) as { down?: string[] };
         return res.status === 200 && (body.down ?? []).length === 0;
       },
@@ -90,7 +90,7 @@ describe('chaos: one inventory replica frozen for 10 s under load', () => {
       target: 'p99 during the freeze within 3× the p99 before it',
       loadAverage1m: Math.round(load * 100) / 100,
       loadAverageAfter1m: Math.round(loadavg()[0]! * 100) / 100,
-      inventoryPool: await poolCounters(running.url, 'inventory'),
+      inventoryPool: await poolCounters(running.adminUrl, 'inventory'),
     });
     console.log(
       `chaos: frozen inventory replica: errors ${JSON.stringify(result.total.errors)}, p99 before ${baseline.p99Ms} ms, during ${during.p99Ms} ms (×${ratio}), max during ${during.maxMs} ms; load ${load.toFixed(1)}`,

@@ -67,9 +67,9 @@ async function closedLoop(url: string, concurrency: number, ms: number) {
   return { latencies, failed, rate: (latencies.length * 1000) / ms };
 }
 
-/** The admission limit and the 503 refusals by reason, from the gateway's /metrics. */
-async function admissionView(url: string): Promise<string> {
-  const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+/** The admission limit and the 503 refusals by reason, from /metrics on the gateway's admin listener. */
+async function admissionView(adminUrl: string): Promise<string> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const limit = /^gateway_admission_limit (\S+)/m.exec(text)?.[1] ?? '-';
   const reasons = [
     ...text.matchAll(/^gateway_http_refusals_total\{status="503",reason="([a-z_]+)"\} (\d+)/gm),
@@ -162,7 +162,7 @@ describe('chaos: overload', () => {
         `  ${connections}: sent ${s.sent}, 200 ${s.ok}, 503 ${s.refused}, other 5xx ${s.other5xx}, no answer ${s.noAnswer} (${s.errors})`,
         `    excess answered 503: ${(s.excessShare503 * 100).toFixed(1)}% (under 50 ms: ${(s.excessShareFast503 * 100).toFixed(1)}%); 503 p50 ${ms(s.p50_503)}, p99 ${ms(s.p99_503)}`,
         `    admitted p50 ${ms(s.admittedP50)}, p99 ${ms(s.admittedP99)} vs 3 × unloaded p99 + queue deadline = ${ms(s.target)}; RSS after ${s.rss.toFixed(0)} MB`,
-        `    gateway: ${await admissionView(url)}`,
+        `    gateway: ${await admissionView(stack!.adminUrl)}`,
       );
       await new Promise((r) => setTimeout(r, 1_000)); // let the queue and the limit settle
     }

@@ -149,7 +149,7 @@ describe.skipIf(unavailable)(
         await stack.restartReplica(victim);
         await chaos!.allReplicasUp();
       });
-      const before = await poolCounters(stack.url, 'reviews');
+      const before = await poolCounters(stack.adminUrl, 'reviews');
       const samples = await runLoad(
         { urls: [stack.url], ...LOAD, next: workload('replica', token) },
         async (t) => {
@@ -161,7 +161,7 @@ describe.skipIf(unavailable)(
         },
       );
       const writes = await checkWrites(db.url, 'replica', samples);
-      const after = await poolCounters(stack.url, 'reviews');
+      const after = await poolCounters(stack.adminUrl, 'reviews');
       const denied = Number(after.retriesDenied) - Number(before.retriesDenied);
       const result = report('(c) reviews replica killed (SIGKILL)', samples, events, {
         writes,
@@ -275,7 +275,7 @@ describe.skipIf(unavailable)(
       const result = report('graceful shutdown: reviews replica SIGTERM under load', samples, events, {
         writes,
         exitCode,
-        reviewsPool: await poolCounters(stack.url, 'reviews'),
+        reviewsPool: await poolCounters(stack.adminUrl, 'reviews'),
       });
 
       expect(exitCode).toBe(0);
@@ -295,6 +295,7 @@ describe.skipIf(unavailable)(
         secondExit = code ?? signal ?? 'unknown';
       });
       let exitCode: number | string | undefined;
+      let restarted: { adminUrl: string } | undefined;
       try {
         const samples = await runLoad(
           { urls: [stack.url, second.url], ...LOAD, attempts: 3, next: workload('gateway', token) },
@@ -303,7 +304,7 @@ describe.skipIf(unavailable)(
             events.sigterm = t();
             exitCode = await stopProcess(stack.gateway, 'SIGTERM', 15_000);
             events.exited = t();
-            await stack.startGateway(port);
+            restarted = await stack.startGateway(port);
             events.restarted = t();
           },
         );
@@ -337,7 +338,7 @@ describe.skipIf(unavailable)(
         expectExactWrites(writes);
         expect(writes.failed).toBe(0);
         // the restarted instance serves again
-        await chaos!.allReplicasUp(stack.url);
+        await chaos!.allReplicasUp(restarted!.adminUrl);
         const { status, body } = await gql(stack.url, '{ topProducts(first: 2) { upc inStock } }');
         expect(status).toBe(200);
         expect(body.errors).toBeUndefined();

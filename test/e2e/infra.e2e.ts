@@ -507,6 +507,25 @@ describe.each(RENDERINGS)('infra/k8s/%s', (name) => {
     const svc = obj(find(objects, 'Service', 'gateway')?.spec, 'Service gateway');
     expect(svc.type).toBe('LoadBalancer');
     expect(labelsMatch(obj(svc.selector, 'selector'), w.labels)).toBe(true);
+
+    // the admin listener: a container port of its own on the pod's address, annotated for Prometheus,
+    // never behind the load balancer
+    const admin = config.server.adminPort;
+    expect(admin, 'server.adminPort is set').toBeDefined();
+    expect(admin).not.toBe(config.server.port);
+    expect(containerPort(w, 'admin')).toBe(admin);
+    expect(config.server.adminHost).toBe('0.0.0.0');
+    const template = obj(obj(w.obj.spec, 'spec').template, 'template');
+    const annotations = obj(obj(template.metadata, 'template metadata').annotations, 'pod annotations');
+    expect(annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(admin),
+      'prometheus.io/path': '/metrics',
+    });
+    for (const p of arr(svc.ports, 'ports').map((x) => obj(x, 'port')))
+      expect(containerPort(w, p.targetPort ?? p.port), 'the Service reaches the public port only').toBe(
+        config.server.port,
+      );
   });
 
   it('runs every subgraph as a Deployment behind a headless Service that the gateway discovers by DNS', () => {
@@ -752,6 +771,10 @@ describe.each(RENDERINGS)('infra/k8s/%s: scaling, migrations, secrets and networ
         expect(admits(objects, w, undefined, port), `${w.obj.metadata.name}:${port} from outside`).toBe(open);
       }
     }
+    // the admin port (/metrics, /admin/*) admits Prometheus, and nothing else
+    const prometheus: JsonObject = { 'app.kubernetes.io/name': 'prometheus' };
+    expect(admits(objects, gateway, prometheus, config.server.adminPort!), 'Prometheus → admin').toBe(true);
+    expect(admits(objects, gateway, prometheus, 4001), 'Prometheus → other ports').toBe(false);
     // the gateway reaches every subgraph; one subgraph does not reach another
     for (const sg of config.subgraphs) {
       const url = new URL(sg.replicas[0]!);
@@ -991,6 +1014,9 @@ describe('infra/docker-compose.yml', () => {
       const config = gatewayConfig(g);
       expectSchemaFilesCompose(config);
       expect(config.server.host).toBe('0.0.0.0');
+      // the admin listener on the compose network (exposed, never published on the host)
+      expect(config.server.adminHost).toBe('0.0.0.0');
+      expect(arr(svc(g).expose, 'expose').map(String)).toContain(String(config.server.adminPort));
       for (const sg of config.subgraphs) {
         const hosts = sg.replicas.map((r) => new URL(r));
         expect(hosts.map((u) => u.hostname).sort()).toEqual(replicasOf(sg.name).sort());

@@ -162,9 +162,7 @@ describe(`the federated stack (${process.env.DATABASE_URL ? 'real PostgreSQL' : 
     const t0 = Date.now();
     let down: string[] = [];
     while (Date.now() - t0 < 15_000) {
-      down = (
-        (await (await fetch(stack.url.replace('/graphql', '/health/ready'))).json()) as { down: string[] }
-      ).down;
+      down = ((await (await fetch(`${stack.adminUrl}/health/ready`)).json()) as { down: string[] }).down;
       if (down.includes(`inventory ${victim.url}`)) break;
       await new Promise((r) => setTimeout(r, 200));
     }

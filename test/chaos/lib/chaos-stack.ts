@@ -18,8 +18,11 @@ export interface ChaosStack {
   redis: PrivateRedis;
   /** A token of the stack's dev key for user WRITER_ID: the writes need a caller. */
   token: string;
-  /** Resolves once /health/ready of `gatewayUrl` says every subgraph has a replica up and none is down. */
-  allReplicasUp(gatewayUrl?: string, timeoutMs?: number): Promise<number>;
+  /**
+   * Resolves once /health/ready of the admin listener `adminUrl` (the stack gateway's by default) says
+   * every subgraph has a replica up and none is down.
+   */
+  allReplicasUp(adminUrl?: string, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -78,11 +81,11 @@ export async function startChaosStack(log: (line: string) => void = console.log)
       db: database,
       redis,
       token,
-      allReplicasUp: (gatewayUrl = running.url, timeoutMs = 30_000) =>
+      allReplicasUp: (adminUrl = running.adminUrl, timeoutMs = 30_000) =>
         waitFor(
           'every replica up',
           async () => {
-            const res = await fetch(gatewayUrl.replace('/graphql', '/health/ready'));
+            const res = await fetch(`${adminUrl}/health/ready`);
             const body = (await res.json()) as { down?: string[] };
             return res.status === 200 && (body.down ?? []).length === 0;
           },
@@ -104,12 +107,12 @@ export async function startChaosStack(log: (line: string) => void = console.log)
   }
 }
 
-/** The counters of one subgraph's replica pool in a gateway (`GET /admin/pool`, loopback). */
-export async function poolCounters(gatewayUrl: string, subgraph: string): Promise<Record<string, unknown>> {
-  const res = await fetch(gatewayUrl.replace('/graphql', '/admin/pool'));
+/** The counters of one subgraph's replica pool in a gateway (`GET /admin/pool` of its admin listener). */
+export async function poolCounters(adminUrl: string, subgraph: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${adminUrl}/admin/pool`);
   const view = (await res.json()) as { pools: { name: string; [key: string]: unknown }[] };
   const pool = view.pools.find((p) => p.name === subgraph);
-  if (!pool) throw new Error(`no pool named ${subgraph} at ${gatewayUrl}`);
+  if (!pool) throw new Error(`no pool named ${subgraph} at ${adminUrl}`);
   const {
     requests,
     failed,
