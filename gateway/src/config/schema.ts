@@ -85,7 +85,7 @@ export const GatewayConfigObject = z
           .string()
           .default('127.0.0.1')
           .describe(
-            'Address the admin listener binds: loopback by default; 0.0.0.0 in a container, so Prometheus can scrape it (docs/operations.md).',
+            'Address the admin listener binds: loopback by default; 0.0.0.0 in a container, so Prometheus can scrape it (docs/reliability.md#the-admin-listener).',
           ),
         maxBodyBytes: z.coerce
           .number()
