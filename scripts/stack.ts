@@ -72,6 +72,11 @@ export interface StackOptions {
    * `ratelimit` (tests that size budgets keep theirs). @default true
    */
   devPlan?: boolean;
+  /**
+   * CPUs to pin processes to (`taskset -c` lists, Linux; ignored without /usr/bin/taskset): the gateway
+   * on some, the database and replicas on others, as separate machines would be. @default unpinned
+   */
+  cpus?: { gateway?: string; others?: string };
 }
 
 /**
@@ -115,6 +120,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+const TASKSET = '/usr/bin/taskset';
+
 /** The gateway's line naming its admin listener's origin. */
 const ADMIN_LINE = /admin listener .* at (\S+)/;
 
@@ -132,14 +139,20 @@ function startChild(
   env: Record<string, string | undefined>,
   match: RegExp,
   timeoutMs = 60_000,
+  cpus?: string,
 ): Promise<Started> {
   // TOLLGATE_PARENT_PID lets a child notice that this launcher died without stopping it (even SIGKILL)
-  // and stop itself, so the stack never leaves orphans behind.
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env, TOLLGATE_PARENT_PID: String(process.pid) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // and stop itself, so the stack never leaves orphans behind. taskset execs node: the pid stays node's.
+  const pinned = cpus !== undefined && existsSync(TASKSET);
+  const child = spawn(
+    pinned ? TASKSET : process.execPath,
+    pinned ? ['-c', cpus, process.execPath, ...args] : args,
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, TOLLGATE_PARENT_PID: String(process.pid) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4_000);
@@ -213,6 +226,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         [join(ROOT, 'dist', 'scripts', 'embedded-postgres.js')],
         { TOLLGATE_PG_DATA_DIR: dataDir === 'memory' ? '' : dataDir, PORT: '0' },
         /"ready":true/,
+        undefined,
+        options.cpus?.others,
       );
       started.push(pg.child);
       database = pg.child;
@@ -271,6 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               { ...childEnv, PORT: '0' },
               /"ready":true/,
               options.readyTimeoutMs,
+              options.cpus?.others,
             );
             started.push(r.child);
             return {
@@ -377,6 +393,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // printed right after the ready line
         ADMIN_LINE,
         options.readyTimeoutMs,
+        options.cpus?.gateway,
       );
       started.push(gateway.child);
       gateways.push(gateway.child);
@@ -435,6 +452,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           { ...childEnv, PORT: new URL(replica.url).port },
           /"ready":true/,
           options.readyTimeoutMs,
+          options.cpus?.others,
         );
         started.push(r.child);
         const restarted = { service: service.name, url: replica.url, child: r.child };

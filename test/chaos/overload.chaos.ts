@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,15 +17,26 @@ import { type OpenLoopSample, percentile, rssMb, runOpenLoop } from './lib/open-
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BODY = JSON.stringify({ query: SAMPLE_QUERY, variables: { first: 5 } });
 const QUEUE_TIMEOUT_MS = 50;
-const PHASE_MS = 5_000;
+const PHASE_MS = 8_000;
+/** The limit's adaptation at the flood's start: requests sent after it are the steady state. */
+const SETTLE_MS = 2_000;
 /** Below this sustained rate (req/s) the machine is too loaded for the scenario to judge anything. */
 const MIN_JUDGED_RATE = 15;
 
 let stack: Stack | undefined;
 const stateDir = join(ROOT, '.tollgate', `overload-${process.pid}`);
+/**
+ * As deployed, the gateway has a core of its own: pinned to CPU 1, the replicas, the database and this
+ * process (the load generator) to CPU 0, where there are two cores and taskset. Unpinned, the flood's
+ * subgraph work and client loop starve the gateway's event loop, and what is measured is the machine.
+ */
+const PIN = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const ALL_CPUS = `0-${availableParallelism() - 1}`;
 
 beforeAll(async () => {
+  if (PIN) execFileSync('/usr/bin/taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
   stack = await startStack({
+    ...(PIN ? { cpus: { gateway: '1', others: '0' } } : {}),
     port: 0,
     host: '127.0.0.1',
     dataDir: 'memory',
@@ -40,6 +52,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  if (PIN) execFileSync('/usr/bin/taskset', ['-pc', ALL_CPUS, String(process.pid)], { stdio: 'ignore' });
   await stack?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -115,6 +128,10 @@ function summarize(samples: OpenLoopSample[], unloadedP99: number) {
       ok.map((s) => s.latencyMs),
       99,
     ),
+    steadyP99: percentile(
+      ok.filter((s) => s.at >= SETTLE_MS).map((s) => s.latencyMs),
+      99,
+    ),
     target: 3 * unloadedP99 + QUEUE_TIMEOUT_MS,
   };
 }
@@ -143,7 +160,9 @@ describe('chaos: overload', () => {
     const lines = [
       `overload: load average ${loadavg()
         .map((l) => l.toFixed(2))
-        .join(' ')} (2 cores shared)`,
+        .join(
+          ' ',
+        )} (2 cores shared); ${PIN ? 'gateway pinned to CPU 1, replicas, database and load generator to CPU 0' : 'unpinned'}`,
       `  unloaded: p50 ${ms(unloadedP50)}, p99 ${ms(unloadedP99)}; sustainable ${sustained.rate.toFixed(0)} req/s (8 closed-loop clients, p99 ${ms(percentile(sustained.latencies, 99))})`,
       `  offered: ${rate * 5} req/s open-loop for ${PHASE_MS / 1000} s per client kind; RSS before ${rssBefore.toFixed(0)} MB`,
     ];
@@ -161,7 +180,7 @@ describe('chaos: overload', () => {
       lines.push(
         `  ${connections}: sent ${s.sent}, 200 ${s.ok}, 503 ${s.refused}, other 5xx ${s.other5xx}, no answer ${s.noAnswer} (${s.errors})`,
         `    excess answered 503: ${(s.excessShare503 * 100).toFixed(1)}% (under 50 ms: ${(s.excessShareFast503 * 100).toFixed(1)}%); 503 p50 ${ms(s.p50_503)}, p99 ${ms(s.p99_503)}`,
-        `    admitted p50 ${ms(s.admittedP50)}, p99 ${ms(s.admittedP99)} vs 3 × unloaded p99 + queue deadline = ${ms(s.target)}; RSS after ${s.rss.toFixed(0)} MB`,
+        `    admitted p50 ${ms(s.admittedP50)}, p99 ${ms(s.admittedP99)} (sent after the first ${SETTLE_MS / 1000} s: p99 ${ms(s.steadyP99)}) vs 3 × unloaded p99 + queue deadline = ${ms(s.target)}; RSS after ${s.rss.toFixed(0)} MB`,
         `    gateway: ${await admissionView(stack!.adminUrl)}`,
       );
       await new Promise((r) => setTimeout(r, 1_000)); // let the queue and the limit settle

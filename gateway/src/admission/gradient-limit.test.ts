@@ -45,6 +45,19 @@ describe('GradientLimit', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeLessThanOrEqual(seen[i - 1]!);
   });
 
+  it('shrinks at once, not by a smoothed share: halved in the first slow window, near min within five', () => {
+    const limit = make({ initial: 100, min: 4 });
+    const clock = { t: 0 };
+    drive(limit, 12, () => 10, () => 1, clock); // a baseline of 10 ms, while idle (the limit stays)
+    expect(limit.state.limit).toBe(100);
+    const seen = drive(limit, 5, () => 200, undefined, clock); // twenty times slower, saturated
+    // limit × gradient + √limit, the gradient at its floor 0.5: 100 → ~60 → ~38 → … (smoothed by 0.2,
+    // the first window would have left 92)
+    expect(seen[0]).toBeGreaterThan(55);
+    expect(seen[0]).toBeLessThan(65);
+    expect(seen.at(-1)).toBeLessThan(16);
+  });
+
   it('does not shrink for latency within the tolerance', () => {
     const limit = make({ initial: 100, tolerance: 1.5 });
     const clock = { t: 0 };

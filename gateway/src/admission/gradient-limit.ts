@@ -33,8 +33,8 @@ export interface GradientLimitState {
  * A concurrency limit that follows latency: Netflix concurrency-limits' Gradient2 over windows of
  * samples. Each closed window compares its average latency (short) with a long-term exponential average
  * (long): `gradient = clamp(tolerance × long / short, 0.5, 1)`, `estimate = limit × gradient + √limit`
- * (the queue allowance that lets it grow while latency stays flat), `limit += smoothing × (estimate −
- * limit)`, bounded by [min, max]. A window whose peak in-flight stayed under half the limit leaves the
+ * (the queue allowance that lets it grow while latency stays flat); a growing estimate is smoothed,
+ * `limit += smoothing × (estimate − limit)`, a shrinking one taken at once; bounded by [min, max]. A window whose peak in-flight stayed under half the limit leaves the
  * limit alone: an idle gateway says nothing about its capacity. Pure: the caller passes the clock.
  */
 export class GradientLimit {
@@ -115,7 +115,11 @@ export class GradientLimit {
     if (inflight < this.#limit / 2) return;
     const gradient = clamp((this.#tolerance * this.#long) / shortRtt, 0.5, 1);
     const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
-    const next = this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing;
+    // Growth is smoothed; a shrink is taken whole (as AIMD's multiplicative decrease): smoothed, a limit
+    // far above what the subgraphs can serve sank ~10% a window, and an overload of a few seconds was
+    // over before it had (the admitted requests queued behind it all the while).
+    const next =
+      estimate < this.#limit ? estimate : this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing;
     this.#limit = clamp(next, this.#min, this.#max);
   }
 }
