@@ -322,12 +322,6 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
     // refusals of GraphQL requests are counted; a readiness 503 is an answer, not a refusal
     if (graphql) admission.watch(res);
     if (subscription && admission.overloaded?.()) return admission.shed(res, 'event_loop');
-    if (graphql && !subscription) {
-      // Overload: a short queue at most, then 503, so admitted requests keep their latency. Health and
-      // metrics routes never wait here.
-      const admitted = admission.admit(res);
-      if (admitted !== true && !(await admitted)) return;
-    }
     // the context built for a GraphQL request, to take what the executor attached to it
     let contextValue: TContext | undefined;
     try {
@@ -427,6 +421,11 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       const accept = headers.get('accept') ?? '';
       if (delivery === 'multipart' && !/application\/(json|graphql-response\+json|\*)|\*\/\*/i.test(accept))
         headers.set('accept', `${accept}, application/json;q=0.001`);
+      // Overload: a short queue at most, then 503, so admitted requests keep their latency. Only now,
+      // with the whole body read: a client trickling its body (until server.requestTimeoutMs) must not
+      // hold a slot, or a few hundred slow sockets would refuse everyone else. Probes never wait here.
+      const admitted = admission.admit(res);
+      if (admitted !== true && !(await admitted)) return;
       const response = await server.executeHTTPGraphQLRequest({
         httpGraphQLRequest: {
           method: method.toUpperCase(),
