@@ -6,10 +6,10 @@ import { resolvePoolOptions } from './options.ts';
 const { dir, file } = configFiles('tollgate-adaptive-');
 
 describe('pool.attemptTimeout and pool.hedging config', () => {
-  it('defaults: adaptive attempt timeout and hedging off', () => {
+  it('defaults: adaptive attempt timeout on, hedging off', () => {
     const o = resolvePoolOptions('inventory', loadConfig({ cwd: dir, env: {} }).pool);
     expect(o.attemptTimeout).toEqual({
-      enabled: false,
+      enabled: true,
       percentile: 99,
       factor: 3,
       minMs: 250,

@@ -1,6 +1,6 @@
 /** The adaptive per-attempt timeout of a subgraph's queries: derived from its own recent latency. */
 export interface AttemptTimeoutOptions {
-  /** Cut a query's attempt that runs past the subgraph's observed latency, so it retries elsewhere. @default true */
+  /** Cut a query's attempt that runs past the subgraph's observed latency while its replica answers nothing else, so it retries elsewhere. @default true */
   enabled?: boolean;
   /** Percentile of the subgraph's recent attempts the timeout starts from. @default 99 */
   percentile?: number;
@@ -26,12 +26,11 @@ export interface HedgingOptions {
   windowMs?: number;
 }
 
-// Off by default: under a burst, cuts at the floor send retries to a replica already at maxConcurrent
-// and repeated cuts eject busy but healthy replicas, so queries that would have answered fail (the
-// cluster budget scenario saw it). Turn it on per subgraph where a hung replica costs more than that;
-// the cut attempt should stay alive until its retry has a slot, and a burst should not read as a hang.
+// On by default. A cut falls only on a replica that answered nothing else in the last interval (hung),
+// never on one that is answering (busy): under a burst every replica slows at once, and cutting there
+// sent retries to replicas already at maxConcurrent and ejected healthy ones (attempt.ts).
 export const ATTEMPT_TIMEOUT_DEFAULTS = {
-  enabled: false,
+  enabled: true,
   percentile: 99,
   factor: 3,
   minMs: 250,

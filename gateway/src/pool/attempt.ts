@@ -42,6 +42,13 @@ export interface AttemptRequest {
   headers: Record<string, string>;
   /** Time this attempt may take, in ms; sent to the replica in the deadline header. */
   budgetMs: number;
+  /**
+   * An adaptive cut (budgetMs is the subgraph's recent latency, not the fetch's deadline): when it is
+   * due while the replica keeps answering other fetches, the replica is busy, not hung, and the attempt
+   * waits on, interval by interval, up to this many ms in all (the fetch's own limit, sent in the
+   * deadline header instead); it is cut once an interval passes with no answer from the replica.
+   */
+  cutIfSilentUpToMs?: number | undefined;
   signal: AbortSignal | undefined;
   /** 1 for the first attempt of a fetch. */
   attempt: number;
@@ -96,27 +103,43 @@ export async function attempt(ctx: AttemptContext, replica: Replica, req: Attemp
       )
     : undefined;
   let timedOut = false;
+  const upTo = req.cutIfSilentUpToMs;
   const sent: Record<string, string> = ctx.deadlineHeader
-    ? { ...req.headers, [ctx.deadlineHeader]: String(Math.max(1, Math.floor(budgetMs))) }
+    ? { ...req.headers, [ctx.deadlineHeader]: String(Math.max(1, Math.floor(upTo ?? budgetMs))) }
     : { ...req.headers };
   propagation.inject(span ? trace.setSpan(parent, span) : parent, sent);
   replica.requests++;
   replica.outstanding++;
   const t0 = nowMs();
+  let heardSince = t0;
+  // Busy (it answered something since the last look) or hung (silent): a burst slows every replica
+  // at once and must not read as a hang, or the retries of cut attempts pile onto replicas already busy.
+  const extendMs =
+    upTo === undefined
+      ? undefined
+      : () => {
+          const now = nowMs();
+          const busy = replica.lastAnswerAt > heardSince;
+          heardSince = now;
+          const left = t0 + upTo - now;
+          return busy && left > 1 ? Math.min(budgetMs, left) : 0;
+        };
   try {
     const res = await post(replica.dispatcher, {
       path: replica.path,
       headers: sent,
       body: req.body,
       timeoutMs: budgetMs,
+      extendMs,
       timeoutError: () => {
         timedOut = true;
-        return new PoolError('POOL_TIMEOUT', `attempt timed out after ${Math.round(budgetMs)} ms`);
+        return new PoolError('POOL_TIMEOUT', `attempt timed out after ${Math.round(nowMs() - t0)} ms`);
       },
       signal,
     });
     const text = res.body;
     const rtt = nowMs() - t0;
+    replica.lastAnswerAt = t0 + rtt;
     replica.latency.record(rtt);
     if (res.statusCode < 500) ctx.latency.record(rtt);
     replica.answered = true;

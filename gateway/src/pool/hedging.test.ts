@@ -15,6 +15,8 @@ interface Fake {
   /** Requests whose connection the gateway closed before the answer (a cancelled attempt). */
   cancelled: number;
   delayMs: number;
+  /** Delay of queries that ask for `slow` (the others keep `delayMs`). */
+  slowDelayMs: number;
 }
 
 const servers: Server[] = [];
@@ -29,7 +31,7 @@ afterEach(async () => {
 });
 
 async function fake(): Promise<Fake> {
-  const f: Fake = { url: '', queries: 0, mutations: 0, cancelled: 0, delayMs: 0 };
+  const f: Fake = { url: '', queries: 0, mutations: 0, cancelled: 0, delayMs: 0, slowDelayMs: 0 };
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c));
@@ -39,7 +41,7 @@ async function fake(): Promise<Fake> {
       else if (!probe) f.queries++;
       const timer = setTimeout(
         () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"ok":true}}'),
-        probe ? 0 : f.delayMs,
+        probe ? 0 : body.includes('slow') ? f.slowDelayMs : f.delayMs,
       );
       res.on('close', () => {
         if (!res.writableFinished) {
@@ -66,7 +68,6 @@ function pool(urls: string[], options: ReplicaPoolOptions): ReplicaPool {
     healthCheck: { intervalMs: 0 },
     slowStartWindowMs: 0,
     ...options,
-    // the adaptive attempt timeout is off by default; these tests are about it (and hedging) when on
     attemptTimeout: { enabled: true, ...options.attemptTimeout },
   });
   pools.push(p);
@@ -197,6 +198,34 @@ describe('adaptive attempt timeout', () => {
     expect(s.retries).toBe(1);
     await until(() => a.cancelled === 1);
     expect(a.cancelled).toBe(1);
+  });
+
+  it('does not cut a slow attempt on a replica that keeps answering others: busy, not hung', async () => {
+    const [a, b] = await Promise.all([fake(), fake()]);
+    const p = pool([a.url, b.url], { hedging: { enabled: false }, attemptTimeout: { minMs: 100 } });
+    await warm(p);
+    expect(p.snapshot().adaptive.attemptTimeoutMs).toBe(100);
+    a.slowDelayMs = 450;
+    // round robin: the next fetch starts on a
+    const slow = p.send(JSON.stringify({ query: '{ slow: ok }' }), json, { idempotent: true });
+    // meanwhile a answers other fetches at once
+    const t0 = performance.now();
+    while (performance.now() - t0 < 400) {
+      await p.send(QUERY, json, { idempotent: true });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const res = await slow;
+    expect(res.replica).toBe(a.url);
+    expect(p.snapshot().attemptTimeouts).toBe(0);
+    expect(a.cancelled).toBe(0);
+    // and the same slow query on a replica that answers nothing else meanwhile is cut and retried on b
+    const cut = await p.send(JSON.stringify({ query: '{ slow: ok }' }), json, { idempotent: true });
+    const again =
+      p.snapshot().attemptTimeouts === 1
+        ? cut
+        : await p.send(JSON.stringify({ query: '{ slow: ok }' }), json, { idempotent: true });
+    expect(again.replica).toBe(b.url);
+    expect(p.snapshot().attemptTimeouts).toBe(1);
   });
 
   it('never cuts the last attempt: with no other replica to try, a slow query still gets its answer', async () => {

@@ -15,8 +15,13 @@ export interface PostOptions {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** The attempt fails with `timeoutError()` after this many milliseconds. */
+  /** The attempt fails with `timeoutError()` after this many milliseconds… */
   timeoutMs: number;
+  /**
+   * …unless this, asked when that time is up, gives more (ms): the wait goes on that long and the
+   * question is asked again. 0 ends it.
+   */
+  extendMs?: (() => number) | undefined;
   timeoutError: () => Error;
   /** Aborts the attempt with the signal's reason (the incoming request went away). */
   signal?: AbortSignal | undefined;
@@ -43,7 +48,16 @@ class CollectHandler {
   constructor(options: PostOptions, resolve: (r: PostResult) => void, reject: (e: unknown) => void) {
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#timer = setTimeout(() => this.#cancel(options.timeoutError()), Math.max(1, options.timeoutMs));
+    const arm = (ms: number): NodeJS.Timeout =>
+      setTimeout(
+        () => {
+          const more = options.extendMs?.() ?? 0;
+          if (more > 0 && !this.#done) this.#timer = arm(more);
+          else this.#cancel(options.timeoutError());
+        },
+        Math.max(1, ms),
+      );
+    this.#timer = arm(options.timeoutMs);
     this.#signal = options.signal;
     if (options.signal) {
       this.#onSignal = () => this.#cancel(options.signal?.reason as Error);

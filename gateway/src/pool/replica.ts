@@ -63,6 +63,8 @@ export class Replica implements Endpoint {
   lastError: string | null = null;
   /** Whether anything (a request or a check) was ever answered. */
   answered = false;
+  /** When a fetch to it last got an answer (performance.now() ms; any status); -Infinity before one. */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
   /** Clock time slow start began; undefined when not in slow start. */
   slowStartSince: number | undefined;
 

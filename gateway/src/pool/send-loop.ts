@@ -227,6 +227,7 @@ export class SendLoop {
           body,
           headers,
           budgetMs: limit.budgetMs,
+          cutIfSilentUpToMs: limit.upToMs,
           signal,
           attempt: n,
           retryReason,
@@ -317,7 +318,7 @@ export class SendLoop {
     idempotent: boolean,
     tried: ReadonlySet<Replica>,
     subset: Subset | undefined,
-  ): { budgetMs: number; adaptive: boolean } {
+  ): { budgetMs: number; adaptive: boolean; upToMs?: number } {
     const fixed = this.#o.perTryTimeoutMs > 0 ? Math.min(remaining, this.#o.perTryTimeoutMs) : remaining;
     if (
       !idempotent ||
@@ -328,7 +329,7 @@ export class SendLoop {
       return { budgetMs: fixed, adaptive: false };
     const adaptive = attemptTimeoutMs(this.#o.attemptTimeout, this.#latency);
     return adaptive !== undefined && adaptive < fixed
-      ? { budgetMs: adaptive, adaptive: true }
+      ? { budgetMs: adaptive, adaptive: true, upToMs: fixed }
       : { budgetMs: fixed, adaptive: false };
   }
 
