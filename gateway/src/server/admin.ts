@@ -91,7 +91,7 @@ export function createAdminListener(routes: Routes, options: { logger?: Logger }
             new Error(
               `server.adminPort: cannot listen on ${host}:${port} (${error.code ?? error.message})${
                 error.code === 'EADDRINUSE'
-                  ? '; another process has it: set server.adminPort to a free port'
+                  ? '; another process has it (a local Prometheus also defaults to 9090): set server.adminPort, or GATEWAY_SERVER_ADMIN_PORT, to a free port'
                   : ''
               }`,
             ),
