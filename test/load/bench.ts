@@ -1,14 +1,17 @@
-// `npm run bench` (issue 10): Tollgate against plain Apollo Gateway on the same supergraph, subgraphs
-// and queries. See test/load/README.md for the method and what every column means.
+// `npm run bench` (issues 10 and 20): Tollgate against plain Apollo Gateway and Hive Gateway (both
+// planners) on the same supergraph, subgraphs and queries. See test/load/README.md for the method and
+// what every column means.
 //
 //   node --import tsx test/load/bench.ts [--profile static|real] [--rounds 3] [--warmup 5] [--duration 15]
 //        [--connections 50] [--quick] [--memory] [--dedup on|off|both] [--token <jwt>]
-//        [--targets tollgate,tollgate-off,apollo-gateway] [--queries one-subgraph,3-level,heavy]
+//        [--targets tollgate,tollgate-off,apollo-gateway,hive-gateway,hive-router]
+//        [--queries one-subgraph,3-level,heavy]
 //   node --import tsx test/load/bench.ts --planning [flags of planning.ts]: planning cost instead of load
 //   node --import tsx test/load/bench.ts --subscriptions [flags of subscriptions.ts]: many subscribers
 //
 // The last line of stdout is always `tollgate/apollo-gateway cpu-per-request ratio (3-level query): X.XX`
-// (or `n/a` when either target was not measured); progress goes to stderr.
+// (or `n/a` when either target was not measured), after `tollgate/best-peer … (3-level query): X.XX`;
+// progress goes to stderr.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,21 +28,23 @@ import {
   stopAllChildren,
 } from './lib/processes.ts';
 import { type BenchQuery, QUERIES, requestBody } from './lib/queries.ts';
-import { aggregate, type Cell, formatTable, renderTable } from './lib/report.ts';
+import { aggregate, bestPeers, type Cell, formatTable, ratioLine, renderTable } from './lib/report.ts';
 import { composeBenchSupergraph } from './lib/supergraph.ts';
 import {
+  hasDedup,
+  isPeer,
   type PreparedTarget,
   prepareTarget,
   REFERENCE,
   TARGETS,
   type TargetId,
   urlFromReadyLine,
+  type VariantId,
 } from './lib/targets.ts';
 import { BENCH_COUNTS, buildData, expectedFlatProducts, expectedTopProducts } from './subgraphs/data.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOAD_DIR = join(ROOT, 'test', 'load');
-const LAST_LINE = 'tollgate/apollo-gateway cpu-per-request ratio (3-level query)';
 /** Below this many responses (all rounds) a row's figures are flagged as unstable. */
 const MIN_RESPONSES = 100;
 
@@ -65,7 +70,8 @@ const USAGE = `usage: node --import tsx test/load/bench.ts [options]
   --connections <n>       concurrent connections (default 50)
   --quick                 smoke run: 1 round, 1 s warm-up, 3 s measured (memory: 1k and 10k requests)
   --memory                memory check of the Tollgate production target: RSS after 10k and 100k requests of the mix
-  --dedup on|off|both     in-flight dedup of subgraph fetches (Tollgate has none yet: reported, not applied)
+  --dedup on|off|both     in-flight dedup of subgraph fetches: Hive's on, off, or both as rows of their own
+                          (default off; Tollgate has none yet: reported, not applied)
   --token <jwt>           bearer token for targets that send one (else TOLLGATE_BENCH_TOKEN, else a minted dev token)
   --targets <ids>         comma-separated subset of ${TARGETS.map((t) => t.id).join(',')}
   --queries <ids>         comma-separated subset of ${QUERIES.map((q) => q.id).join(',')}
@@ -301,15 +307,23 @@ async function startTargets(
   const supergraphFile = join(workDir, 'supergraph.graphql');
   writeFileSync(supergraphFile, composeBenchSupergraph(ROOT, backend.urls));
   const running: RunningTarget[] = [];
-  for (const spec of TARGETS.filter((t) => ids.includes(t.id))) {
-    const prepared = await prepareTarget(spec, {
-      root: ROOT,
-      workDir,
-      supergraphFile,
-      otlpUrl: backend.otlpUrl,
-      ...(options.token ? { token: options.token } : {}),
-    });
-    const child = await startChild(spec.id, {
+  const variants = (spec: (typeof TARGETS)[number]): boolean[] =>
+    !hasDedup(spec) || options.dedup === 'off' ? [false] : options.dedup === 'on' ? [true] : [false, true];
+  for (const [spec, dedup] of TARGETS.filter((t) => ids.includes(t.id)).flatMap((spec) =>
+    variants(spec).map((d) => [spec, d] as const),
+  )) {
+    const prepared = await prepareTarget(
+      spec,
+      {
+        root: ROOT,
+        workDir,
+        supergraphFile,
+        otlpUrl: backend.otlpUrl,
+        ...(options.token ? { token: options.token } : {}),
+      },
+      dedup,
+    );
+    const child = await startChild(prepared.id, {
       args: prepared.args,
       env: prepared.env,
       cpu: gatewayCpu,
@@ -317,7 +331,7 @@ async function startTargets(
       cwd: ROOT,
     });
     running.push({ prepared, child, url: urlFromReadyLine(prepared, child.readyLine) });
-    log(`${spec.id} ready at ${running.at(-1)!.url} (pid ${child.pid})`);
+    log(`${prepared.id} ready at ${running.at(-1)!.url} (pid ${child.pid})`);
   }
   return running;
 }
@@ -356,27 +370,27 @@ async function checkTargets(
           q.shape === 'flat' ? expectedFlatProducts(data, q.first) : expectedTopProducts(data, q.first),
         )
       : undefined;
-    const seen: { target: TargetId; data: string }[] = [];
+    const seen: { target: VariantId; data: string }[] = [];
     const bytes: Record<string, number> = {};
     const observed: Checked['observed'] = {};
     for (const t of targets) {
       const res = await fetch(t.url, { method: 'POST', headers: t.prepared.headers, body: requestBody(q) });
       const text = await res.text();
-      bytes[t.prepared.spec.id] = Buffer.byteLength(text);
+      bytes[t.prepared.id] = Buffer.byteLength(text);
       let body: { data?: unknown; errors?: unknown[]; extensions?: Record<string, unknown> } | undefined;
       try {
         body = JSON.parse(text) as typeof body;
       } catch {
         body = undefined;
       }
-      const where = `${q.id} on ${t.prepared.spec.id}`;
+      const where = `${q.id} on ${t.prepared.id}`;
       if (res.status !== 200) problems.push(`${where}: status ${res.status}: ${text.slice(0, 300)}`);
       else if (!body) problems.push(`${where}: not JSON: ${text.slice(0, 300)}`);
       else if (body.errors?.length)
         problems.push(`${where}: errors: ${JSON.stringify(body.errors).slice(0, 300)}`);
       else if (body.data == null) problems.push(`${where}: no data`);
-      else seen.push({ target: t.prepared.spec.id, data: JSON.stringify(body.data) });
-      observed[t.prepared.spec.id] = {
+      else seen.push({ target: t.prepared.id, data: JSON.stringify(body.data) });
+      observed[t.prepared.id] = {
         extensions: Object.keys(body?.extensions ?? {}),
         headers: TELLING_HEADERS.filter((h) => res.headers.has(h)),
       };
@@ -439,7 +453,7 @@ async function measure(
   const cpuAll = cpuMs(t.child.pid) - cpu0;
   const sg1 = await backend.requests();
   return {
-    target: t.prepared.spec.id,
+    target: t.prepared.id,
     query: q.id,
     round,
     load,
@@ -475,7 +489,7 @@ interface RunContext {
 
 function printPreamble(ctx: RunContext, backend: Backend, targets: readonly RunningTarget[]): void {
   const o = ctx.options;
-  console.log(`Tollgate bench (issue 10) — ${new Date().toISOString()}`);
+  console.log(`Tollgate bench (issues 10 and 20) — ${new Date().toISOString()}`);
   const m = ctx.machine;
   console.log(
     `machine: ${m.cores} cores (${m.cpu}), Node ${m.node}, load average before the run (uptime) ${m.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}`,
@@ -485,14 +499,20 @@ function printPreamble(ctx: RunContext, backend: Backend, targets: readonly Runn
   console.log(
     `load: autocannon, ${o.connections} connections, ${o.rounds} round(s) × (${o.warmupSec} s warm-up + ${o.durationSec} s measured) per target and query`,
   );
+  const hive = targets.some((t) => hasDedup(t.prepared.spec));
   console.log(
-    o.dedup === 'off'
-      ? 'dedup: not implemented (Tollgate has no in-flight deduplication of subgraph fetches; every figure is without it)'
-      : `dedup: not implemented — --dedup ${o.dedup} asked for, but Tollgate has no in-flight deduplication of subgraph fetches; every figure is without it`,
+    `dedup: not implemented in Tollgate (no in-flight deduplication of subgraph fetches; its figures are without it)${
+      hive
+        ? `; Hive Gateway's deduplicateInflightRequests ${{ off: 'off', on: 'on (rows "(dedup)")', both: 'off and on (rows "(dedup)")' }[o.dedup]}`
+        : o.dedup === 'off'
+          ? ''
+          : `; --dedup ${o.dedup} applies to Hive targets only, none runs`
+    }`,
   );
   for (const t of targets) {
     const c = t.prepared.config;
-    const parts = [`${t.prepared.spec.id}: ${t.prepared.spec.label}`];
+    const parts = [`${t.prepared.id}: ${t.prepared.spec.label}`];
+    if (hasDedup(t.prepared.spec)) parts.push(`subgraph dedup ${t.prepared.dedup ? 'on' : 'off'}`);
     if (c) {
       parts.push(`config ${c.source}`);
       parts.push(
@@ -547,7 +567,7 @@ async function runBench(ctx: RunContext): Promise<void> {
         cells.push(cell);
         const l = cell.load;
         log(
-          `[${cells.length}/${total}] round ${round} ${q.id} ${t.prepared.spec.id}: ${l.rps.toFixed(0)} rps, p99 ${l.latencyMs.p99} ms, ` +
+          `[${cells.length}/${total}] round ${round} ${q.id} ${t.prepared.id}: ${l.rps.toFixed(0)} rps, p99 ${l.latencyMs.p99} ms, ` +
             `${(cell.cpuMs / Math.max(1, l.sent)).toFixed(2)} ms CPU/req, ${((100 * cell.cpuMsWindow) / cell.wallMs).toFixed(0)}% CPU, bad ${badCount(l)}`,
         );
         if (badCount(l) && l.firstBadBody) log(`  first bad response: ${l.firstBadBody}`);
@@ -555,13 +575,13 @@ async function runBench(ctx: RunContext): Promise<void> {
     }
   }
 
-  const rows = aggregate(cells, REFERENCE);
+  const rows = aggregate(cells, REFERENCE, isPeer);
   console.log('');
   console.log(
     renderTable(
       rows,
       queries.map((q) => q.id),
-      targets.map((t) => t.prepared.spec.id),
+      targets.map((t) => t.prepared.id),
     ),
   );
   console.log('');
@@ -573,6 +593,13 @@ async function runBench(ctx: RunContext): Promise<void> {
   );
   console.log(
     'vs AG = against apollo-gateway on the same query: rps and CPU higher is better (CPU = AG CPU/req ÷ target CPU/req), p99 lower is better.',
+  );
+  console.log(
+    "CPU vs best peer = the best peer's CPU/req ÷ the target's; best peer = the non-Tollgate target with the lowest CPU/req on the query, dedup rows excluded.",
+  );
+  const best = bestPeers(rows, isPeer);
+  console.log(
+    `best peer: ${queries.map((q) => `${q.id} ${best.get(q.id)?.target ?? 'none measured'}`).join(', ')}`,
   );
   const otlp = await backend.otlp();
   if (otlp) {
@@ -595,11 +622,21 @@ async function runBench(ctx: RunContext): Promise<void> {
       'WARNING: some runs had bad responses (non-2xx, socket errors, timeouts, GraphQL errors or wrong data); see "bad" and the JSON.',
     );
 
+  // The 3-level lines close the output (the last line is the one scripts read); the others come first.
+  const [last, others] = [
+    QUERIES.find((q) => q.id === '3-level')!,
+    QUERIES.filter((q) => q.id !== '3-level'),
+  ];
+  console.log('');
+  for (const q of others) {
+    console.log(ratioLine(rows, q, 'tollgate', REFERENCE));
+    console.log(ratioLine(rows, q, 'tollgate', 'best-peer'));
+  }
   const ratioRow = rows.find((r) => r.target === 'tollgate' && r.query === '3-level');
   const ratio = ratioRow?.vsReference?.cpu;
   const file = join(ctx.resultsDir, `${stamp()}.json`);
   const targetInfo = targets.map((t) => ({
-    id: t.prepared.spec.id,
+    id: t.prepared.id,
     label: t.prepared.spec.label,
     config: t.prepared.config
       ? {
@@ -619,7 +656,7 @@ async function runBench(ctx: RunContext): Promise<void> {
         dedup: {
           requested: options.dedup,
           implemented: false,
-          note: 'Tollgate has no in-flight deduplication yet; all figures are without it',
+          note: "Tollgate has no in-flight deduplication yet; its figures are without it. Hive targets: deduplicateInflightRequests as the rows' names say",
         },
         targets: targetInfo,
         queries: queries.map((q) => {
@@ -635,13 +672,23 @@ async function runBench(ctx: RunContext): Promise<void> {
         rows,
         cells,
         ratio3LevelCpu: ratio ?? null,
+        bestPeer: Object.fromEntries(
+          queries.map((q) => {
+            const tollgate = rows.find((r) => r.target === 'tollgate' && r.query === q.id);
+            return [
+              q.id,
+              { target: best.get(q.id)?.target ?? null, ratio: tollgate?.vsBestPeer?.cpu ?? null },
+            ];
+          }),
+        ),
       },
       null,
       2,
     )}\n`,
   );
   console.log(`results: ${file}`);
-  console.log(`${LAST_LINE}: ${ratio !== undefined && Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a'}`);
+  console.log(ratioLine(rows, last, 'tollgate', 'best-peer'));
+  console.log(ratioLine(rows, last, 'tollgate', REFERENCE));
 }
 
 async function runMemory(ctx: RunContext): Promise<void> {
@@ -664,7 +711,7 @@ async function runMemory(ctx: RunContext): Promise<void> {
   const [first, last] = options.quick ? [1_000, 10_000] : [10_000, 100_000];
   const steps = last / first;
   console.log(
-    `memory: ${target!.prepared.spec.id}, the mix (${queries.map((q) => q.id).join(', ')}) in turn on ${options.connections} connections, RSS every ${first} requests up to ${last}`,
+    `memory: ${target!.prepared.id}, the mix (${queries.map((q) => q.id).join(', ')}) in turn on ${options.connections} connections, RSS every ${first} requests up to ${last}`,
   );
   const mix = queries.map((q) => ({
     body: requestBody(q),
@@ -709,7 +756,7 @@ async function runMemory(ctx: RunContext): Promise<void> {
   const file = join(ctx.resultsDir, `${stamp()}-memory.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ ...ctx.meta, backend: backend.describe, target: target!.prepared.spec.id, points, ratio }, null, 2)}\n`,
+    `${JSON.stringify({ ...ctx.meta, backend: backend.describe, target: target!.prepared.id, points, ratio }, null, 2)}\n`,
   );
   console.log(`results: ${file}`);
   console.log(
