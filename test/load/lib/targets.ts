@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@tollgate/gateway';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { Child } from './processes.ts';
 
 export type TargetId = 'tollgate' | 'tollgate-off' | 'apollo-gateway' | 'hive-gateway' | 'hive-router';
 /** A target as measured: Hive's targets can run with their in-flight dedup on, as separate rows. */
@@ -85,6 +86,13 @@ export interface PreparedTarget {
     skipped: string[];
     token?: 'flag' | 'env' | 'minted';
   };
+}
+
+/** A target the bench started: how it was prepared, its process and the URL it listens on. */
+export interface RunningTarget {
+  prepared: PreparedTarget;
+  child: Child;
+  url: string;
 }
 
 export interface PrepareContext {
