@@ -249,6 +249,11 @@ async function runBench(ctx: RunContext): Promise<void> {
   console.log(
     `best peer: ${queries.map((q) => `${q.id} ${best.get(q.id)?.target ?? 'none measured'}`).join(', ')}`,
   );
+  // Other work on the machine skews every figure: say how busy it was at the end too.
+  const loadAfter = loadavg();
+  console.log(
+    `load average after the run (uptime): ${loadAfter.map((l) => l.toFixed(2)).join(' ')} (before: ${ctx.machine.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')})`,
+  );
   const otlp = await backend.otlp();
   if (otlp) {
     console.log(
@@ -319,6 +324,7 @@ async function runBench(ctx: RunContext): Promise<void> {
         otlp,
         rows,
         cells,
+        loadAverageAfter: loadAfter,
         ratio3LevelCpu: ratio ?? null,
         bestPeer: Object.fromEntries(
           queries.map((q) => {
