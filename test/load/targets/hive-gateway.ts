@@ -19,9 +19,9 @@ interface HiveCli {
   enableModuleCachingIfPossible(): void;
   handleNodeWarnings(): void;
 }
-// Imported by a name TypeScript does not resolve, on purpose: Hive's type declarations (graphql-yoga's)
-// augment graphql's GraphQLErrorExtensions and the fetch types for the whole program, which breaks the
-// gateway's own types. Leave this indirection intact.
+// Imported by a name TypeScript does not resolve, on purpose: Hive's type declarations change global
+// types for the whole program (graphql-yoga's augment graphql's GraphQLErrorExtensions), which broke
+// `tsc` on the gateway's errors and on test/e2e. Leave this indirection intact.
 const HIVE_PACKAGE: string = '@graphql-hive/gateway';
 const hive = (await import(HIVE_PACKAGE)) as HiveCli;
 
