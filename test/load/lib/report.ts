@@ -1,11 +1,12 @@
-// Aggregation over rounds (medians) and the printed table.
+// Aggregation over rounds (medians), ratios against the reference and the best peer, and the printed
+// table and ratio lines. Pure: no processes, no I/O.
 import type { LoadResult } from './load.ts';
 import type { BenchQuery } from './queries.ts';
-import type { TargetId } from './targets.ts';
+import type { VariantId } from './targets.ts';
 
 /** One measured window: one target, one query, one round. */
 export interface Cell {
-  target: TargetId;
+  target: VariantId;
   query: BenchQuery['id'];
   round: number;
   load: LoadResult;
@@ -24,7 +25,7 @@ export interface Cell {
 }
 
 export interface Row {
-  target: TargetId;
+  target: VariantId;
   query: BenchQuery['id'];
   rps: number;
   rpsRounds: number[];
@@ -40,6 +41,11 @@ export interface Row {
   bad: number;
   /** Against the reference target on the same query; null for the reference itself or when absent. */
   vsReference: { rps: number; cpu: number; p99: number } | null;
+  /**
+   * Against the best peer on the same query (the peer row with the lowest CPU ms/req): its CPU/req ÷
+   * this row's, higher is better; null when the query has no measured peer.
+   */
+  vsBestPeer: { target: VariantId; cpu: number } | null;
 }
 
 export function median(values: readonly number[]): number {
@@ -51,7 +57,15 @@ export function median(values: readonly number[]): number {
 
 const badOf = (l: LoadResult) => l.non2xx + l.socketErrors + l.timeouts + l.errorBodies + l.sampleMismatches;
 
-export function aggregate(cells: readonly Cell[], reference: TargetId): Row[] {
+/**
+ * `reference`: the target of the `vs AG` columns. `isPeer`: which rows may be a query's best peer
+ * (the bench passes every target but Tollgate's, dedup rows excluded).
+ */
+export function aggregate(
+  cells: readonly Cell[],
+  reference: VariantId,
+  isPeer: (target: VariantId) => boolean = () => false,
+): Row[] {
   const groups = new Map<string, Cell[]>();
   for (const c of cells) {
     const key = `${c.query}\u0000${c.target}`;
@@ -80,6 +94,7 @@ export function aggregate(cells: readonly Cell[], reference: TargetId): Row[] {
       requests: sorted.reduce((n, c) => n + c.load.completed, 0),
       bad: sorted.reduce((n, c) => n + badOf(c.load), 0),
       vsReference: null,
+      vsBestPeer: null,
     });
   }
   for (const row of rows) {
@@ -91,7 +106,49 @@ export function aggregate(cells: readonly Cell[], reference: TargetId): Row[] {
       p99: row.p99Ms / ref.p99Ms,
     };
   }
+  const best = bestPeers(rows, isPeer);
+  for (const row of rows) {
+    const peer = best.get(row.query);
+    if (peer) row.vsBestPeer = { target: peer.target, cpu: peer.cpuMsPerRequest / row.cpuMsPerRequest };
+  }
   return rows;
+}
+
+/** Per query, the peer row with the lowest CPU ms/req (rows without a finite figure never win). */
+export function bestPeers(
+  rows: readonly Row[],
+  isPeer: (target: VariantId) => boolean,
+): Map<BenchQuery['id'], Row> {
+  const best = new Map<BenchQuery['id'], Row>();
+  for (const row of rows) {
+    if (!isPeer(row.target) || !Number.isFinite(row.cpuMsPerRequest) || row.cpuMsPerRequest <= 0) continue;
+    const current = best.get(row.query);
+    if (!current || row.cpuMsPerRequest < current.cpuMsPerRequest) best.set(row.query, row);
+  }
+  return best;
+}
+
+/**
+ * `<subject>/<against> cpu-per-request ratio (<title>): X.XX`: the other side's CPU/req ÷ the subject's
+ * (higher is better for the subject); `n/a` when either row is missing. `against` is a target id, or
+ * `best-peer` for the query's best peer.
+ */
+export function ratioLine(
+  rows: readonly Row[],
+  query: Pick<BenchQuery, 'id' | 'title'>,
+  subject: VariantId,
+  against: VariantId | 'best-peer',
+): string {
+  const row = rows.find((r) => r.query === query.id && r.target === subject);
+  const value =
+    against === 'best-peer'
+      ? row?.vsBestPeer?.cpu
+      : (() => {
+          const other = rows.find((r) => r.query === query.id && r.target === against);
+          return row && other ? other.cpuMsPerRequest / row.cpuMsPerRequest : undefined;
+        })();
+  const shown = value !== undefined && Number.isFinite(value) ? value.toFixed(2) : 'n/a';
+  return `${subject}/${against} cpu-per-request ratio (${query.title}): ${shown}`;
 }
 
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -116,6 +173,7 @@ export function renderTable(
     'rps vs AG',
     'CPU vs AG',
     'p99 vs AG',
+    'CPU vs best peer',
   ];
   const sorted = [...rows].sort(
     (a, b) =>
@@ -138,8 +196,9 @@ export function renderTable(
     ratio(r.vsReference?.rps),
     ratio(r.vsReference?.cpu),
     ratio(r.vsReference?.p99),
+    ratio(r.vsBestPeer?.cpu),
   ]);
-  return formatTable(header, lines, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  return formatTable(header, lines, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 }
 
 /** A plain-text table; `right` lists the columns aligned right (numbers). */

@@ -1,18 +1,24 @@
-// The three targets of issue 10 and how each is started: Tollgate from a YAML config in configs/
-// (through its real CLI), and plain Apollo Gateway through targets/apollo-gateway.ts.
+// The bench's targets and how each is started: Tollgate from a YAML config in configs/ (through its
+// real CLI), plain Apollo Gateway through targets/apollo-gateway.ts (issue 10), and Hive Gateway with
+// either planner through targets/hive-gateway.ts (issue 20).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@tollgate/gateway';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { Child } from './processes.ts';
 
-export type TargetId = 'tollgate' | 'tollgate-off' | 'apollo-gateway';
+export type TargetId = 'tollgate' | 'tollgate-off' | 'apollo-gateway' | 'hive-gateway' | 'hive-router';
+/** A target as measured: Hive's targets can run with their in-flight dedup on, as separate rows. */
+export type VariantId = TargetId | `${TargetId} (dedup)`;
 
 export interface TargetSpec {
   id: TargetId;
   label: string;
-  kind: 'tollgate' | 'apollo';
+  kind: 'tollgate' | 'apollo' | 'hive';
   /** Relative to test/load. */
   configFile?: string;
+  /** Hive's planner: its default JS (stitching) planner, or the native Hive Router planner. */
+  planner?: 'js' | 'router';
 }
 
 export const TARGETS: readonly TargetSpec[] = [
@@ -29,13 +35,42 @@ export const TARGETS: readonly TargetSpec[] = [
     configFile: 'configs/features-off.yaml',
   },
   { id: 'apollo-gateway', label: 'Apollo Gateway + Apollo Server standalone, defaults', kind: 'apollo' },
+  {
+    id: 'hive-gateway',
+    label: 'Hive Gateway CLI, default planner, defaults except subgraph dedup',
+    kind: 'hive',
+    planner: 'js',
+  },
+  {
+    id: 'hive-router',
+    label:
+      'Hive Gateway CLI with the Hive Router runtime (--hive-router-runtime), defaults except subgraph dedup',
+    kind: 'hive',
+    planner: 'router',
+  },
 ];
 
-/** The reference every ratio is taken against. */
+/** The reference every `vs AG` ratio is taken against. */
 export const REFERENCE: TargetId = 'apollo-gateway';
+
+/** Targets that are Tollgate itself; every other target is a peer. */
+export const isTollgate = (id: VariantId): boolean => id === 'tollgate' || id === 'tollgate-off';
+
+/**
+ * Which rows may be a query's best peer: every target that is not Tollgate, measured as Tollgate is,
+ * without in-flight dedup (Tollgate has none; identical-query load flatters it).
+ */
+export const isPeer = (id: VariantId): boolean => !isTollgate(id) && !id.endsWith(' (dedup)');
+
+/** Whether a target can deduplicate in-flight subgraph fetches (so `--dedup` gives it a row of its own). */
+export const hasDedup = (spec: TargetSpec): boolean => spec.kind === 'hive';
 
 export interface PreparedTarget {
   spec: TargetSpec;
+  /** The row this target's figures go to: the spec's id, with ` (dedup)` when its dedup is on. */
+  id: VariantId;
+  /** In-flight dedup of subgraph fetches on (only targets that have it). */
+  dedup: boolean;
   /** Arguments after `node`. */
   args: string[];
   env: Record<string, string>;
@@ -51,6 +86,13 @@ export interface PreparedTarget {
     skipped: string[];
     token?: 'flag' | 'env' | 'minted';
   };
+}
+
+/** A target the bench started: how it was prepared, its process and the URL it listens on. */
+export interface RunningTarget {
+  prepared: PreparedTarget;
+  child: Child;
+  url: string;
 }
 
 export interface PrepareContext {
@@ -223,6 +265,8 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
 
   return {
     spec,
+    id: spec.id,
+    dedup: false,
     args: [...profilerArgs(), join(ctx.root, 'gateway', 'bin', 'tollgate.js'), '--config', generated],
     env,
     headers,
@@ -242,6 +286,8 @@ function profilerArgs(): string[] {
 function prepareApollo(spec: TargetSpec, ctx: PrepareContext): PreparedTarget {
   return {
     spec,
+    id: spec.id,
+    dedup: false,
     args: [
       ...profilerArgs(),
       '--conditions=source',
@@ -257,8 +303,35 @@ function prepareApollo(spec: TargetSpec, ctx: PrepareContext): PreparedTarget {
   };
 }
 
-export function prepareTarget(spec: TargetSpec, ctx: PrepareContext): Promise<PreparedTarget> {
-  return spec.kind === 'tollgate' ? prepareTollgate(spec, ctx) : Promise.resolve(prepareApollo(spec, ctx));
+function prepareHive(spec: TargetSpec, ctx: PrepareContext, dedup: boolean): PreparedTarget {
+  return {
+    spec,
+    id: dedup ? `${spec.id} (dedup)` : spec.id,
+    dedup,
+    args: [
+      ...profilerArgs(),
+      '--conditions=source',
+      '--import',
+      'tsx',
+      join(ctx.root, 'test', 'load', 'targets', 'hive-gateway.ts'),
+      '--supergraph',
+      ctx.supergraphFile,
+      '--planner',
+      spec.planner ?? 'js',
+      '--dedup',
+      dedup ? 'on' : 'off',
+    ],
+    env: { NODE_ENV: 'production' },
+    headers: { ...BASE_HEADERS },
+    ready: /"ready":true/,
+  };
+}
+
+/** `dedup` applies to targets that have in-flight dedup (`hasDedup`); the others ignore it. */
+export function prepareTarget(spec: TargetSpec, ctx: PrepareContext, dedup = false): Promise<PreparedTarget> {
+  if (spec.kind === 'tollgate') return prepareTollgate(spec, ctx);
+  if (spec.kind === 'hive') return Promise.resolve(prepareHive(spec, ctx, dedup));
+  return Promise.resolve(prepareApollo(spec, ctx));
 }
 
 /** The URL a target printed in its ready line. */
