@@ -23,7 +23,15 @@ import { badCount, measure, settle } from './lib/measure.ts';
 import { type Options, parseOptions, USAGE } from './lib/options.ts';
 import { pinSelf, planPinning, rssBytes, startChild, stopAllChildren } from './lib/processes.ts';
 import { QUERIES, requestBody } from './lib/queries.ts';
-import { aggregate, bestPeers, type Cell, formatTable, ratioLine, renderTable } from './lib/report.ts';
+import {
+  aggregate,
+  bestPeers,
+  type Cell,
+  formatTable,
+  ratioLine,
+  renderTable,
+  workersLine,
+} from './lib/report.ts';
 import { composeBenchSupergraph } from './lib/supergraph.ts';
 import {
   hasDedup,
@@ -103,7 +111,8 @@ async function startTargets(
     const child = await startChild(prepared.id, {
       args: prepared.args,
       env: prepared.env,
-      cpu: gatewayCpu,
+      // a workers target spreads over every core, as it would deployed (beside the load generator here)
+      cpu: spec.workers && gatewayCpu !== undefined ? `0-${availableParallelism() - 1}` : gatewayCpu,
       ready: prepared.ready,
       cwd: ROOT,
     });
@@ -281,6 +290,10 @@ async function runBench(ctx: RunContext): Promise<void> {
     QUERIES.filter((q) => q.id !== '3-level'),
   ];
   console.log('');
+  for (const q of queries) {
+    const line = workersLine(rows, q);
+    if (line) console.log(line);
+  }
   for (const q of others) {
     console.log(ratioLine(rows, q, 'tollgate', REFERENCE));
     console.log(ratioLine(rows, q, 'tollgate', 'best-peer'));

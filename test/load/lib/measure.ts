@@ -4,7 +4,7 @@ import type { Backend } from './backend.ts';
 import type { Checked } from './check.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import type { Options } from './options.ts';
-import { cpuMs, rssBytes } from './processes.ts';
+import { treeCpuMs as cpuMs, treeRssBytes as rssBytes } from './processes.ts';
 import { type BenchQuery, requestBody } from './queries.ts';
 import type { Cell } from './report.ts';
 import type { RunningTarget } from './targets.ts';

@@ -1,7 +1,7 @@
 // The bench's command line: flags, defaults and the usage text.
 import { parseArgs } from 'node:util';
 import { type BenchQuery, QUERIES } from './queries.ts';
-import { TARGETS, type TargetId } from './targets.ts';
+import { DEFAULT_TARGETS, TARGETS, type TargetId } from './targets.ts';
 
 export interface Options {
   profile: 'static' | 'real';
@@ -28,7 +28,7 @@ export const USAGE = `usage: node --import tsx test/load/bench.ts [options]
   --dedup on|off|both     in-flight dedup of subgraph fetches: Hive's on, off, or both as rows of their own
                           (default off; Tollgate has none yet: reported, not applied)
   --token <jwt>           bearer token for targets that send one (else TOLLGATE_BENCH_TOKEN, else a minted dev token)
-  --targets <ids>         comma-separated subset of ${TARGETS.map((t) => t.id).join(',')}
+  --targets <ids>         comma-separated subset of ${TARGETS.map((t) => t.id).join(',')} (default: all but tollgate-2w)
   --queries <ids>         comma-separated subset of ${QUERIES.map((q) => q.id).join(',')}
   --planning              planning cost of the two query planners instead of load (test/load/planning.ts --help)
   --subscriptions         10,000 subscribers on one gateway: RSS per subscriber, mutation → last event (test/load/subscriptions.ts)`;
@@ -62,8 +62,13 @@ export function parseOptions(argv: readonly string[]): Options {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name}: expected a number ≥ ${min}, got ${raw}`);
     return n;
   };
-  const list = <T extends string>(name: string, raw: string | undefined, all: readonly T[]): T[] => {
-    if (raw === undefined) return [...all];
+  const list = <T extends string>(
+    name: string,
+    raw: string | undefined,
+    all: readonly T[],
+    defaults: readonly T[] = all,
+  ): T[] => {
+    if (raw === undefined) return [...defaults];
     const picked = raw.split(',').map((s) => s.trim()) as T[];
     const unknown = picked.filter((p) => !all.includes(p));
     if (unknown.length)
@@ -95,6 +100,7 @@ export function parseOptions(argv: readonly string[]): Options {
       'targets',
       values.targets,
       TARGETS.map((t) => t.id),
+      DEFAULT_TARGETS,
     ),
     queries: list(
       'queries',

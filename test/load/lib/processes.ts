@@ -1,7 +1,7 @@
 // Child processes of the bench: spawned pinned to a CPU, each in its own process group so teardown
 // reaches everything they start, and measured from /proc (CPU ticks and RSS) by pid.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 const TASKSET = '/usr/bin/taskset';
@@ -39,7 +39,7 @@ export interface StartOptions {
   args: readonly string[];
   env?: Record<string, string | undefined>;
   /** Pin to this CPU with taskset (it execs node, so the pid we measure is node's). */
-  cpu?: number | undefined;
+  cpu?: number | string | undefined;
   /** A stdout line that means ready. */
   ready: RegExp;
   timeoutMs?: number;
@@ -166,6 +166,52 @@ export function cpuMs(pid: number): number {
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / ticksPerSecond();
 }
+
+/** The pids of a process's children (Linux: /proc/<pid>/task/<tid>/children over its threads). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** A process and every live descendant (a `server.workers` gateway is a primary and its workers). */
+function treePids(pid: number): number[] {
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    stack.push(...childPids(p));
+  }
+  return [...seen];
+}
+
+/** Sums `read` over the tree, skipping processes that exited meanwhile. */
+function sumTree(pid: number, read: (p: number) => number): number {
+  let total = 0;
+  for (const p of treePids(pid)) {
+    try {
+      total += read(p);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** cpuMs over a process and its descendants: the same figure for a single process. */
+export const treeCpuMs = (pid: number): number => sumTree(pid, cpuMs);
+/** rssBytes over a process and its descendants. */
+export const treeRssBytes = (pid: number): number => sumTree(pid, rssBytes);
 
 /** Resident set size in bytes, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from './load.ts';
 import { QUERIES } from './queries.ts';
-import { aggregate, bestPeers, type Cell, ratioLine, renderTable } from './report.ts';
+import { aggregate, bestPeers, type Cell, ratioLine, renderTable, workersLine } from './report.ts';
 import { isPeer, type VariantId } from './targets.ts';
 
 const load = (sent: number): LoadResult => ({
@@ -160,5 +160,24 @@ describe('ratio lines', () => {
     expect(table[0]).toMatch(/CPU vs best peer$/);
     const tollgate = table.find((l) => /^3-level\s+tollgate\s/.test(l));
     expect(tollgate).toMatch(/2\.50x$/);
+  });
+});
+
+describe('the workers line', () => {
+  it('gives two workers’ CPU per request and requests/s against one worker’s; never a best peer', () => {
+    const rows = aggregate(
+      [
+        cell('tollgate', '3-level', 0.6),
+        cell('tollgate-2w', '3-level', 0.66),
+        cell('hive-router', '3-level', 1.5),
+      ],
+      'apollo-gateway',
+      isPeer,
+    );
+    expect(workersLine(rows, query('3-level'))).toBe(
+      'tollgate-2w/tollgate (3-level query): cpu-per-request 1.10x, requests/s 1.00x (100 against 100)',
+    );
+    expect(bestPeers(rows, isPeer).get('3-level')?.target).toBe('hive-router');
+    expect(workersLine(rows, query('heavy'))).toBeUndefined();
   });
 });

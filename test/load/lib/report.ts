@@ -151,6 +151,20 @@ export function ratioLine(
   return `${subject}/${against} cpu-per-request ratio (${query.title}): ${shown}`;
 }
 
+/**
+ * What `server.workers: 2` costs and gives on a query: its CPU per request ÷ one worker's (issue 20
+ * wants ≤ 1.10) and its requests/s ÷ one worker's; undefined unless both rows were measured.
+ */
+export function workersLine(
+  rows: readonly Row[],
+  query: Pick<BenchQuery, 'id' | 'title'>,
+): string | undefined {
+  const one = rows.find((r) => r.query === query.id && r.target === 'tollgate');
+  const two = rows.find((r) => r.query === query.id && r.target === 'tollgate-2w');
+  if (!one || !two) return undefined;
+  return `tollgate-2w/tollgate (${query.title}): cpu-per-request ${(two.cpuMsPerRequest / one.cpuMsPerRequest).toFixed(2)}x, requests/s ${(two.rps / one.rps).toFixed(2)}x (${Math.round(two.rps)} against ${Math.round(one.rps)})`;
+}
+
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ratio = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '—' : `${n.toFixed(2)}x`);
 

@@ -7,7 +7,13 @@ import { ConfigError, loadConfig } from '@tollgate/gateway';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Child } from './processes.ts';
 
-export type TargetId = 'tollgate' | 'tollgate-off' | 'apollo-gateway' | 'hive-gateway' | 'hive-router';
+export type TargetId =
+  | 'tollgate'
+  | 'tollgate-off'
+  | 'tollgate-2w'
+  | 'apollo-gateway'
+  | 'hive-gateway'
+  | 'hive-router';
 /** A target as measured: Hive's targets can run with their in-flight dedup on, as separate rows. */
 export type VariantId = TargetId | `${TargetId} (dedup)`;
 
@@ -19,6 +25,12 @@ export interface TargetSpec {
   configFile?: string;
   /** Hive's planner: its default JS (stitching) planner, or the native Hive Router planner. */
   planner?: 'js' | 'router';
+  /**
+   * `server.workers` of a Tollgate target: that many worker processes under a node:cluster primary,
+   * on every core (not pinned to the gateway's CPU), measured as the whole process tree. Opt-in
+   * (`--targets …,tollgate-2w`): not in the default set.
+   */
+  workers?: number;
 }
 
 export const TARGETS: readonly TargetSpec[] = [
@@ -33,6 +45,13 @@ export const TARGETS: readonly TargetSpec[] = [
     label: 'Tollgate, every feature off',
     kind: 'tollgate',
     configFile: 'configs/features-off.yaml',
+  },
+  {
+    id: 'tollgate-2w',
+    label: 'Tollgate, production config, server.workers: 2 (every core, the load generator beside it)',
+    kind: 'tollgate',
+    configFile: 'configs/production.yaml',
+    workers: 2,
   },
   { id: 'apollo-gateway', label: 'Apollo Gateway + Apollo Server standalone, defaults', kind: 'apollo' },
   {
@@ -54,7 +73,13 @@ export const TARGETS: readonly TargetSpec[] = [
 export const REFERENCE: TargetId = 'apollo-gateway';
 
 /** Targets that are Tollgate itself; every other target is a peer. */
-export const isTollgate = (id: VariantId): boolean => id === 'tollgate' || id === 'tollgate-off';
+export const isTollgate = (id: VariantId): boolean =>
+  id === 'tollgate' || id === 'tollgate-off' || id === 'tollgate-2w';
+
+/** The targets `--targets` defaults to: every one but the opt-in workers target. */
+export const DEFAULT_TARGETS: readonly TargetId[] = TARGETS.filter((t) => t.workers === undefined).map(
+  (t) => t.id,
+);
 
 /**
  * Which rows may be a query's best peer: every target that is not Tollgate, measured as Tollgate is,
@@ -188,7 +213,12 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
   // Same supergraph for every target; Tollgate listens where the bench says.
   delete tree.subgraphs;
   tree.supergraph = { file: ctx.supergraphFile };
-  tree.server = { ...(isTree(tree.server) ? tree.server : {}), host: '127.0.0.1', port: 0 };
+  tree.server = {
+    ...(isTree(tree.server) ? tree.server : {}),
+    host: '127.0.0.1',
+    port: 0,
+    ...(spec.workers ? { workers: spec.workers } : {}),
+  };
 
   // Read before unknown keys are dropped: the token must match this even while the gateway ignores it.
   const jwtSource = isTree(tree.auth) && isTree(tree.auth.jwt) ? structuredClone(tree.auth.jwt) : undefined;
