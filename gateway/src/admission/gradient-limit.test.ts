@@ -48,7 +48,14 @@ describe('GradientLimit', () => {
   it('shrinks at once, not by a smoothed share: halved in the first slow window, near min within five', () => {
     const limit = make({ initial: 100, min: 4 });
     const clock = { t: 0 };
-    drive(limit, 12, () => 10, () => 1, clock); // a baseline of 10 ms, while idle (the limit stays)
+    // a baseline of 10 ms, while idle (the limit stays)
+    drive(
+      limit,
+      12,
+      () => 10,
+      () => 1,
+      clock,
+    );
     expect(limit.state.limit).toBe(100);
     const seen = drive(limit, 5, () => 200, undefined, clock); // twenty times slower, saturated
     // limit × gradient + √limit, the gradient at its floor 0.5: 100 → ~60 → ~38 → … (smoothed by 0.2,
