@@ -6,7 +6,7 @@
 import type { CompositeType } from '@apollo/federation-internals';
 import type { GraphQLError } from 'graphql';
 import type { IncrementalItem } from '../incremental/index.ts';
-import { applySelectionSet, deferActive, fragmentApplies, type Run } from './shape.ts';
+import { applySelectionSet, deferActive, fragmentApplies, outputObject, type Run } from './shape.ts';
 import type { DeferFragment } from './shape-compile.ts';
 
 type Data = Record<string, unknown>;
@@ -46,7 +46,7 @@ export function shapeDeferred(
       const fragment = defer.fragment;
       if (!fragmentApplies(run, fragment, typename, parentType)) return;
       const errorsBefore = run.errors.length;
-      const data = Object.create(null) as Data;
+      const data = outputObject(run) as Data;
       const bubble = applySelectionSet(
         run,
         input,

@@ -264,7 +264,9 @@ export function createExecution(apolloGateway: object, options: ExecutionOptions
       incomplete: [],
     };
     if (plan.node?.kind === 'Subscription') return startSubscription(rc, prepared, plan.node, run.variables);
-    const data: Record<string, unknown> = Object.create(null);
+    // plain, not null-prototype (fast-mode objects; see representation()): deepMerge defines every key it
+    // sets as an own property, and the cursor and shaping read only own ones
+    const data: Record<string, unknown> = {};
     try {
       if (plan.node) await executeNode(run, plan.node, rootCursor(data));
       await completeFetches(run);

@@ -139,10 +139,14 @@ function representation(
   selections: readonly RequiresSelection[],
 ): ResultMap | null {
   if (source === null) return null;
-  const result: ResultMap = Object.create(null);
+  // A plain object, not Object.create(null): V8 keeps it in fast mode, so building it and the body's
+  // JSON.stringify take their fast paths (null-prototype objects are dictionaries). A `__proto__` key
+  // would set the prototype there, so it alone is defined as an own property.
+  const result: ResultMap = {};
   for (const selection of selections) {
     if (selection.kind === 'Field') {
       const { responseName, key } = selection;
+      if (key === '__proto__') defineOwn(result, key);
       const sub = selection.selections;
       if (!hasOwn.call(source, responseName) || typeof source[responseName] === 'undefined') {
         run.missingInput = true;

@@ -192,3 +192,41 @@ describe('shapeResponse gives exactly what Apollo computeResponse gives', () => 
     expect(skip.readsVariables).toBe(true);
   });
 });
+
+describe('output objects', () => {
+  it('are plain objects (fast to build and stringify) when no response name is an Object.prototype key', () => {
+    const shape = compileShape(
+      operationFromDocument(schema, parse('{ product { id reviews { id } } }'), { validate: false }),
+    );
+    expect(shape.plainObjects).toBe(true);
+    const { data } = shapeResponse(shape, { product: { id: '1', reviews: [{ id: 'r' }] } }, undefined);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    const product = data?.product as { reviews: object[] };
+    expect(Object.getPrototypeOf(product.reviews[0])).toBe(Object.prototype);
+  });
+
+  it('shape response names such as constructor, toString and __proto__ as own keys', () => {
+    const query =
+      '{ product { constructor: id toString: name __proto__: price hasOwnProperty: reviews { valueOf: id } } }';
+    const operation = operationFromDocument(schema, parse(query), { validate: false });
+    const shape = compileShape(operation);
+    expect(shape.plainObjects).toBe(false);
+    const input = {
+      product: JSON.parse(
+        '{"constructor":"1","toString":"n","__proto__":3,"hasOwnProperty":[{"valueOf":"r"}]}',
+      ) as unknown,
+    };
+    const { data, errors } = shapeResponse(shape, input, undefined);
+    expect(errors).toEqual([]);
+    expect(JSON.stringify(data)).toBe(
+      '{"product":{"constructor":"1","toString":"n","__proto__":3,"hasOwnProperty":[{"valueOf":"r"}]}}',
+    );
+    const theirs = computeResponse({
+      operation,
+      variables: undefined,
+      input: JSON.parse(JSON.stringify(input)),
+      introspectionHandling: () => null,
+    });
+    expect(JSON.stringify(data)).toBe(JSON.stringify(theirs.data));
+  });
+});

@@ -34,6 +34,13 @@ export interface Run {
   deferring: boolean;
   /** Paths (joined by pathKey) that already carry an error: no second error at or under them. */
   covered: ReadonlySet<string> | undefined;
+  /** CompiledShape.plainObjects: output objects are `{}` rather than null-prototype ones. */
+  plainObjects: boolean;
+}
+
+/** A new output object (see CompiledShape.plainObjects). */
+export function outputObject(run: Run): Record<string, unknown> {
+  return run.plainObjects ? {} : Object.create(null);
 }
 
 /** A path as a set key. */
@@ -292,7 +299,7 @@ function updateOutputValue(
         }
         objType = named;
       }
-      const output = (outputValue as Record<string, unknown> | undefined) ?? Object.create(null);
+      const output = (outputValue as Record<string, unknown> | undefined) ?? outputObject(run);
       const bubble = applySelectionSet(run, input, selections, output, path, objType);
       isInvalid = false;
       hadErrors = bubble;
@@ -357,6 +364,7 @@ export function shapeRun(
     errors: [],
     deferring: options.deferring ?? false,
     covered,
+    plainObjects: shape.plainObjects,
   };
 }
 
@@ -372,7 +380,7 @@ export function shapeResponse(
 ): ShapeResult {
   if (!input) return { data: input, errors: [] };
   const run = shapeRun(shape, variables, options);
-  const data = Object.create(null) as Record<string, unknown>;
+  const data = outputObject(run);
   const bubble = applySelectionSet(run, input, shape.selections, data, [], shape.root);
   return { data: bubble ? null : data, errors: run.errors };
 }
