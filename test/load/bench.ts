@@ -180,17 +180,22 @@ function printPreamble(ctx: RunContext, backend: Backend, targets: readonly Runn
   }
 }
 
-async function runBench(ctx: RunContext): Promise<void> {
-  const { options } = ctx;
-  const gatewayCpu = ctx.pinning.enabled ? ctx.pinning.gatewayCpu : undefined;
+/** The subgraphs (or the real stack) of a run, on the load CPU, and the CPU the gateways get. */
+async function startRun(ctx: RunContext): Promise<{ gatewayCpu: number | undefined; backend: Backend }> {
   const backend = await startBackend({
     root: ROOT,
-    profile: options.profile,
+    profile: ctx.options.profile,
     loadCpu: ctx.pinning.enabled ? ctx.pinning.loadCpu : undefined,
     workDir: ctx.workDir,
     log,
     onCleanup: (stop) => cleanups.push(stop),
   });
+  return { gatewayCpu: ctx.pinning.enabled ? ctx.pinning.gatewayCpu : undefined, backend };
+}
+
+async function runBench(ctx: RunContext): Promise<void> {
+  const { options } = ctx;
+  const { gatewayCpu, backend } = await startRun(ctx);
   const targets = await startTargets(options.targets, backend, options, ctx.workDir, gatewayCpu);
   const queries = QUERIES.filter((q) => options.queries.includes(q.id));
   printPreamble(ctx, backend, targets);
@@ -360,15 +365,7 @@ async function runBench(ctx: RunContext): Promise<void> {
 
 async function runMemory(ctx: RunContext): Promise<void> {
   const { options } = ctx;
-  const gatewayCpu = ctx.pinning.enabled ? ctx.pinning.gatewayCpu : undefined;
-  const backend = await startBackend({
-    root: ROOT,
-    profile: options.profile,
-    loadCpu: ctx.pinning.enabled ? ctx.pinning.loadCpu : undefined,
-    workDir: ctx.workDir,
-    log,
-    onCleanup: (stop) => cleanups.push(stop),
-  });
+  const { gatewayCpu, backend } = await startRun(ctx);
   const [target] = await startTargets(['tollgate'], backend, options, ctx.workDir, gatewayCpu);
   const queries = QUERIES.filter((q) => options.queries.includes(q.id));
   printPreamble(ctx, backend, [target!]);

@@ -47,6 +47,24 @@ export function elsewhere(routes: Routes): Record<string, Route> {
   );
 }
 
+/**
+ * Starts `admin` beside a public listener that is already listening, on `adminPortFor(server, publicPort)`;
+ * if it cannot listen, `closePublic` runs before the error is thrown, so nothing is left half up.
+ */
+export async function listenBeside(
+  admin: AdminListener,
+  server: Pick<GatewayConfig['server'], 'adminPort' | 'adminHost'>,
+  publicPort: number,
+  closePublic: () => Promise<void>,
+): Promise<void> {
+  try {
+    await admin.listen(adminPortFor(server, publicPort), server.adminHost);
+  } catch (error) {
+    await closePublic();
+    throw error;
+  }
+}
+
 export interface AdminListener {
   /** Starts listening; resolves to its origin, as `http://127.0.0.1:9090`. */
   listen(port: number, host: string): Promise<string>;

@@ -17,7 +17,7 @@ import type { RateLimitStore } from '../ratelimit/index.ts';
 import { createRouter, unknownSubgraphs } from '../routing/index.ts';
 import { resolveSupergraph } from '../supergraph/index.ts';
 import { type Tracing, traceRequests } from '../telemetry/index.ts';
-import { adminPortFor, createAdminListener } from './admin.ts';
+import { createAdminListener, listenBeside } from './admin.ts';
 import { createContextBuilder } from './context.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createListener } from './listener.ts';
@@ -317,12 +317,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     },
     async listen(port = config.server.port, host = config.server.host) {
       const url = `${await listener.listen(port, host)}${path}`;
-      try {
-        await admin?.listen(adminPortFor(config.server, port), config.server.adminHost);
-      } catch (error) {
-        await listener.close(0);
-        throw error;
-      }
+      if (admin) await listenBeside(admin, config.server, port, () => listener.close(0));
       return url;
     },
     shutdown,

@@ -7,7 +7,7 @@ import { type GatewayConfig, graphConfigs } from '../config/index.ts';
 import { poolAdminView } from '../pool/index.ts';
 import { createNamespacedStore } from '../ratelimit/index.ts';
 import type { Tracing } from '../telemetry/index.ts';
-import { adminPortFor, createAdminListener, elsewhere, type Routes, sendRoute } from './admin.ts';
+import { createAdminListener, elsewhere, listenBeside, type Routes, sendRoute } from './admin.ts';
 import { createGraphGateway, type Gateway, type GraphGateway } from './create-gateway.ts';
 import { createListener } from './listener.ts';
 import { createGatewayMetrics } from './metrics.ts';
@@ -209,12 +209,7 @@ export async function createGraphsGateway(options: GraphsGatewayOptions): Promis
     },
     async listen(port = config.server.port, host = config.server.host) {
       const origin = await listener.listen(port, host);
-      try {
-        await admin.listen(adminPortFor(config.server, port), config.server.adminHost);
-      } catch (error) {
-        await listener.close(0);
-        throw error;
-      }
+      await listenBeside(admin, config.server, port, () => listener.close(0));
       urls = served.map((s) => `${origin}${s.path}`);
       return urls[0]!;
     },

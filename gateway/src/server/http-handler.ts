@@ -25,6 +25,7 @@ import {
   parseSubscriptionRequest,
   wantsSubscriptionTransport,
 } from '../transports/index.ts';
+import { type Routes, sendRoute } from './admin.ts';
 import { ideAsset, idePage } from './ide.ts';
 
 export interface HttpHandlerOptions<TContext extends BaseContext> {
@@ -51,9 +52,7 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   formatError?: FormatError;
   /** As Apollo Server's includeStacktraceInErrorResponses, for deferred payloads. @default false */
   includeStacktraceInErrorResponses?: boolean;
-  routes: Readonly<
-    Record<string, (req: IncomingMessage) => Promise<{ status: number; body: unknown; contentType?: string }>>
-  >;
+  routes: Routes;
   /** Subscriptions over SSE and multipart HTTP (undefined: such requests go to Apollo Server, which refuses them). */
   subscriptions?: { sse: HttpSubscriptionTransport; multipart: HttpSubscriptionTransport } | undefined;
 }
@@ -332,19 +331,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       const method = req.method ?? 'GET';
 
       const route = options.routes[path];
-      if (route) {
-        if (method !== 'GET' && method !== 'HEAD')
-          return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
-        const out = await route(req);
-        if (out.contentType && typeof out.body === 'string') {
-          res.writeHead(out.status, {
-            'content-type': out.contentType,
-            'content-length': Buffer.byteLength(out.body),
-          });
-          return void res.end(out.body);
-        }
-        return sendJson(res, out.status, out.body);
-      }
+      if (route) return await sendRoute(req, res, route);
       if (path.startsWith(idePrefix) && options.ide) {
         const asset = ideAsset(path.slice(idePrefix.length));
         if (!asset) return sendJson(res, 404, { error: 'not found' });
