@@ -34,6 +34,7 @@ import {
 } from './lib/report.ts';
 import { composeBenchSupergraph } from './lib/supergraph.ts';
 import {
+  BENCH_NODE_OPTIONS,
   hasDedup,
   isPeer,
   prepareTarget,
@@ -148,7 +149,9 @@ function printPreamble(ctx: RunContext, backend: Backend, targets: readonly Runn
   console.log(
     `machine: ${m.cores} cores (${m.cpu}), Node ${m.node}, load average before the run (uptime) ${m.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  console.log(`pinning: ${ctx.pinning.reason}`);
+  console.log(
+    `pinning: ${ctx.pinning.reason}; every target's NODE_OPTIONS: ${BENCH_NODE_OPTIONS || '(none)'}`,
+  );
   console.log(`profile: ${backend.describe}`);
   console.log(
     `load: autocannon, ${o.connections} connections, ${o.rounds} round(s) × (${o.warmupSec} s warm-up + ${o.durationSec} s measured) per target and query`,
@@ -479,6 +482,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     machine,
     pinning,
+    nodeOptions: BENCH_NODE_OPTIONS,
     options: { ...options, token: options.token ? options.token.source : null },
   };
   const ctx: RunContext = { options, machine, workDir, resultsDir, meta, pinning };

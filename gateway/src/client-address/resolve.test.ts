@@ -233,6 +233,16 @@ describe('client address through trusted proxies', () => {
     expect(resolve(req)).toBe('198.51.100.7');
   });
 
+  it('without trusted proxies, computes once per connection: every request on a socket gets its peer', () => {
+    const resolve = createClientAddressResolver({ trustedProxies: [] });
+    const socket: { remoteAddress?: string | undefined } = { remoteAddress: '::ffff:203.0.113.9' };
+    expect(resolve({ socket, headers: {} })).toBe('203.0.113.9');
+    // a later request on the same keep-alive socket, after node dropped the peer (the socket closed)
+    socket.remoteAddress = undefined;
+    expect(resolve({ socket, headers: { 'x-forwarded-for': '6.6.6.6' } })).toBe('203.0.113.9');
+    expect(resolve({ socket: { remoteAddress: '198.51.100.7' }, headers: {} })).toBe('198.51.100.7');
+  });
+
   it('survives hostile values', () => {
     const resolve = createClientAddressResolver({
       trustedProxies: ['0.0.0.0/0', '::/0'],

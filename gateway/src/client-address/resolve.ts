@@ -69,12 +69,23 @@ export function createClientAddressResolver(options: ClientAddressOptions): Clie
   const matcher = createAddressMatcher(trustedProxies);
   const trusted = trustedProxies.length === 0 ? () => false : matcher;
   const seen = new WeakMap<object, string>();
+  if (trustedProxies.length === 0) {
+    // The socket's peer is the answer: once per connection, not per request (keep-alive reuses it).
+    return (req) => {
+      const socket = req.socket;
+      const known = seen.get(socket);
+      if (known !== undefined) return known;
+      const address = resolveClientAddress(socket.remoteAddress, undefined, header, trusted);
+      seen.set(socket, address);
+      return address;
+    };
+  }
   return (req) => {
     const known = seen.get(req);
     if (known !== undefined) return known;
     const address = resolveClientAddress(
       req.socket.remoteAddress,
-      trustedProxies.length === 0 ? undefined : headerValue(req.headers, header),
+      headerValue(req.headers, header),
       header,
       trusted,
     );

@@ -30,7 +30,8 @@ export function encodePart(payload: unknown, position: { first: boolean; last: b
  * not count either.
  */
 export function acceptsMultipart(accept: string | undefined): boolean {
-  if (!accept) return false;
+  // most requests accept only JSON: skip the parse
+  if (!accept || !/multipart/i.test(accept)) return false;
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((s) => s.trim());
     if (type?.toLowerCase() !== 'multipart/mixed') continue;

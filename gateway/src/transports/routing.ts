@@ -45,7 +45,8 @@ export function wantsSubscriptionTransport(
   if (m !== 'GET' && m !== 'POST') return undefined;
   const raw = headers.accept;
   const accept = Array.isArray(raw) ? raw.join(',') : raw;
-  if (!accept) return undefined;
+  // most requests accept only JSON: skip the parse
+  if (!accept || !/multipart|event-stream/i.test(accept)) return undefined;
   const ranges = mediaRanges(accept).filter((r) => r.q > 0);
   if (ranges.some((r) => r.type === 'multipart/mixed' && r.params.has('subscriptionspec')))
     return 'multipart';

@@ -207,7 +207,7 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
   const tree = substitute(gatewayRaw, vars, source);
   const benchEnv = substitute(isTree(bench.env) ? bench.env : {}, vars, `${source} bench.env`);
 
-  const env: Record<string, string> = { NODE_ENV: 'production' };
+  const env: Record<string, string> = runtimeEnv();
   for (const [k, v] of Object.entries(benchEnv)) env[k] = String(v);
 
   // Same supergraph for every target; Tollgate listens where the bench says.
@@ -306,6 +306,21 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
 }
 
 /**
+ * NODE_OPTIONS of every target: the gateway image's (gateway/Dockerfile sets a 64 MB young generation),
+ * so the bench measures Tollgate as it ships, and every peer with the same Node runtime settings.
+ * TOLLGATE_BENCH_NODE_OPTIONS replaces it; an empty value runs every target with Node's defaults.
+ */
+export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=64';
+export const BENCH_NODE_OPTIONS = process.env.TOLLGATE_BENCH_NODE_OPTIONS ?? IMAGE_NODE_OPTIONS;
+
+/** The environment every target starts with. */
+function runtimeEnv(): Record<string, string> {
+  return BENCH_NODE_OPTIONS
+    ? { NODE_ENV: 'production', NODE_OPTIONS: BENCH_NODE_OPTIONS }
+    : { NODE_ENV: 'production' };
+}
+
+/**
  * Extra node flags for the gateway targets, from TOLLGATE_BENCH_NODE_ARGS (space-separated), e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`: node refuses --cpu-prof in NODE_OPTIONS.
  */
@@ -327,7 +342,7 @@ function prepareApollo(spec: TargetSpec, ctx: PrepareContext): PreparedTarget {
       '--supergraph',
       ctx.supergraphFile,
     ],
-    env: { NODE_ENV: 'production' },
+    env: runtimeEnv(),
     headers: { ...BASE_HEADERS },
     ready: /"ready":true/,
   };
@@ -351,7 +366,7 @@ function prepareHive(spec: TargetSpec, ctx: PrepareContext, dedup: boolean): Pre
       '--dedup',
       dedup ? 'on' : 'off',
     ],
-    env: { NODE_ENV: 'production' },
+    env: runtimeEnv(),
     headers: { ...BASE_HEADERS },
     ready: /"ready":true/,
   };
