@@ -25,13 +25,9 @@ export function rateLimitHeaders(
   policy: RatePolicy,
   decision: Pick<RateDecision, 'allowed' | 'remaining' | 'retryAfterMs' | 'resetAfterMs'>,
 ): Record<string, string> {
-  const name = sfString(policyName);
-  const quota = Math.floor(policy.capacity);
-  const window = Math.max(1, Math.ceil(fullRefillMs(policy) / 1000));
+  const { name, policyHeader } = policyParts(policyName, policy);
   const remaining = Math.max(0, Math.floor(decision.remaining));
-  const headers: Record<string, string> = {
-    'RateLimit-Policy': `${name};q=${quota};w=${window};tollgate-qu="cost-points"`,
-  };
+  const headers: Record<string, string> = { 'RateLimit-Policy': policyHeader };
   if (!decision.allowed && Number.isFinite(decision.retryAfterMs)) {
     const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     headers.RateLimit = `${name};r=${remaining};t=${retryAfter}`;
@@ -40,6 +36,26 @@ export function rateLimitHeaders(
     headers.RateLimit = `${name};r=${remaining};t=${Math.max(0, Math.ceil(decision.resetAfterMs / 1000))}`;
   }
   return headers;
+}
+
+// What a plan's headers say of the plan itself, once per plan (a config reload brings new policy objects).
+const parts = new WeakMap<RatePolicy, Map<string, { name: string; policyHeader: string }>>();
+
+function policyParts(policyName: string, policy: RatePolicy): { name: string; policyHeader: string } {
+  let byName = parts.get(policy);
+  if (!byName) {
+    byName = new Map();
+    parts.set(policy, byName);
+  }
+  let known = byName.get(policyName);
+  if (!known) {
+    const name = sfString(policyName);
+    const quota = Math.floor(policy.capacity);
+    const window = Math.max(1, Math.ceil(fullRefillMs(policy) / 1000));
+    known = { name, policyHeader: `${name};q=${quota};w=${window};tollgate-qu="cost-points"` };
+    byName.set(policyName, known);
+  }
+  return known;
 }
 
 // RFC 9651 §3.3.3: a String is printable ASCII in double quotes, with `"` and `\` escaped.
