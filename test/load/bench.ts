@@ -150,7 +150,7 @@ function printPreamble(ctx: RunContext, backend: Backend, targets: readonly Runn
     `machine: ${m.cores} cores (${m.cpu}), Node ${m.node}, load average before the run (uptime) ${m.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
   console.log(
-    `pinning: ${ctx.pinning.reason}; every target's NODE_OPTIONS: ${BENCH_NODE_OPTIONS || '(none)'}`,
+    `pinning: ${ctx.pinning.reason}; every target's NODE_OPTIONS: ${BENCH_NODE_OPTIONS || process.env.NODE_OPTIONS || "(none: Node's defaults)"}`,
   );
   console.log(`profile: ${backend.describe}`);
   console.log(

@@ -306,12 +306,14 @@ async function prepareTollgate(spec: TargetSpec, ctx: PrepareContext): Promise<P
 }
 
 /**
- * NODE_OPTIONS of every target: the gateway image's (gateway/Dockerfile sets a 64 MB young generation),
- * so the bench measures Tollgate as it ships, and every peer with the same Node runtime settings.
- * TOLLGATE_BENCH_NODE_OPTIONS replaces it; an empty value runs every target with Node's defaults.
+ * NODE_OPTIONS of every target, from TOLLGATE_BENCH_NODE_OPTIONS: unset or empty runs every target on
+ * Node's defaults (the default: no gateway gets a runtime tuning the others lack); `image` gives every
+ * target the gateway image's flags (gateway/Dockerfile: a 64 MB young generation), to measure Tollgate
+ * as its image runs it with the peers on the same settings; any other value is passed as it is.
  */
 export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=64';
-export const BENCH_NODE_OPTIONS = process.env.TOLLGATE_BENCH_NODE_OPTIONS ?? IMAGE_NODE_OPTIONS;
+const requested = process.env.TOLLGATE_BENCH_NODE_OPTIONS ?? '';
+export const BENCH_NODE_OPTIONS = requested === 'image' ? IMAGE_NODE_OPTIONS : requested;
 
 /** The environment every target starts with. */
 function runtimeEnv(): Record<string, string> {
