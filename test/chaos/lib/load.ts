@@ -1,4 +1,11 @@
+import { Agent, fetch } from 'undici';
 import { sleep } from './processes.ts';
+
+// Keep-alive for first attempts, as a real client pools its connections. A retry after a cut connection
+// goes on a fresh one: behind a layer-4 balancer every pooled connection is pinned to one gateway, and
+// another pooled connection to the gateway that just died can fail the same way before the client has
+// seen it close (browsers likewise retry an idempotent request on a new connection).
+const pooled = new Agent();
 
 /** One GraphQL operation a load worker sends. */
 export interface Operation {
@@ -102,17 +109,20 @@ async function send(op: Operation, opts: LoadOptions, start: number, elapsed: ()
   for (let i = 0; ; i++) {
     const url = opts.urls[(start + i) % opts.urls.length]!;
     const at = elapsed();
-    let res: Response;
+    let res: Awaited<ReturnType<typeof fetch>>;
     let text: string;
+    const fresh = attempts.at(-1)?.outcome === 'cut' ? new Agent({ connections: 1 }) : undefined;
     try {
       res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...op.headers },
         body: JSON.stringify({ query: op.query, variables: op.variables }),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
+        dispatcher: fresh ?? pooled,
       });
       text = await res.text();
     } catch (error) {
+      void fresh?.destroy().catch(() => {});
       const detail = transportCode(error);
       const outcome = detail === 'ECONNREFUSED' ? 'refused' : 'cut';
       attempts.push({ url, at, outcome, detail });
@@ -133,6 +143,7 @@ async function send(op: Operation, opts: LoadOptions, start: number, elapsed: ()
         attempts,
       };
     }
+    void fresh?.close().catch(() => {});
     const body = parseBody(text);
     const code = body.errors?.[0]?.extensions?.code;
     const detail =
