@@ -39,23 +39,21 @@ export function rateLimitHeaders(
 }
 
 // What a plan's headers say of the plan itself, once per plan (a config reload brings new policy objects).
-const parts = new WeakMap<RatePolicy, Map<string, { name: string; policyHeader: string }>>();
+const parts = new WeakMap<RatePolicy, { policyName: string; name: string; policyHeader: string }>();
 
 function policyParts(policyName: string, policy: RatePolicy): { name: string; policyHeader: string } {
-  let byName = parts.get(policy);
-  if (!byName) {
-    byName = new Map();
-    parts.set(policy, byName);
-  }
-  let known = byName.get(policyName);
-  if (!known) {
-    const name = sfString(policyName);
-    const quota = Math.floor(policy.capacity);
-    const window = Math.max(1, Math.ceil(fullRefillMs(policy) / 1000));
-    known = { name, policyHeader: `${name};q=${quota};w=${window};tollgate-qu="cost-points"` };
-    byName.set(policyName, known);
-  }
-  return known;
+  const known = parts.get(policy);
+  if (known?.policyName === policyName) return known;
+  const name = sfString(policyName);
+  const quota = Math.floor(policy.capacity);
+  const window = Math.max(1, Math.ceil(fullRefillMs(policy) / 1000));
+  const built = {
+    policyName,
+    name,
+    policyHeader: `${name};q=${quota};w=${window};tollgate-qu="cost-points"`,
+  };
+  parts.set(policy, built);
+  return built;
 }
 
 // RFC 9651 §3.3.3: a String is printable ASCII in double quotes, with `"` and `\` escaped.
