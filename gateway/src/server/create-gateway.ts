@@ -7,7 +7,7 @@ import { createAuthentication, createRequestSigner } from '../auth/index.ts';
 import { createClientAddressResolver } from '../client-address/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { withCors } from '../cors/index.ts';
-import { createFormatError, ErrorCode } from '../errors/index.ts';
+import { ErrorCode } from '../errors/index.ts';
 import type { ExecutionStats } from '../executor/index.ts';
 import { createHeaderRules, unknownSubgraphNames } from '../headers/index.ts';
 import { createPersistedQueries } from '../persisted/index.ts';
@@ -73,6 +73,8 @@ export interface Gateway {
   readonly supergraphSdl: string;
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
+  /** Requests that ran without Apollo Server's pipeline (operations it had prepared before). */
+  readonly directStats: Readonly<{ direct: number }>;
   /** Serves one HTTP request (GraphQL, the IDE, health), for a server of the caller's (no admin routes). */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Takes an HTTP `upgrade` (WebSocket subscriptions on the GraphQL path); refuses it when they are off. */
@@ -199,18 +201,8 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     trustedProxies: config.server.trustedProxies,
     header: config.server.clientAddressHeader,
   });
-  // Deferred payloads and subscription events bypass Apollo Server, so their errors get the same
-  // formatting as its own (options as in pipeline.ts: introspection off hides suggestions; development
-  // shows internals).
-  const format = {
-    formatError: createFormatError({
-      development: config.development,
-      hideSuggestions: !(config.server.introspection ?? config.development),
-      log: (message: string, error: unknown) =>
-        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
-    }),
-    includeStacktrace: config.development,
-  };
+  // Deferred payloads and subscription events bypass Apollo Server: their errors are formatted as its own.
+  const { format } = pipeline;
   subscriptions =
     upstreams &&
     createSubscriptionServing({
@@ -248,6 +240,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
     subscriptions: subscriptions?.http,
     ide: config.server.ide,
     routes: routes.public,
+    direct: pipeline.direct,
   });
   // Server span, traceparent response header and access log around every GraphQL request; CORS outside
   // it, so preflights (answered there, never by Apollo Server) are neither spans nor access-log lines.
@@ -308,6 +301,7 @@ export async function createGraphGateway(options: CreateGatewayOptions): Promise
       return watch.servingSdl;
     },
     executorStats: pipeline.executorStats,
+    directStats: pipeline.direct.stats,
     readiness: readiness.report,
     metrics,
     handle: serve,

@@ -26,6 +26,7 @@ import {
   wantsSubscriptionTransport,
 } from '../transports/index.ts';
 import { type Routes, sendRoute } from './admin.ts';
+import type { DirectExecution } from './direct-execution.ts';
 import { ideAsset, idePage } from './ide.ts';
 
 export interface HttpHandlerOptions<TContext extends BaseContext> {
@@ -55,6 +56,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   routes: Routes;
   /** Subscriptions over SSE and multipart HTTP (undefined: such requests go to Apollo Server, which refuses them). */
   subscriptions?: { sse: HttpSubscriptionTransport; multipart: HttpSubscriptionTransport } | undefined;
+  /** Runs the operations Apollo Server already prepared without its pipeline (undefined: all go to it). */
+  direct?: Pick<DirectExecution<TContext>, 'match' | 'run'> | undefined;
 }
 
 function badRequest(
@@ -413,20 +416,24 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
       // hold a slot, or a few hundred slow sockets would refuse everyone else. Probes never wait here.
       const admitted = admission.admit(res);
       if (admitted !== true && !(await admitted)) return;
-      const response = await server.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: {
-          method: method.toUpperCase(),
-          headers,
-          search: request.search,
-          body: request.body,
-        },
-        context: async () => {
-          const built = await options.context(req);
-          prepareIncremental(built, delivery);
-          contextValue = built;
-          return built;
-        },
-      });
+      const httpGraphQLRequest = {
+        method: method.toUpperCase(),
+        headers,
+        search: request.search,
+        body: request.body,
+      };
+      const context = async () => {
+        const built = await options.context(req);
+        prepareIncremental(built, delivery);
+        contextValue = built;
+        return built;
+      };
+      // a JSON POST of an operation Apollo Server has prepared before runs without its pipeline
+      const direct =
+        method === 'POST' && !batch ? options.direct?.match(request.body, headers.get('accept')) : undefined;
+      const response = direct
+        ? await options.direct!.run(server, direct, httpGraphQLRequest, context)
+        : await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
       // a refusal's reason (401, 429, 503) is its error code
       if (response.body.kind === 'complete')
         admission.noteBody(res, response.status ?? 200, response.body.string);

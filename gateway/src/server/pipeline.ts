@@ -18,6 +18,7 @@ import {
   type UpstreamSubscribe,
   withDefer,
 } from '../executor/index.ts';
+import type { FormatError, FormatOptions } from '../incremental/index.ts';
 import { createLimitsRule } from '../limits/index.ts';
 import type { PersistedQueries } from '../persisted/index.ts';
 import type { HivePlannerClass } from '../planner/index.ts';
@@ -29,6 +30,7 @@ import {
 } from '../pool/index.ts';
 import { createRateLimitPlugin, type RateLimitStore } from '../ratelimit/index.ts';
 import { createTelemetryPlugin, traceExecution } from '../telemetry/index.ts';
+import { createDirectExecution, type DirectExecution } from './direct-execution.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayContext, Logger } from './types.ts';
 
@@ -76,6 +78,10 @@ export interface PipelineOptions {
 
 export interface Pipeline {
   readonly apollo: ApolloServer<GatewayContext>;
+  /** Prepared operations run without Apollo Server's pipeline (the HTTP handler asks it first). */
+  readonly direct: DirectExecution<GatewayContext>;
+  /** How errors outside Apollo Server's responses (deferred payloads, events) are formatted, as its own. */
+  readonly format: FormatOptions & { formatError: FormatError };
   /** Requests run by Tollgate's executor and by Apollo's (introspection), and the serving planner. */
   readonly executorStats: Readonly<ExecutionStats>;
   /** The serving supergraph's cost model (subscription events are charged by it). */
@@ -132,7 +138,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   //    more fields serves one who may not; then it adds the denial errors to the result;
   // 3. tracing outermost: the gateway.execute span covers all of the above, and every fetch span hangs
   //    under it.
-  const gateway = traceExecution(authorization.wrap(execution.wrap(withDefer(inner))));
+  // 4. outside them all, direct execution captures the executor so prepared operations can skip Apollo
+  //    Server's pipeline (direct-execution.ts).
+  const traced = traceExecution(authorization.wrap(execution.wrap(withDefer(inner))));
 
   const costDeps = { model: () => costModel };
   // Production answers no introspection and gives no "Did you mean …" hints (issue 9).
@@ -163,6 +171,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // last: it reads the status and extensions.cost the plugins above set
     options.metrics.plugin,
   ];
+  const formatError = createFormatError({
+    development: config.development,
+    hideSuggestions: !introspection,
+    log: (message, error) =>
+      logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
+  });
+  const direct = createDirectExecution<GatewayContext>({
+    plugins,
+    formatError,
+    includeStacktraceInErrorResponses: config.development,
+    // trusted documents rewrite the query before Apollo Server hashes it: those requests keep its pipeline
+    enabled: !options.persisted.plugin,
+  });
+  const gateway = direct.wrap(traced);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // One shutdown owner (main.ts → gateway close): Apollo's own SIGTERM handler (on by default outside
@@ -176,16 +198,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     allowBatchedHttpRequests: config.server.batching,
     persistedQueries: options.persisted.apolloOption,
     includeStacktraceInErrorResponses: config.development,
-    formatError: createFormatError({
-      development: config.development,
-      hideSuggestions: !introspection,
-      log: (message, error) =>
-        logger.error(message, { error: error instanceof Error ? error.message : String(error) }),
-    }),
-    plugins,
+    formatError,
+    plugins: [...plugins, direct.plugin],
   });
   return {
     apollo,
+    direct,
+    format: { formatError, includeStacktrace: config.development },
     executorStats: execution.stats,
     costModel: () => costModel,
     async start() {
