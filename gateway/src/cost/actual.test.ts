@@ -94,3 +94,37 @@ describe('actualCost', () => {
     expect(actualCost(catalog, parse(query), data, { variables: { s: false } })).toBe(4);
   });
 });
+
+describe('actualCost on weighted leaves', () => {
+  const sdl = `
+    directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+    directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+    type Query { items: [Item] @listSize(assumedSize: 2) }
+    type Item {
+      id: ID
+      price: Int @cost(weight: 2)
+      tags: [String] @cost(weight: 3)
+      stars(scale: Int @cost(weight: 4)): Int
+    }
+  `;
+  const model = buildCostModel(sdl);
+  const query = '{ items { id price tags stars(scale: 1) } }';
+
+  it('charges a weighted leaf when not null, a weighted list of leaves per item, arguments always', () => {
+    const data = {
+      items: [
+        { id: '1', price: 5, tags: ['a', 'b'], stars: null },
+        { id: '2', price: null, tags: null, stars: 3 },
+      ],
+    };
+    // item 1: 1 + price 2 + tags 2 × 3 + stars' argument 4 = 13; item 2: 1 + stars' argument 4 = 5
+    expect(actualCost(model, parse(query), data)).toBe(18);
+  });
+
+  it('equals the estimate when every value is there', () => {
+    // an unsized list is estimated at the default size, 10
+    const item = { id: '1', price: 5, tags: Array.from({ length: 10 }, () => 't'), stars: 1 };
+    // 2 items × (1 + price 2 + tags 10 × 3 + stars' argument 4)
+    expect(both(model, query, { items: [item, item] })).toEqual({ estimated: 74, actual: 74 });
+  });
+});

@@ -69,6 +69,8 @@ interface CompiledEntry {
   readonly info: FieldInfo;
   readonly field: FieldNode;
   readonly type: GraphQLOutputType;
+  /** A leaf that is not a list: its cost is `weight` when not null, worked out without #value. */
+  readonly leaf: boolean;
 }
 
 class ActualWalker {
@@ -77,6 +79,12 @@ class ActualWalker {
   readonly #typenameKeys = new Map<SelectionSetNode, readonly string[]>();
   // Flattened selections (memoised by the analysis, so the same array each time) → their compiled form.
   readonly #compiled = new Map<readonly FieldEntry[], CompiledEntry[]>();
+  // The compiled entries of a selection set on an object type (no runtime type to find), by node.
+  // (A fragment's selection set can be reached under more than one scope: the entry keeps its scope.)
+  readonly #onObject = new Map<
+    SelectionSetNode,
+    { scope: GraphQLCompositeType; compiled: CompiledEntry[] }
+  >();
   #depth = 0;
 
   constructor(analysis: Analysis) {
@@ -96,8 +104,15 @@ class ActualWalker {
     scope: GraphQLCompositeType,
     object: Record<string, unknown>,
   ): number {
+    const onObject = this.#onObject.get(selectionSet);
+    if (onObject?.scope === scope) return this.#sumCompiled(onObject.compiled, object);
     const analysis = this.#analysis;
     const possible = analysis.index.possibleTypes(scope);
+    if (!possible) {
+      const compiled = this.#compiledOf(analysis.flatten(selectionSet, scope, scope as GraphQLObjectType));
+      this.#onObject.set(selectionSet, { scope, compiled });
+      return this.#sumCompiled(compiled, object);
+    }
     const runtime = possible
       ? this.#runtimeType(selectionSet, scope, possible, object)
       : (scope as GraphQLObjectType);
@@ -113,17 +128,27 @@ class ActualWalker {
     return best;
   }
 
-  #sum(entries: readonly FieldEntry[], object: Record<string, unknown>): number {
+  #compiledOf(entries: readonly FieldEntry[]): CompiledEntry[] {
     let compiled = this.#compiled.get(entries);
     if (!compiled) {
       compiled = this.#compile(entries);
       this.#compiled.set(entries, compiled);
     }
+    return compiled;
+  }
+
+  #sum(entries: readonly FieldEntry[], object: Record<string, unknown>): number {
+    return this.#sumCompiled(this.#compiledOf(entries), object);
+  }
+
+  #sumCompiled(compiled: readonly CompiledEntry[], object: Record<string, unknown>): number {
     let total = 0;
     for (let i = 0; i < compiled.length; i++) {
       const c = compiled[i]!;
       if (!Object.hasOwn(object, c.key)) continue; // not executed: costs nothing
-      total += c.mult * (c.fixed + this.#value(object[c.key], c.type, c.info, c.field));
+      const value = object[c.key];
+      const cost = c.leaf ? (value == null ? 0 : c.info.weight) : this.#value(value, c.type, c.info, c.field);
+      total += c.mult * (c.fixed + cost);
     }
     return total;
   }
@@ -148,7 +173,10 @@ class ActualWalker {
       } finally {
         analysis.leave();
       }
+      // a leaf (or list of leaves) that weighs nothing and takes no argument cost adds 0 whatever its value
+      if (!info.composite && info.weight === 0 && fixed === 0) continue;
       out.push({
+        leaf: !info.composite && !isListType(getNullableType(info.def.type)),
         key: field.alias?.value ?? name,
         mult: entry.mult,
         fixed,

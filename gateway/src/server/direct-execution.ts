@@ -172,7 +172,8 @@ export function createDirectExecution<TContext extends BaseContext>(
     let operation = prepared.operations.get(name);
     if (operation === undefined) {
       operation = getOperationAST(prepared.document, operationName) ?? null;
-      prepared.operations.set(name, operation);
+      // the client picks the names: a few are kept, the rest looked up each time
+      if (prepared.operations.size < 8) prepared.operations.set(name, operation);
     }
     if (!operation || operation.operation === 'subscription') return undefined;
     const contentType = contentTypeFor(accept);
@@ -223,10 +224,14 @@ export function createDirectExecution<TContext extends BaseContext>(
       overallCachePolicy: uncachedPolicy(),
       requestIsBatched: false,
     } as unknown as Mutable<TContext>;
-    const each = async <K extends keyof Listener<TContext>>(listeners: Listener<TContext>[], hook: K) => {
-      await Promise.all(
-        listeners.map((l) => (l[hook] as ((rc: unknown) => Promise<void>) | undefined)?.call(l, rc)),
-      );
+    // Promise.all over the listeners that have the hook, as Apollo Server awaits them all (none: no tick)
+    const each = (listeners: Listener<TContext>[], hook: keyof Listener<TContext>) => {
+      let pending: unknown[] | undefined;
+      for (const l of listeners) {
+        const f = l[hook] as ((rc: unknown) => Promise<void>) | undefined;
+        if (f) (pending ??= []).push(f.call(l, rc));
+      }
+      return pending && Promise.all(pending);
     };
     try {
       const listeners = (
@@ -252,7 +257,8 @@ export function createDirectExecution<TContext extends BaseContext>(
       rc.metrics.persistedQueryRegister = false;
       rc.queryHash = prepared.queryHash;
       rc.source = request.query;
-      await each(listeners, 'didResolveSource');
+      const resolved = each(listeners, 'didResolveSource');
+      if (resolved) await resolved;
       rc.document = prepared.document;
       rc.operation = request.operation;
       rc.operationName = request.operation.name?.value ?? null;
