@@ -233,15 +233,15 @@ class Verifier implements JwtVerifier {
 
   async verify(token: string): Promise<Principal> {
     if (typeof token !== 'string' || token.length === 0) throw new AuthError('missing', 'token missing');
-    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw new AuthError('malformed', 'malformed token');
-    }
+    if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('malformed', 'malformed token');
+    // a token verified a moment ago had its shape checked then (only verified tokens are kept)
     const now = Date.now();
     const cached = this.#verified.get(token);
     if (cached) {
       if (now < cached.until) return cached.principal;
       this.#verified.delete(token);
     }
+    if (!COMPACT_JWS.test(token)) throw new AuthError('malformed', 'malformed token');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, this.#options));
