@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startTestSubgraph, type TestSubgraph } from '@tollgate/kit/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as accounts from '../../services/accounts/src/server.ts';
-import { gql, killGateways, PRODUCTS_SDL, spawnGateway, tempFiles } from './helpers.ts';
+import { freePort, gql, killGateways, PRODUCTS_SDL, spawnGateway, tempFiles } from './helpers.ts';
 
 // Every `tollgate` command run as a real process (gateway/bin/tollgate.js), checking exit codes and output.
 const BIN = fileURLToPath(new URL('../bin/tollgate.js', import.meta.url));
@@ -44,14 +43,6 @@ const sampleConfig = (port = 9) =>
         `  - name: ${s}\n    schemaFile: ${ROOT}services/${s}/schema.graphql\n    replicas: [http://127.0.0.1:${port}/graphql${i}]\n`,
     ).join('')}`,
   );
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 afterEach(killGateways);
 

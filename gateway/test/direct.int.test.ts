@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
-import { startTestSubgraph, type TestSubgraph, tempFiles } from './helpers.ts';
+import { freePort, startTestSubgraph, type TestSubgraph, tempFiles } from './helpers.ts';
 
 // Direct execution (gateway/src/server/direct-execution.ts): an operation Apollo Server has prepared runs
 // without its pipeline from its second request on. Each case here is sent twice: the first answer comes
@@ -26,14 +25,6 @@ const files = tempFiles('direct');
 let subgraph: TestSubgraph;
 let gateway: Gateway;
 let url: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   subgraph = await startTestSubgraph(PRODUCTS, {
