@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, loadConfig } from '../src/index.ts';
 import { freePort, startTestSubgraph, type TestSubgraph, tempFiles } from './helpers.ts';
@@ -185,5 +186,53 @@ describe('direct execution of prepared operations', () => {
     ]);
     expect(await code('{ topProducts(first: 70) { upc } }')).toEqual([400, 'COST_LIMIT_EXCEEDED']);
     expect(await code('{ stock }')).toEqual([503, 'SUBGRAPH_UNAVAILABLE']);
+  });
+});
+
+describe('direct execution across a supergraph reload', () => {
+  it('validates a prepared document again against the new schema: a field the reload removed is refused', async () => {
+    const schemaFile = files.write('reload-products.graphql', PRODUCTS);
+    const configNow = () =>
+      loadConfig({
+        base: {
+          server: { port: 0, host: '127.0.0.1' },
+          supergraph: { pollIntervalMs: 100 },
+          subgraphs: [{ name: 'products', replicas: [subgraph.url], schemaFile }],
+        },
+      });
+    const reloading = await createGateway({ config: configNow(), reloadConfig: configNow });
+    try {
+      const at = await reloading.listen();
+      const ask = async () => {
+        const res = await fetch(at, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ topProducts(first: 1) { upc boom } }' }),
+        });
+        return {
+          status: res.status,
+          body: (await res.json()) as { errors?: { extensions?: { code?: string } }[] },
+        };
+      };
+      await ask();
+      const before = reloading.directStats.direct;
+      expect((await ask()).status).toBe(200);
+      expect(reloading.directStats.direct).toBe(before + 1);
+      // the new supergraph has no Product.boom
+      writeFileSync(schemaFile, PRODUCTS.replace(' boom: String', ''));
+      const t0 = Date.now();
+      let answer = await ask();
+      while (answer.status === 200 && Date.now() - t0 < 10_000) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await ask();
+      }
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const after = reloading.directStats.direct;
+      expect((await ask()).status).toBe(400);
+      expect(reloading.directStats.direct).toBe(after); // never prepared against the new schema
+    } finally {
+      await reloading.close(100);
+    }
   });
 });
