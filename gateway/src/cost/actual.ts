@@ -113,16 +113,14 @@ class ActualWalker {
       this.#onObject.set(selectionSet, { scope, compiled });
       return this.#sumCompiled(compiled, object);
     }
-    const runtime = possible
-      ? this.#runtimeType(selectionSet, scope, possible, object)
-      : (scope as GraphQLObjectType);
+    const runtime = this.#runtimeType(selectionSet, scope, possible, object);
     if (runtime || !analysis.narrows(selectionSet, scope)) {
       return this.#sum(analysis.flatten(selectionSet, scope, runtime), object);
     }
     // No __typename in the data: the fields of the other types are absent from it, so the max over the
     // possible types recovers the selection that actually matched.
     let best = 0;
-    for (const type of possible ?? []) {
+    for (const type of possible) {
       best = Math.max(best, this.#sum(analysis.flatten(selectionSet, scope, type), object));
     }
     return best;

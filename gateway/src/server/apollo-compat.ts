@@ -20,11 +20,13 @@ function isBadUserInput(error: GraphQLError): boolean {
   );
 }
 
-export function ensureGraphQLError(raw: unknown, prefix = ''): GraphQLError {
+/** What Apollo Server takes for a JSON object in a request body (`variables`, `extensions`). */
+export const isStringRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+export function ensureGraphQLError(raw: unknown): GraphQLError {
   const error = raw instanceof Error ? raw : new GraphQLError(`Unexpected error value: ${String(raw)}`);
-  return error instanceof GraphQLError
-    ? error
-    : new GraphQLError(prefix + error.message, { originalError: error });
+  return error instanceof GraphQLError ? error : new GraphQLError(error.message, { originalError: error });
 }
 
 export interface Head {

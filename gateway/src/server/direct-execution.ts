@@ -28,6 +28,7 @@ import {
   ensureGraphQLError,
   FetcherHeaders,
   formatErrors,
+  isStringRecord,
   mergeHead,
   stringify,
   uncachedPolicy,
@@ -94,9 +95,6 @@ export interface DirectExecution<TContext extends BaseContext> {
   readonly stats: { direct: number };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-
 type Listener<TContext extends BaseContext> = GraphQLRequestListener<TContext>;
 // The context as it is filled in, stage by stage; each hook gets it typed for its stage.
 type Mutable<TContext extends BaseContext> = {
@@ -159,12 +157,12 @@ export function createDirectExecution<TContext extends BaseContext>(
   };
 
   function match(body: unknown, accept: string | undefined): DirectRequest | undefined {
-    if (!options.enabled || stopped || !executor || !isRecord(body)) return undefined;
+    if (!options.enabled || stopped || !executor || !isStringRecord(body)) return undefined;
     const { query, operationName, variables, extensions } = body;
     if (typeof query !== 'string' || !query) return undefined;
     if (operationName != null && typeof operationName !== 'string') return undefined;
-    if (variables != null && !isRecord(variables)) return undefined;
-    if (extensions != null && (!isRecord(extensions) || extensions.persistedQuery !== undefined))
+    if (variables != null && !isStringRecord(variables)) return undefined;
+    if (extensions != null && (!isStringRecord(extensions) || extensions.persistedQuery !== undefined))
       return undefined;
     const prepared = documents.get(query);
     if (!prepared || prepared.schema !== schema) return undefined;
@@ -224,48 +222,25 @@ export function createDirectExecution<TContext extends BaseContext>(
       overallCachePolicy: uncachedPolicy(),
       requestIsBatched: false,
     } as unknown as Mutable<TContext>;
-    // Promise.all over the listeners that have the hook, as Apollo Server awaits them all (none: no tick)
-    const each = (listeners: Listener<TContext>[], hook: keyof Listener<TContext>) => {
-      let pending: unknown[] | undefined;
-      for (const l of listeners) {
-        const f = l[hook] as ((rc: unknown) => Promise<void>) | undefined;
-        if (f) (pending ??= []).push(f.call(l, rc));
-      }
-      return pending && Promise.all(pending);
-    };
     try {
       const listeners = (
         await Promise.all(
           options.plugins.map((p) => p.requestDidStart?.(rc as GraphQLRequestContext<TContext>)),
         )
       ).filter((l): l is Listener<TContext> => l != null);
-      const willSendResponse = () => each(listeners, 'willSendResponse');
-      const didEncounterErrors = (errors: readonly GraphQLError[]) => {
-        rc.errors = errors;
-        return each(listeners, 'didEncounterErrors');
-      };
-      const sendErrorResponse = async (errors: GraphQLError[]) => {
-        await didEncounterErrors(errors);
-        const { formatted, head } = formatErrors(errors, options);
-        rc.response.body = { kind: 'single', singleResult: { errors: formatted } };
-        mergeHead(rc.response.http, head);
-        rc.response.http.status ??= 500;
-        await willSendResponse();
-        return respond(rc, request);
-      };
       rc.metrics.persistedQueryHit = false;
       rc.metrics.persistedQueryRegister = false;
       rc.queryHash = prepared.queryHash;
       rc.source = request.query;
-      const resolved = each(listeners, 'didResolveSource');
+      const resolved = each(rc, listeners, 'didResolveSource');
       if (resolved) await resolved;
       rc.document = prepared.document;
       rc.operation = request.operation;
       rc.operationName = request.operation.name?.value ?? null;
       try {
-        await each(listeners, 'didResolveOperation');
+        await each(rc, listeners, 'didResolveOperation');
       } catch (error) {
-        return await sendErrorResponse([ensureGraphQLError(error)]);
+        return await errorResponse(rc, listeners, [ensureGraphQLError(error)], request, options);
       }
       let fromPlugin: Awaited<ReturnType<NonNullable<Listener<TContext>['responseForOperation']>>> = null;
       for (const l of listeners) {
@@ -283,7 +258,7 @@ export function createDirectExecution<TContext extends BaseContext>(
         try {
           const result = await (executor as GatewayExecutor)(gatewayContext(rc, options));
           const errors = result.errors && asUserInputErrors(result.errors);
-          if (errors) await didEncounterErrors(errors);
+          if (errors) await didEncounterErrors(rc, listeners, errors);
           const { formatted, head } = errors
             ? formatErrors(errors, options)
             : { formatted: undefined, head: { status: undefined, headers: new HeaderMap() } };
@@ -293,11 +268,11 @@ export function createDirectExecution<TContext extends BaseContext>(
         } catch (error) {
           const executionError = error instanceof Error ? error : ensureGraphQLError(error);
           await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(executionError)));
-          return await sendErrorResponse([ensureGraphQLError(executionError)]);
+          return await errorResponse(rc, listeners, [ensureGraphQLError(executionError)], request, options);
         }
         await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
       }
-      await willSendResponse();
+      await each(rc, listeners, 'willSendResponse');
       return respond(rc, request);
     } catch (error) {
       // as Apollo Server: unexpectedErrorProcessingRequest, a log line, and a 500 that says no more
@@ -330,6 +305,46 @@ export function createDirectExecution<TContext extends BaseContext>(
     run,
     stats,
   };
+}
+
+/** Awaits the hook of every listener that has it, as Apollo Server does (Promise.all); none: no tick. */
+function each<TContext extends BaseContext>(
+  rc: Mutable<TContext>,
+  listeners: readonly Listener<TContext>[],
+  hook: keyof Listener<TContext>,
+): Promise<unknown[]> | undefined {
+  const pending: unknown[] = [];
+  for (const l of listeners) {
+    const f = l[hook] as ((rc: unknown) => Promise<void>) | undefined;
+    if (f) pending.push(f.call(l, rc));
+  }
+  return pending.length ? Promise.all(pending) : undefined;
+}
+
+function didEncounterErrors<TContext extends BaseContext>(
+  rc: Mutable<TContext>,
+  listeners: readonly Listener<TContext>[],
+  errors: readonly GraphQLError[],
+): Promise<unknown[]> | undefined {
+  rc.errors = errors;
+  return each(rc, listeners, 'didEncounterErrors');
+}
+
+/** Apollo Server's sendErrorResponse: a request error's body, its status (500 unless an error says). */
+async function errorResponse<TContext extends BaseContext>(
+  rc: Mutable<TContext>,
+  listeners: readonly Listener<TContext>[],
+  errors: GraphQLError[],
+  request: DirectRequest,
+  options: ErrorFormatting,
+): Promise<HTTPGraphQLResponse> {
+  await didEncounterErrors(rc, listeners, errors);
+  const { formatted, head } = formatErrors(errors, options);
+  rc.response.body = { kind: 'single', singleResult: { errors: formatted } };
+  mergeHead(rc.response.http, head);
+  rc.response.http.status ??= 500;
+  await each(rc, listeners, 'willSendResponse');
+  return respond(rc, request);
 }
 
 /** The response Apollo Server's HTTP layer would make of the request context's. */

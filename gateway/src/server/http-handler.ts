@@ -429,11 +429,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpHan
         return built;
       };
       // a JSON POST of an operation Apollo Server has prepared before runs without its pipeline
-      const direct =
-        method === 'POST' && !batch ? options.direct?.match(request.body, headers.get('accept')) : undefined;
-      const response = direct
-        ? await options.direct!.run(server, direct, httpGraphQLRequest, context)
-        : await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+      const directPath = method === 'POST' && !batch ? options.direct : undefined;
+      const direct = directPath?.match(request.body, headers.get('accept'));
+      const response =
+        directPath && direct
+          ? await directPath.run(server, direct, httpGraphQLRequest, context)
+          : await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
       // a refusal's reason (401, 429, 503) is its error code
       if (response.body.kind === 'complete')
         admission.noteBody(res, response.status ?? 200, response.body.string);
