@@ -162,6 +162,9 @@ describe('direct execution of prepared operations', () => {
       { query: '{ topProducts(first: 1) { upc } }', headers: { accept: 'text/html' } },
       // a credential that fails: the context fails, Apollo Server answers
       { query: '{ topProducts(first: 1) { upc } }', headers: { 'x-api-key': 'not-a-key' } },
+      // malformed bodies around a prepared document: Apollo Server's own 400s
+      { query: '{ topProducts(first: 1) { upc } }', variables: '{"n": 1}' },
+      { query: '{ topProducts(first: 1) { upc } }', operationName: 7 as unknown as string },
     ];
     const statuses: number[] = [];
     for (const request of cases) {
@@ -173,6 +176,7 @@ describe('direct execution of prepared operations', () => {
     expect(statuses[0]).toBeGreaterThanOrEqual(400);
     expect(statuses[1]).toBe(406);
     expect(statuses[2]).toBe(401);
+    expect(statuses.slice(3)).toEqual([400, 400]);
   });
 
   it('states the statuses and codes it kept', async () => {
